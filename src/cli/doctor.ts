@@ -1,0 +1,32 @@
+// `reelsmith doctor`: which ffmpeg and ffprobe run, their versions, whether they can do
+// what the engine needs, and which fonts ship.
+import { ffmpegBinary, ffprobeBinary, run } from '../media/index.ts';
+import { bundledFontFiles } from '../render/index.ts';
+
+export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
+  const lines: string[] = [`node       ${process.version}`];
+  let ok = true;
+  for (const [name, binary] of [['ffmpeg', ffmpegBinary()], ['ffprobe', ffprobeBinary()]] as const) {
+    try {
+      const version = (await run(binary.path, ['-version'])).split('\n')[0];
+      lines.push(`${name.padEnd(10)} ${binary.path} (from ${binary.origin}): ${version}`);
+    } catch (err) {
+      ok = false;
+      lines.push(`${name.padEnd(10)} ${binary.path} (from ${binary.origin}): NOT WORKING: ${(err as Error).message}`);
+    }
+  }
+  try {
+    const encoders = await run(ffmpegBinary().path, ['-hide_banner', '-encoders']);
+    const filters = await run(ffmpegBinary().path, ['-hide_banner', '-filters']);
+    const need = ['overlay', 'loop', 'amerge', 'pan', 'adelay', 'apad', 'lutyuv', 'color', 'anullsrc'];
+    const missing = need.filter((f) => !new RegExp(`\\s${f}\\s`).test(filters));
+    const x264 = /libx264/.test(encoders);
+    if (!x264 || missing.length > 0) ok = false;
+    lines.push(`libx264    ${x264 ? 'yes' : 'MISSING'}`);
+    lines.push(`filters    ${missing.length === 0 ? 'all present' : `MISSING ${missing.join(', ')}`}`);
+  } catch {
+    ok = false;
+  }
+  lines.push(`fonts      ${bundledFontFiles().length} bundled weights of Inter (${bundledFontFiles()[3]}, ...)`);
+  return { ok, lines };
+}

@@ -1,0 +1,33 @@
+// The render progress bar: phase, scenes done, percent, ETA. On a terminal it redraws
+// in place; otherwise it prints a line per phase and per 10 %.
+import { SingleBar } from 'cli-progress';
+import type { RenderProgress } from '../render/index.ts';
+
+export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
+  if (!stream.isTTY) {
+    let last = '';
+    return {
+      update(p: RenderProgress) {
+        const line = `${p.phase} ${Math.floor(p.progress * 10) * 10}% scenes ${p.scenesDone}/${p.scenesTotal}`;
+        if (line !== last) stream.write(`${line}\n`);
+        last = line;
+      },
+      stop() {},
+    };
+  }
+  const bar = new SingleBar({
+    stream,
+    format: '{phase} |{bar}| {percentage}% | scenes {scenesDone}/{scenesTotal} | ETA {eta_formatted}',
+    hideCursor: true,
+    etaBuffer: 20,
+  });
+  bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0 });
+  return {
+    update(p: RenderProgress) {
+      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

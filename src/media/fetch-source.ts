@@ -1,0 +1,131 @@
+// Fetching a source over http(s) into the content-addressed store: connect-time
+// address check for every resolved IP, byte and time caps, redirects re-checked.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { extname, join } from 'node:path';
+import { Agent, request } from 'undici';
+import { isAddressAllowed, type NetworkPolicy } from './address-guard.ts';
+
+export interface FetchLimits extends NetworkPolicy {
+  maxBytes?: number;
+  /** Whole download, milliseconds. */
+  timeoutMs?: number;
+  maxRedirects?: number;
+}
+
+export const FETCH_DEFAULTS = { maxBytes: 1024 * 1024 * 1024, timeoutMs: 120_000, maxRedirects: 5 };
+
+export class FetchError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`${url}: ${reason}`);
+    this.name = 'FetchError';
+  }
+}
+
+/** Downloads `url` into `storeDir`, named by the SHA-256 of its bytes; returns that path and digest. */
+export async function fetchToStore(
+  url: string,
+  storeDir: string,
+  limits: FetchLimits = {},
+  signal?: AbortSignal,
+): Promise<{ path: string; digest: string; bytes: number }> {
+  const { maxBytes, timeoutMs, maxRedirects } = { ...FETCH_DEFAULTS, ...limits };
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const dispatcher = guardedAgent(limits);
+  await mkdir(storeDir, { recursive: true });
+  const partial = join(storeDir, `.partial-${randomBytes(6).toString('hex')}`);
+  try {
+    let current = new URL(url);
+    for (let hop = 0; ; hop++) {
+      checkUrl(current, limits, url);
+      const res = await request(current, { method: 'GET', dispatcher, signal: abort, headersTimeout: timeoutMs }).catch(
+        (err: Error) => {
+          throw new FetchError(url, deadline.aborted ? `timed out after ${timeoutMs} ms` : describe(err));
+        },
+      );
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+        res.body.resume();
+        if (hop >= maxRedirects) throw new FetchError(url, `more than ${maxRedirects} redirects`);
+        const next = new URL(String(res.headers.location), current);
+        if (next.protocol !== current.protocol) throw new FetchError(url, `redirect to a different scheme (${next.protocol}) refused`);
+        current = next;
+        continue;
+      }
+      if (res.statusCode !== 200) {
+        res.body.resume();
+        throw new FetchError(url, `HTTP ${res.statusCode}`);
+      }
+      const declared = Number(res.headers['content-length']);
+      if (declared > maxBytes) {
+        res.body.destroy();
+        throw new FetchError(url, `larger than the ${maxBytes}-byte limit`);
+      }
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const file = createWriteStream(partial);
+      try {
+        for await (const chunk of res.body) {
+          bytes += (chunk as Buffer).length;
+          if (bytes > maxBytes) throw new FetchError(url, `larger than the ${maxBytes}-byte limit`);
+          hash.update(chunk as Buffer);
+          if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+        }
+      } catch (err) {
+        res.body.destroy();
+        if (err instanceof FetchError) throw err;
+        throw new FetchError(url, deadline.aborted ? `timed out after ${timeoutMs} ms` : describe(err as Error));
+      } finally {
+        await new Promise<void>((r) => file.end(() => r()));
+      }
+      if (bytes === 0) throw new FetchError(url, 'the response was empty');
+      const digest = hash.digest('hex');
+      const path = join(storeDir, digest + safeExtension(current.pathname));
+      await rename(partial, path);
+      return { path, digest, bytes };
+    }
+  } finally {
+    await rm(partial, { force: true });
+  }
+}
+
+function checkUrl(url: URL, policy: NetworkPolicy, original: string) {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError(original, `${url.protocol} is not allowed`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !isAddressAllowed(host, policy)) throw new FetchError(original, `address ${host} is not allowed (private network)`);
+}
+
+/** An undici agent whose DNS lookup refuses any name that resolves to a forbidden address. */
+function guardedAgent(policy: NetworkPolicy): Agent {
+  return new Agent({
+    connect: {
+      lookup(hostname, options, callback) {
+        dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+          if (err) return callback(err, '', 0);
+          const list = addresses as LookupAddress[];
+          const bad = list.find((a) => !isAddressAllowed(a.address, policy));
+          if (bad) return callback(new Error(`address ${bad.address} of ${hostname} is not allowed (private network)`), '', 0);
+          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+          callback(null, list[0].address, list[0].family);
+        });
+      },
+    },
+  });
+}
+
+function describe(err: Error): string {
+  const cause = (err as { cause?: Error }).cause;
+  const code = (err as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
+  return [cause?.message ?? err.message, code].filter(Boolean).join(' ');
+}
+
+function safeExtension(pathname: string): string {
+  const ext = extname(pathname).toLowerCase();
+  return /^\.[a-z0-9]{1,5}$/.test(ext) ? ext : '';
+}

@@ -1,0 +1,7 @@
+// The media module's public surface.
+export * from './binaries.ts';
+export * from './run-ffmpeg.ts';
+export * from './probe.ts';
+export * from './address-guard.ts';
+export * from './fetch-source.ts';
+export * from './source-store.ts';

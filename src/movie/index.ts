@@ -1,0 +1,8 @@
+// The movie module's public surface.
+export * from './schema.ts';
+export * from './problems.ts';
+export * from './colour.ts';
+export * from './timeline.ts';
+export { validateMovie, type ValidateOptions } from './validate.ts';
+export * from './normalize.ts';
+export { BUNDLED_FONT } from './rules.ts';

@@ -1,0 +1,43 @@
+// The movie's ONE audio mix: every audio track placed at its frame-exact offset on the
+// global timeline, padded to the movie's exact length, and summed without normalising
+// (amerge + pan, so a track's level does not depend on how many others play).
+import { framesToSamples } from '../movie/index.ts';
+import { AUDIO_SAMPLE_RATE, audioOutputArgs } from './encoder.ts';
+import { FilterGraph, seek } from './filter-graph.ts';
+import type { AudioTrack } from './plan.ts';
+
+export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string): string[] {
+  const graph = new FilterGraph();
+  const total = framesToSamples(totalFrames, fps, AUDIO_SAMPLE_RATE);
+  const placed = tracks.map((t) => {
+    const input = graph.audioInput(t.path, [...(t.loop ? ['-stream_loop', '-1'] : []), ...seek(t.trimStart)]);
+    const length = framesToSamples(t.frames, fps, AUDIO_SAMPLE_RATE);
+    const delay = framesToSamples(t.startFrame, fps, AUDIO_SAMPLE_RATE);
+    const fadeIn = Math.min(length, Math.round(t.fadeIn * AUDIO_SAMPLE_RATE));
+    const fadeOut = Math.min(length, Math.round(t.fadeOut * AUDIO_SAMPLE_RATE));
+    const filters = [
+      'asetpts=PTS-STARTPTS',
+      `aresample=${AUDIO_SAMPLE_RATE}`,
+      // a mono source plays at full level on both sides rather than -3 dB
+      ...(t.channels === 1 ? ['pan=stereo|c0=c0|c1=c0'] : []),
+      'aformat=sample_fmts=fltp:channel_layouts=stereo',
+      `atrim=end_sample=${length}`,
+      ...(t.volume !== 1 ? [`volume=${t.volume}`] : []),
+      ...(fadeIn > 0 ? [`afade=t=in:ss=0:ns=${fadeIn}`] : []),
+      ...(fadeOut > 0 ? [`afade=t=out:ss=${length - fadeOut}:ns=${fadeOut}`] : []),
+      ...(delay > 0 ? [`adelay=${delay}S|${delay}S`] : []),
+      `apad=whole_len=${total}`,
+      `atrim=end_sample=${total}`,
+    ];
+    return graph.chain([input], filters.join(','))[0];
+  });
+
+  let mix: string;
+  if (placed.length === 0) [mix] = graph.chain([], `anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=end_sample=${total}`);
+  else if (placed.length === 1) mix = placed[0];
+  else {
+    const sum = (side: number) => placed.map((_, i) => `c${2 * i + side}`).join('+');
+    [mix] = graph.chain(placed, `amerge=inputs=${placed.length},pan=stereo|c0=${sum(0)}|c1=${sum(1)}`);
+  }
+  return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${mix}]`, ...audioOutputArgs(), `file:${outPath}`];
+}

@@ -1,0 +1,155 @@
+// Planning: every source fetched and probed once, text rasterized, each scene's spans
+// and cache key worked out, and the movie's audio tracks placed on the global timeline.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
+import type { LocalSource, MediaInfo, SourceStore } from '../media/index.ts';
+import type { EncoderProfile } from './encoder.ts';
+import { BUNDLED_FONT } from '../movie/index.ts';
+import { loadFontFile } from './fonts.ts';
+import { sceneSpans, type Span } from './spans.ts';
+import { rasterizeText } from './text-raster.ts';
+
+/** Bumped whenever the engine's output for the same scene would change. */
+export const ENGINE_VERSION = 1;
+
+export class LayerSourceError extends Error {
+  constructor(
+    readonly sceneIndex: number,
+    readonly layerIndex: number,
+    readonly layerId: string,
+    readonly source: string,
+    readonly reason: string,
+  ) {
+    super(`layer "${layerId}" (movie.scenes[${sceneIndex}].layers[${layerIndex}]): ${source}: ${reason}`);
+    this.name = 'LayerSourceError';
+  }
+}
+
+/** A visual layer with the file the scene graph reads for it (source, or text raster). */
+export interface LayerInput {
+  layer: VisualLayer;
+  path: string;
+  /** Content digest of that file. */
+  digest: string;
+}
+
+export interface ScenePlan {
+  scene: NormalizedScene;
+  spans: Span[];
+  inputs: Map<string, LayerInput>;
+  /** Scene cache key: same key, same encoded frames. */
+  key: string;
+}
+
+export interface AudioTrack {
+  layerId: string;
+  path: string;
+  channels: number;
+  trimStart: number;
+  loop: boolean;
+  /** First frame on the movie's timeline, and length in frames. */
+  startFrame: number;
+  frames: number;
+  volume: number;
+  fadeIn: number;
+  fadeOut: number;
+}
+
+export interface MoviePlan {
+  movie: NormalizedMovie;
+  scenes: ScenePlan[];
+  audio: AudioTrack[];
+}
+
+export interface PlanContext {
+  store: SourceStore;
+  /** Where text rasters are written. */
+  workDir: string;
+  encoder: EncoderProfile;
+  signal?: AbortSignal;
+}
+
+export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promise<MoviePlan> {
+  const scenes: ScenePlan[] = [];
+  const audio: AudioTrack[] = [];
+  for (const scene of movie.scenes) {
+    const inputs = new Map<string, LayerInput>();
+    await Promise.all(
+      scene.layers.map(async (layer) => {
+        const source = layer.type === 'text' ? layer.fontUrl : layer.source;
+        const fail = (reason: string): never => {
+          throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason);
+        };
+        const media = source === undefined ? undefined : await ctx.store.probe(source, ctx.signal).catch((err: Error) => fail(reasonOf(err)));
+        if (layer.endFrame <= layer.startFrame) return; // shorter than a frame: nothing to show or play
+        switch (layer.type) {
+          case 'text': {
+            const family = media ? (loadFontFile(media.path, media.digest) ?? fail('is not a font Skia can read')) : BUNDLED_FONT;
+            const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
+            await rasterizeText(layer, family, path);
+            inputs.set(layer.id, { layer, path, digest: digestOf(layer, media?.digest) });
+            return;
+          }
+          case 'image':
+            if (!media!.isImage) fail(`is not an image (${describeMedia(media!)})`);
+            inputs.set(layer.id, { layer, path: media!.path, digest: media!.digest });
+            return;
+          case 'video':
+            if (!media!.video || media!.isImage) fail(`is not a video (${describeMedia(media!)})`);
+            inputs.set(layer.id, { layer, path: media!.path, digest: media!.digest });
+            if (!layer.mute && media!.audio) audio.push(track(layer, scene, media!));
+            return;
+          case 'audio':
+            if (!media!.audio) fail(`has no audio stream (${describeMedia(media!)})`);
+            audio.push(track({ ...layer }, scene, media!));
+            return;
+        }
+      }),
+    );
+    scenes.push({ scene, spans: sceneSpans(scene), inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) });
+  }
+  audio.sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
+  return { movie, scenes, audio };
+}
+
+function track(
+  layer: { id: string; startFrame: number; endFrame: number; trimStart: number; loop: boolean; volume: number; fadeIn?: number; fadeOut?: number },
+  scene: NormalizedScene,
+  media: MediaInfo & LocalSource,
+): AudioTrack {
+  return {
+    layerId: layer.id,
+    path: media.path,
+    channels: media.audio!.channels,
+    trimStart: layer.trimStart,
+    loop: layer.loop,
+    startFrame: scene.offset + layer.startFrame,
+    frames: layer.endFrame - layer.startFrame,
+    volume: layer.volume,
+    fadeIn: layer.fadeIn ?? 0,
+    fadeOut: layer.fadeOut ?? 0,
+  };
+}
+
+function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: NormalizedMovie, encoder: EncoderProfile): string {
+  const { offset: _offset, index: _index, ...content } = scene;
+  const digests = [...inputs.values()].map((i) => [i.layer.id, i.digest]);
+  const material = JSON.stringify({ content, digests, width: movie.width, height: movie.height, fps: movie.fps, encoder, ENGINE_VERSION });
+  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+}
+
+function digestOf(value: unknown, extra = ''): string {
+  return createHash('sha256').update(JSON.stringify(value) + extra).digest('hex');
+}
+
+function describeMedia(m: MediaInfo): string {
+  const parts = [m.isImage ? 'a still image' : m.video ? `video ${m.video.width}x${m.video.height}` : undefined, m.audio ? 'audio' : undefined];
+  return `ffprobe sees ${parts.filter(Boolean).join(' and ') || 'no picture or sound'}`;
+}
+
+function reasonOf(err: Error): string {
+  if (err.name === 'FetchError') return (err as Error & { reason: string }).reason;
+  if (err.name === 'FfmpegError') return `cannot be read as media (${err.message.replace(/^[^:]*: /, '')})`;
+  throw err;
+}

@@ -1,0 +1,40 @@
+// One frame of a movie as a PNG, composed by the same graph the video uses.
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { NormalizedMovie } from '../movie/index.ts';
+import { runFfmpeg, SourceStore, type FetchLimits } from '../media/index.ts';
+import { DEFAULT_ENCODER } from './encoder.ts';
+import { planMovie } from './plan.ts';
+import { compileFrame } from './scene-graph.ts';
+
+export interface FrameOptions {
+  /** Seconds into the movie; the frame shown at that moment. */
+  at: number;
+  output: string;
+  sourceDir?: string;
+  fetch?: FetchLimits;
+  signal?: AbortSignal;
+}
+
+export async function renderFrame(movie: NormalizedMovie, options: FrameOptions): Promise<{ path: string; frame: number; sceneId: string }> {
+  const frame = Math.floor(options.at * movie.fps + 1e-6);
+  if (!(frame >= 0 && frame < movie.frames)) {
+    throw new RangeError(`--at ${options.at} is outside the movie (0 to ${(movie.frames / movie.fps).toFixed(3)} s)`);
+  }
+  const scene = movie.scenes.findLast((s) => s.offset <= frame)!;
+  const workDir = await mkdtemp(join(tmpdir(), 'reelsmith-frame-'));
+  const partial = join(dirname(options.output), `.${randomBytes(6).toString('hex')}.partial.png`);
+  try {
+    const store = new SourceStore(options.sourceDir ?? join(tmpdir(), 'reelsmith-sources'), options.fetch);
+    const only = { ...movie, scenes: [scene] };
+    const [plan] = (await planMovie(only, { store, workDir, encoder: DEFAULT_ENCODER, signal: options.signal })).scenes;
+    await runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal });
+    await rename(partial, options.output);
+    return { path: options.output, frame, sceneId: scene.id };
+  } finally {
+    await rm(partial, { force: true });
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

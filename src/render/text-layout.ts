@@ -1,0 +1,57 @@
+// Laying text out in its box: wrapping at the inner width, line positions for
+// textAlign / verticalAlign / lineHeight. Pure: the caller supplies the measuring.
+
+export interface TextBox {
+  width: number;
+  height: number;
+  padding: number;
+  fontSize: number;
+  lineHeight: number;
+  textAlign: 'left' | 'center' | 'right';
+  verticalAlign: 'top' | 'middle' | 'bottom';
+}
+
+export interface PlacedLine {
+  text: string;
+  /** Anchor x for the canvas's textAlign, baseline y. */
+  x: number;
+  y: number;
+}
+
+/** Breaks text into lines no wider than `maxWidth` (explicit newlines kept; long words split). */
+export function wrapText(text: string, maxWidth: number, measure: (s: string) => number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split(/\r?\n/)) {
+    let line = '';
+    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+      const candidate = line ? `${line} ${word}` : word;
+      if (measure(candidate) <= maxWidth || !line) {
+        line = candidate;
+      } else {
+        lines.push(line);
+        line = word;
+      }
+      // a single word wider than the box is broken between characters
+      while (measure(line) > maxWidth && line.length > 1) {
+        let cut = line.length - 1;
+        while (cut > 1 && measure(line.slice(0, cut)) > maxWidth) cut--;
+        lines.push(line.slice(0, cut));
+        line = line.slice(cut);
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** Where each line goes: ascent and descent are the font's, in pixels. */
+export function placeLines(lines: string[], box: TextBox, ascent: number, descent: number): PlacedLine[] {
+  const step = box.fontSize * box.lineHeight;
+  const innerHeight = box.height - 2 * box.padding;
+  const blockHeight = lines.length * step;
+  const top =
+    box.padding +
+    (box.verticalAlign === 'top' ? 0 : box.verticalAlign === 'bottom' ? innerHeight - blockHeight : (innerHeight - blockHeight) / 2);
+  const x = box.textAlign === 'left' ? box.padding : box.textAlign === 'right' ? box.width - box.padding : box.width / 2;
+  return lines.map((text, i) => ({ text, x, y: top + i * step + (step - (ascent + descent)) / 2 + ascent }));
+}
