@@ -10,7 +10,7 @@ import { ffmpegBinary, ffprobeBinary, run } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type RenderOptions } from '../src/render/index.ts';
 
-/** A temp folder removed when the test file ends. */
+/** A temp folder removed when the test file ends (call it at the top level of the file). */
 export async function tempDir(prefix = 'reelsmith-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   after(() => rm(dir, { recursive: true, force: true }));
@@ -57,19 +57,23 @@ export interface Frames {
   width: number;
   height: number;
   count: number;
+  /** Pixel of frame number `frame` (one of `only`, when frames were selected). */
   pixel(frame: number, x: number, y: number): Rgb;
 }
 
-/** Every frame of a video decoded to RGB (keep test videos small). */
-export async function decodeFrames(path: string, width: number, height: number): Promise<Frames> {
-  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+/** Frames of a video decoded to RGB: all of them (keep such videos small), or `only` these numbers. */
+export async function decodeFrames(path: string, width: number, height: number, selected?: number[]): Promise<Frames> {
+  const only = selected && [...selected].sort((a, b) => a - b);
+  const select = only ? ['-vf', `select='${only.map((n) => `eq(n\\,${n})`).join('+')}'`, '-vsync', '0'] : [];
+  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', ...select, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
   const size = width * height * 3;
+  const index = (frame: number) => (only ? only.indexOf(frame) : frame);
   return {
     width,
     height,
     count: raw.length / size,
     pixel(frame, x, y) {
-      const at = frame * size + (y * width + x) * 3;
+      const at = index(frame) * size + (y * width + x) * 3;
       return [raw[at], raw[at + 1], raw[at + 2]];
     },
   };
