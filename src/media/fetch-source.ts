@@ -92,6 +92,7 @@ export async function fetchToStore(
     }
   } finally {
     await rm(partial, { force: true });
+    dispatcher.close().catch(() => {});
   }
 }
 

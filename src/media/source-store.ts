@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { isHttpUrl } from '../movie/index.ts';
 import { fetchToStore, FetchError, type FetchLimits } from './fetch-source.ts';
 import { probeMedia, type MediaInfo } from './probe.ts';
 
@@ -27,7 +28,7 @@ export class SourceStore {
   file(source: string, signal?: AbortSignal): Promise<LocalSource> {
     let pending = this.files.get(source);
     if (!pending) {
-      pending = /^https?:\/\//i.test(source)
+      pending = isHttpUrl(source)
         ? fetchToStore(source, this.storeDir, this.limits, signal).then(({ path, digest }) => ({ source, path, digest }))
         : localFile(source);
       this.files.set(source, pending);

@@ -5,4 +5,4 @@ export * from './colour.ts';
 export * from './timeline.ts';
 export { validateMovie, type ValidateOptions } from './validate.ts';
 export * from './normalize.ts';
-export { BUNDLED_FONT } from './rules.ts';
+export { BUNDLED_FONT, isHttpUrl } from './rules.ts';

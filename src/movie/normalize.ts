@@ -6,7 +6,7 @@ import { MovieError } from './problems.ts';
 import type { Fit, Layer, Movie, Scene } from './schema.ts';
 import { layerFrameRange, sceneOffsets, toFrames } from './timeline.ts';
 import { validateMovie, type ValidateOptions } from './validate.ts';
-import { BUNDLED_FONT } from './rules.ts';
+import { BUNDLED_FONT, isHttpUrl } from './rules.ts';
 
 export const DEFAULTS = {
   width: 1920,
@@ -204,7 +204,7 @@ function colour(text: string): Rgba {
 }
 
 function resolveSource(source: string, baseDir: string | undefined): string {
-  if (/^https?:\/\//i.test(source) || baseDir === undefined || isAbsolute(source)) return source;
+  if (isHttpUrl(source) || baseDir === undefined || isAbsolute(source)) return source;
   return resolve(baseDir, source);
 }
 

@@ -39,7 +39,7 @@ export function semanticProblems(movie: unknown, policy: SourcePolicy): Problem[
       const lat = `${at}.layers[${li}]`;
       uniqueId(layer.id, li, layerIds, `${lat}.id`, 'layer in this scene', problems);
       const start = typeof layer.startTime === 'number' ? layer.startTime : 0;
-      if (duration !== undefined && start >= duration) {
+      if (duration !== undefined && duration > 0 && start >= duration) {
         problems.push({ path: `${lat}.startTime`, message: `must be less than the scene's duration (${duration} s)` });
       }
       colour(layer.color, `${lat}.color`, problems);
@@ -49,7 +49,7 @@ export function semanticProblems(movie: unknown, policy: SourcePolicy): Problem[
         problems.push({ path: `${lat}.text`, message: 'is required for a text layer' });
       }
       if (typeof type === 'string' && NEEDS_SOURCE.has(type) && layer.source === undefined) {
-        problems.push({ path: `${lat}.source`, message: `is required for an ${type} layer` });
+        problems.push({ path: `${lat}.source`, message: `is required for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} layer` });
       }
       if (typeof type === 'string' && VISUAL.has(type) && isObj(layer.size)) {
         for (const side of ['width', 'height'] as const) {
@@ -85,10 +85,17 @@ function source(value: unknown, path: string, policy: SourcePolicy, out: Problem
   if (url) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       out.push({ path, message: `"${value}" uses ${url.protocol.slice(0, -1)}: only http and https URLs are allowed` });
+    } else if (!isHttpUrl(value)) {
+      out.push({ path, message: `"${value}" must start with http:// or https://` });
     }
     return;
   }
   if (!policy.allowLocalFiles) out.push({ path, message: `"${value}" must be an http or https URL` });
+}
+
+/** The one test of "this source is a URL" that normalizing and fetching also use. */
+export function isHttpUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value);
 }
 
 /** A URL with a scheme (more than one letter, so Windows drive letters stay paths). */

@@ -3,6 +3,7 @@
 // (amerge + pan, so a track's level does not depend on how many others play).
 import { framesToSamples } from '../movie/index.ts';
 import { AUDIO_SAMPLE_RATE, audioOutputArgs } from './encoder.ts';
+import { runFfmpeg } from '../media/index.ts';
 import { FilterGraph, seek } from './filter-graph.ts';
 import type { AudioTrack } from './plan.ts';
 
@@ -40,4 +41,9 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
     [mix] = graph.chain(placed, `amerge=inputs=${placed.length},pan=stereo|c0=${sum(0)}|c1=${sum(1)}`);
   }
   return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${mix}]`, ...audioOutputArgs(), `file:${outPath}`];
+}
+
+/** Mixes and encodes the movie's audio track to `outPath` (AAC in MP4). */
+export async function renderAudio(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string, signal?: AbortSignal): Promise<void> {
+  await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), { signal });
 }

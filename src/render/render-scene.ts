@@ -1,0 +1,26 @@
+// One scene to its encoded chunks: ONE ffmpeg process, writing into the scene's folder.
+import { join } from 'node:path';
+import { runFfmpeg } from '../media/index.ts';
+import type { EncoderProfile } from './encoder.ts';
+import type { ScenePlan } from './plan.ts';
+import { compileScene, type Canvas } from './scene-graph.ts';
+
+export interface SceneRenderOptions {
+  encoder: EncoderProfile;
+  threads: number;
+  signal?: AbortSignal;
+  /** Frames of this scene encoded so far (chunks repeated later count in full). */
+  onFrames?: (frames: number) => void;
+}
+
+/** Renders the scene's chunks into `dir`; returns the playlist of chunk file names, in play order. */
+export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, options: SceneRenderOptions): Promise<string[]> {
+  const command = compileScene(plan, canvas, options.encoder, options.threads, (name) => join(dir, `${name}.mp4`));
+  const frames = plan.scene.frames;
+  await runFfmpeg(command.args, {
+    signal: options.signal,
+    onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.progressFrames)) * frames))),
+  });
+  options.onFrames?.(frames);
+  return command.playlist.map((path) => path.slice(dir.length + 1));
+}
