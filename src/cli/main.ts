@@ -7,6 +7,7 @@ import { checkEncoder, DEFAULT_ENCODER, PRESET_WORKERS, renderFrame, renderMovie
 import { doctor } from './doctor.ts';
 import { CliError, loadMovie, movieProblems, readMovieFile } from './load-movie.ts';
 import { progressBar } from './progress-bar.ts';
+import { serviceCommands } from './service-commands.ts';
 
 const program = new Command('reelsmith').description('Render Movie JSON to MP4').showHelpAfterError().exitOverride();
 
@@ -109,6 +110,8 @@ program
     console.log(lines.join('\n'));
     if (!ok) throw new CliError('some checks failed');
   });
+
+serviceCommands(program);
 
 try {
   await program.parseAsync();

@@ -3,11 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP } from 'node:net';
 import { extname, join } from 'node:path';
-import { Agent, request } from 'undici';
-import { isAddressAllowed, type NetworkPolicy } from './address-guard.ts';
+import { request } from 'undici';
+import type { NetworkPolicy } from './address-guard.ts';
+import { guardedAgent, urlRefusal } from './guarded-agent.ts';
 
 export interface FetchLimits extends NetworkPolicy {
   maxBytes?: number;
@@ -97,30 +96,11 @@ export async function fetchToStore(
 }
 
 function checkUrl(url: URL, policy: NetworkPolicy, original: string) {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError(original, `${url.protocol} is not allowed`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && !isAddressAllowed(host, policy)) throw new FetchError(original, `address ${host} is not allowed (private network)`);
+  const refusal = urlRefusal(url, policy);
+  if (refusal) throw new FetchError(original, refusal);
 }
 
-/** An undici agent whose DNS lookup refuses any name that resolves to a forbidden address. */
-function guardedAgent(policy: NetworkPolicy): Agent {
-  return new Agent({
-    connect: {
-      lookup(hostname, options, callback) {
-        dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-          if (err) return callback(err, '', 0);
-          const list = addresses as LookupAddress[];
-          const bad = list.find((a) => !isAddressAllowed(a.address, policy));
-          if (bad) return callback(new Error(`address ${bad.address} of ${hostname} is not allowed (private network)`), '', 0);
-          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-          callback(null, list[0].address, list[0].family);
-        });
-      },
-    },
-  });
-}
-
-function describe(err: Error): string {
+export function describe(err: Error): string {
   const cause = (err as { cause?: Error }).cause;
   const code = (err as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
   return [cause?.message ?? err.message, code].filter(Boolean).join(' ');

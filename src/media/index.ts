@@ -5,3 +5,5 @@ export * from './probe.ts';
 export * from './address-guard.ts';
 export * from './fetch-source.ts';
 export * from './source-store.ts';
+export * from './guarded-agent.ts';
+export * from './post-json.ts';

@@ -1,0 +1,27 @@
+// x-api-key authentication: the key's account and its plan ride on the request.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccountRow, RenderService } from '../jobs/index.ts';
+import { ApiError } from './errors.ts';
+import type { Plan, Plans } from './plans.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    account: AccountRow;
+    plan: Plan;
+  }
+}
+
+export function installAuth(app: FastifyInstance, service: RenderService, plans: Plans): void {
+  app.decorateRequest('account', null as unknown as AccountRow);
+  app.decorateRequest('plan', null as unknown as Plan);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const key = request.headers['x-api-key'];
+    if (typeof key !== 'string' || key.length === 0) throw new ApiError(401, 'UNAUTHORIZED', 'Missing x-api-key header');
+    const account = await service.accounts.authenticate(key);
+    if (!account) throw new ApiError(401, 'UNAUTHORIZED', 'Invalid x-api-key');
+    const plan = plans[account.plan];
+    if (!plan) throw new ApiError(500, 'INTERNAL', `Account plan "${account.plan}" is not configured`);
+    request.account = account;
+    request.plan = plan;
+  });
+}

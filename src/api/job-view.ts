@@ -1,0 +1,51 @@
+// A job as clients see it (GET /v1/jobs/{jobId}, lists, cancel replies).
+import { Type } from '@sinclair/typebox';
+import { PHASES, type JobRow, type RenderService } from '../jobs/index.ts';
+
+export const JobView = Type.Object(
+  {
+    jobId: Type.String(),
+    projectId: Type.String(),
+    status: Type.Union(['queued', 'running', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)), {
+      description: 'queued: waiting for a worker; running: in one of the phases planning..uploading; done, failed, cancelled: final',
+    }),
+    phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
+      description: 'queued → planning → dispatching → waiting → rendering → assembling → uploading → done; stays where it was when a job fails or is cancelled',
+    }),
+    progress: Type.Number({ minimum: 0, maximum: 1, description: 'never decreases' }),
+    createdAt: Type.String(),
+    startedAt: Type.Union([Type.String(), Type.Null()]),
+    updatedAt: Type.String(),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+    scenes: Type.Array(
+      Type.Object({
+        sceneId: Type.String(),
+        frames: Type.Integer(),
+        state: Type.Union(['queued', 'rendering', 'done', 'cached'].map((s) => Type.Literal(s)), { description: 'cached: reused from an earlier render of the same scene' }),
+      }),
+    ),
+    outputUrl: Type.Optional(Type.String({ description: 'signed, expiring URL of the MP4 (done only)' })),
+    mediaData: Type.Optional(Type.Object({ duration: Type.Number(), width: Type.Integer(), height: Type.Integer(), fps: Type.Integer(), frames: Type.Integer(), bytes: Type.Integer() })),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  },
+  { $id: 'Job' },
+);
+
+export async function jobView(job: JobRow, service: RenderService, options: { scenes?: boolean } = { scenes: true }) {
+  const scenes = options.scenes === false ? [] : await service.store.scenes(job.id);
+  return {
+    jobId: job.id,
+    projectId: job.project_id,
+    status: job.status,
+    phase: job.phase,
+    progress: job.progress,
+    createdAt: job.created_at,
+    startedAt: job.started_at,
+    updatedAt: job.updated_at,
+    finishedAt: job.finished_at,
+    scenes: scenes.map((s) => ({ sceneId: s.scene_id, frames: s.frames, state: s.state })),
+    ...(job.status === 'done' && job.output_key ? { outputUrl: service.outputUrl(job.output_key) } : {}),
+    ...(job.media_data ? { mediaData: JSON.parse(job.media_data) } : {}),
+    ...(job.error_code ? { error: { code: job.error_code, message: job.error_message ?? '' } } : {}),
+  };
+}

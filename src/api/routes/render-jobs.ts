@@ -1,0 +1,119 @@
+// POST /v1/render/jobs: validate, check the plan, reserve minutes, queue. 202 { jobId, status }.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { isHttpUrl, Movie, normalizeMovie, pointerToPath, validateMovie, type Problem } from '../../movie/index.ts';
+import { PRESET_WORKERS, sceneWorkers } from '../../render/index.ts';
+import type { RenderService } from '../../jobs/index.ts';
+import { ApiError, ErrorBody } from '../errors.ts';
+import { fitsResolution, submitLimits } from '../plans.ts';
+
+const Preset = Type.Union([Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')], {
+  description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
+});
+
+export const RenderRequest = Type.Object(
+  {
+    kind: Type.Literal('movie', { description: 'selects the scene-based render path' }),
+    projectId: Type.String({ minLength: 1, description: 'a project of your account' }),
+    movie: Movie,
+    renderOptions: Type.Optional(
+      Type.Object(
+        { qualityPreset: Type.Optional(Preset), requestedConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' })) },
+        { additionalProperties: false },
+      ),
+    ),
+    callbackUrl: Type.Optional(Type.String({ description: 'http(s) URL that receives signed progress and completion events' })),
+  },
+  { additionalProperties: false },
+);
+type RenderRequest = Static<typeof RenderRequest>;
+
+/** Every problem with the body, by JSON path; the movie's own rules included. */
+function requestProblems(body: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const { movie, ...rest } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const outer = Type.Omit(RenderRequest, ['movie']);
+  for (const e of Value.Errors(outer, rest)) problems.push({ path: pointerToPath(e.path, '').replace(/^\./, '') || '(body)', message: e.message.replace(/^Expected/, 'must be') });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ path: '(body)', message: 'must be a JSON object' }];
+  if (movie === undefined) problems.push({ path: 'movie', message: 'is required' });
+  else problems.push(...validateMovie(movie, { allowLocalFiles: false }));
+  if (typeof rest.callbackUrl === 'string' && !isHttpUrl(rest.callbackUrl)) problems.push({ path: 'callbackUrl', message: 'must be an http:// or https:// URL' });
+  return problems;
+}
+
+export function renderJobRoutes(app: FastifyInstance, service: RenderService): void {
+  app.post(
+    '/v1/render/jobs',
+    {
+      // the schema documents the body; requestProblems checks it and names every path, so Ajv must not touch it
+      validatorCompiler: () => () => true,
+      schema: {
+        summary: 'Submit a render job',
+        tags: ['render'],
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: 'same key + same body returns the same job' })) }),
+        body: RenderRequest,
+        response: {
+          202: Type.Object({ jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }), status: Type.String({ description: 'queued (a replayed Idempotency-Key returns the job\'s current status)' }) }),
+          400: ErrorBody, 401: ErrorBody, 402: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { account, plan } = request;
+      if (!plan.apiAccess) throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
+      const problems = requestProblems(request.body);
+      if (problems.length > 0) throw new ApiError(400, 'INVALID_MOVIE_JSON', `The request failed validation: ${problems.length} problem(s)`, problems);
+      const body = request.body as RenderRequest;
+
+      const project = await service.accounts.project(account.id, body.projectId);
+      if (!project) throw new ApiError(404, 'NOT_FOUND', `Project ${body.projectId} not found`);
+
+      const movie = normalizeMovie(body.movie, { allowLocalFiles: false });
+      if (!fitsResolution(plan, movie.width, movie.height)) {
+        const max = plan.maxResolution;
+        throw new ApiError(400, 'PLAN_RESOLUTION_EXCEEDED', `${movie.width}x${movie.height} exceeds the ${plan.name} plan's maximum of ${max.width}x${max.height}`);
+      }
+      const seconds = movie.frames / movie.fps;
+      if (plan.maxDurationMinutes !== null && seconds > plan.maxDurationMinutes * 60) {
+        throw new ApiError(400, 'PLAN_DURATION_EXCEEDED', `The movie lasts ${seconds.toFixed(1)} s; the ${plan.name} plan allows ${plan.maxDurationMinutes} min per job`);
+      }
+      const preset = body.renderOptions?.qualityPreset ?? 'balanced';
+      const workers = sceneWorkers(preset, body.renderOptions?.requestedConcurrency);
+      const maxWorkers = Math.max(...plan.presets.map((p) => PRESET_WORKERS[p]));
+      if (!plan.presets.includes(preset) || workers > maxWorkers) {
+        throw new ApiError(403, 'PRESET_NOT_ALLOWED', `The ${plan.name} plan allows presets ${plan.presets.join(', ')} (at most ${maxWorkers} workers)`);
+      }
+
+      const key = request.headers['idempotency-key'];
+      const outcome = await service.store.submit(
+        {
+          accountId: account.id,
+          projectId: project.id,
+          request: body,
+          seconds,
+          workers,
+          callbackUrl: body.callbackUrl,
+          scenes: movie.scenes.map((s) => ({ id: s.id, frames: s.frames })),
+          idempotency: typeof key === 'string' && key ? { key, requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex') } : undefined,
+        },
+        submitLimits(plan),
+      );
+      if ('refused' in outcome) {
+        switch (outcome.refused) {
+          case 'CONCURRENCY_LIMIT_EXCEEDED':
+            throw new ApiError(409, outcome.refused, `The ${plan.name} plan runs at most ${plan.concurrentJobs} jobs at once. Wait for a job to complete.`);
+          case 'RENDER_QUOTA_EXCEEDED':
+            throw new ApiError(402, outcome.refused, `This job would pass the ${plan.name} plan's ${plan.monthlyMinutes} render minutes this month`);
+          case 'RENDER_QUOTA_DAILY_EXCEEDED':
+            throw new ApiError(402, outcome.refused, `This job would pass the ${plan.name} plan's ${plan.dailyMinutes} render minutes today. Resets at midnight UTC.`);
+          case 'IDEMPOTENCY_KEY_REUSED':
+            throw new ApiError(422, outcome.refused, 'This Idempotency-Key was used with a different request body');
+        }
+      }
+      if (!outcome.replayed) service.start(outcome.job);
+      return reply.status(202).send({ jobId: outcome.job.id, status: outcome.replayed ? outcome.job.status : 'queued' });
+    },
+  );
+}

@@ -1,0 +1,127 @@
+// `reelsmith serve`, and the admin commands that manage accounts, projects and keys in a
+// data folder: `accounts create`, `projects create`, `keys create`.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildServer } from '../api/server.ts';
+import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
+import { RenderService } from '../jobs/index.ts';
+import { networkPolicyFromEnv, type NetworkPolicy } from '../render/index.ts';
+import { CliError } from './load-movie.ts';
+
+interface DataOptions {
+  data: string;
+  json?: boolean;
+}
+
+const dataOption = (cmd: Command) => cmd.option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data');
+
+function print(opts: { json?: boolean }, value: Record<string, unknown>, text: string): void {
+  console.log(opts.json ? JSON.stringify(value, null, 2) : text);
+}
+
+async function withService<T>(dataDir: string, fn: (service: RenderService) => Promise<T>): Promise<T> {
+  const service = await RenderService.open({ dataDir: resolve(dataDir), publicUrl: 'http://localhost' });
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+export function serviceCommands(program: Command): void {
+  dataOption(
+    program
+      .command('serve')
+      .description('run the render API (embedded mode: SQLite and local disk under --data)')
+      .option('-p, --port <n>', 'port (default $PORT or 8080)')
+      .option('--host <address>', 'address to listen on', '0.0.0.0')
+      .option('--public-url <url>', 'URL clients reach this service at, for outputUrl (default http://localhost:<port>)')
+      .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
+      .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)')
+      .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
+      .option('--log', 'log every request'),
+  ).action(async (opts) => {
+    const port = Number(opts.port ?? process.env.PORT ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be a port number');
+    const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
+    const plans = loadPlans(opts.plans);
+    const service = await RenderService.open({
+      dataDir: resolve(opts.data),
+      publicUrl: opts.publicUrl ?? process.env.REELSMITH_PUBLIC_URL ?? `http://localhost:${port}`,
+      network,
+      workers: opts.workers ? Number(opts.workers) : undefined,
+    });
+    const first = await bootstrap(service);
+    const app = await buildServer({ service, plans, logger: Boolean(opts.log) });
+    const address = await app.listen({ port, host: opts.host });
+    const resumed = await service.recover();
+    console.log(`Reelsmith listening on ${address} (data: ${resolve(opts.data)}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
+    if (first) {
+      const base = service.options.publicUrl;
+      console.log(`
+First start: created account ${first.accountId} (plan ${first.plan}), project ${first.projectId} and this API key.
+It is shown only once:
+
+  ${first.key}
+
+Try it:
+
+curl -X POST ${base}/v1/render/jobs \\
+-H "x-api-key: ${first.key}" \\
+-H "Content-Type: application/json" \\
+-d '{"kind":"movie","projectId":"${first.projectId}","movie":{"width":1920,"height":1080,"fps":30,"scenes":[{"id":"scene_1","duration":5,"bgColor":"#1a1a2e","layers":[{"id":"headline","type":"text","text":"Hello from the API","startTime":0,"duration":5,"zIndex":1,"position":{"x":360,"y":460},"size":{"width":1200,"height":160},"fontSize":80,"fontWeight":"bold","color":"#ffffff","textAlign":"center"}]}]}}'
+
+then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
+`);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: draining (unfinished jobs go back to the queue)`);
+      await app.close();
+      await service.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+
+  const accounts = program.command('accounts').description('manage accounts');
+  dataOption(accounts.command('create').description('create an account').option('--name <name>', 'account name', 'account').option('--plan <plan>', 'plan id from the plans config', 'pro').option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE).option('--json', 'print JSON')).action(
+    async (opts: DataOptions & { name: string; plan: string; plans: string }) => {
+      if (!(opts.plan in loadPlans(opts.plans))) throw new CliError(`--plan must be one of ${Object.keys(loadPlans(opts.plans)).join(', ')}`);
+      const account = await withService(opts.data, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
+      print(opts, { accountId: account.id, name: account.name, plan: account.plan }, `account ${account.id} (${account.name}, plan ${account.plan})`);
+    },
+  );
+
+  const projects = program.command('projects').description('manage projects');
+  dataOption(projects.command('create').description('create a project in an account').requiredOption('--account <id>', 'account id').option('--name <name>', 'project name', 'project').option('--id <id>', 'project id (default: a new proj_...)').option('--json', 'print JSON')).action(
+    async (opts: DataOptions & { account: string; name: string; id?: string }) => {
+      const project = await withService(opts.data, (s) => s.accounts.createProject({ accountId: opts.account, name: opts.name, id: opts.id })).catch((err: Error) => {
+        throw new CliError(err.message);
+      });
+      print(opts, { projectId: project.id, accountId: project.account_id, name: project.name, webhookSecret: project.webhook_secret }, `project ${project.id} (${project.name})\nwebhook secret: ${project.webhook_secret}`);
+    },
+  );
+
+  const keys = program.command('keys').description('manage API keys');
+  dataOption(keys.command('create').description('create an API key for an account (shown once)').requiredOption('--account <id>', 'account id').option('--test', 'a vs_test_ key').option('--json', 'print JSON')).action(
+    async (opts: DataOptions & { account: string; test?: boolean }) => {
+      const key = await withService(opts.data, (s) => s.accounts.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' })).catch((err: Error) => {
+        throw new CliError(err.message);
+      });
+      print(opts, { keyId: key.id, accountId: key.accountId, key: key.key }, `key ${key.id} for ${key.accountId} (shown only once):\n${key.key}`);
+    },
+  );
+}
+
+/** On an empty data folder: one account on the self-hosted plan, one project, one key. */
+async function bootstrap(service: RenderService) {
+  if ((await service.accounts.listAccounts()).length > 0) return undefined;
+  const account = await service.accounts.createAccount({ name: 'default', plan: 'unlimited' });
+  const project = await service.accounts.createProject({ accountId: account.id, name: 'default' });
+  const key = await service.accounts.createKey({ accountId: account.id });
+  return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
+}

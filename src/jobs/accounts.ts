@@ -1,0 +1,74 @@
+// Accounts, their projects and their API keys. Keys are shown once and stored only as
+// a SHA-256 hash; a key authenticates as its account.
+import { createHash } from 'node:crypto';
+import type { AccountRow, Database, ProjectRow } from './database.ts';
+import { newAccountId, newApiKey, newKeyId, newProjectId, newWebhookSecret, now } from './ids.ts';
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export class Accounts {
+  constructor(private readonly db: Database) {}
+
+  async createAccount(input: { name: string; plan: string }): Promise<AccountRow> {
+    const row = { id: newAccountId(), name: input.name, plan: input.plan, created_at: now() };
+    await this.db.insertInto('accounts').values(row).execute();
+    return row;
+  }
+
+  async createProject(input: { accountId: string; name: string; id?: string }): Promise<ProjectRow> {
+    await this.requireAccount(input.accountId);
+    if (input.id !== undefined && !/^proj_[A-Za-z0-9_]{1,64}$/.test(input.id)) throw new Error(`project id "${input.id}" must look like proj_abc123`);
+    const row = { id: input.id ?? newProjectId(), account_id: input.accountId, name: input.name, webhook_secret: newWebhookSecret(), created_at: now() };
+    await this.db.insertInto('projects').values(row).execute();
+    return row;
+  }
+
+  /** Makes a key; the returned `key` is the only time it exists in clear. */
+  async createKey(input: { accountId: string; environment?: 'prod' | 'test' }): Promise<{ id: string; key: string; accountId: string }> {
+    await this.requireAccount(input.accountId);
+    const key = newApiKey(input.environment ?? 'prod');
+    const id = newKeyId();
+    await this.db
+      .insertInto('api_keys')
+      .values({ id, account_id: input.accountId, hash: hashKey(key), prefix: key.slice(0, 12), created_at: now(), revoked_at: null })
+      .execute();
+    return { id, key, accountId: input.accountId };
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    const result = await this.db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The account a key belongs to, if the key is real and not revoked. */
+  async authenticate(key: string): Promise<AccountRow | undefined> {
+    return this.db
+      .selectFrom('api_keys')
+      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+      .selectAll('accounts')
+      .where('api_keys.hash', '=', hashKey(key))
+      .where('api_keys.revoked_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  async project(accountId: string, projectId: string): Promise<ProjectRow | undefined> {
+    return this.db.selectFrom('projects').selectAll().where('id', '=', projectId).where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  async projectById(projectId: string): Promise<ProjectRow | undefined> {
+    return this.db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirst();
+  }
+
+  async listAccounts(): Promise<AccountRow[]> {
+    return this.db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
+  }
+
+  async setPlan(accountId: string, plan: string): Promise<void> {
+    await this.db.updateTable('accounts').set({ plan }).where('id', '=', accountId).execute();
+  }
+
+  private async requireAccount(id: string): Promise<void> {
+    const found = await this.db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
+    if (!found) throw new Error(`no account ${id}`);
+  }
+}

@@ -1,0 +1,198 @@
+// Jobs in SQL: submit (with the quota check and reservation in one transaction), state
+// changes, scenes, and the event log every announcement is replayed from.
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, JobEvent, JobRow, JobSceneRow, Tables } from './database.ts';
+import { newJobId, now } from './ids.ts';
+import { ACTIVE, statusOf, type EventType, type Phase, type SceneState, type Status } from './job-state.ts';
+
+/** What an account may hold at once; null means no limit. */
+export interface SubmitLimits {
+  concurrentJobs: number | null;
+  monthlySeconds: number | null;
+  dailySeconds: number | null;
+}
+
+export interface NewJob {
+  accountId: string;
+  projectId: string;
+  request: unknown;
+  seconds: number;
+  workers: number;
+  callbackUrl?: string;
+  scenes: Array<{ id: string; frames: number }>;
+  idempotency?: { key: string; requestHash: string };
+}
+
+export type SubmitOutcome =
+  | { job: JobRow; replayed: boolean }
+  | { refused: 'CONCURRENCY_LIMIT_EXCEEDED' | 'RENDER_QUOTA_EXCEEDED' | 'RENDER_QUOTA_DAILY_EXCEEDED' | 'IDEMPOTENCY_KEY_REUSED' };
+
+export interface Usage {
+  /** Seconds used by finished jobs plus reserved by active ones, this calendar month (UTC). */
+  monthSeconds: number;
+  /** The same since midnight UTC. */
+  daySeconds: number;
+  activeJobs: number;
+}
+
+export class JobStore {
+  constructor(readonly db: Database) {}
+
+  /** Checks limits and reserves the job's seconds atomically: parallel submits never overspend. */
+  async submit(input: NewJob, limits: SubmitLimits, at = new Date()): Promise<SubmitOutcome> {
+    return this.db.transaction().execute(async (tx) => {
+      if (input.idempotency) {
+        const seen = await tx
+          .selectFrom('idempotency_keys')
+          .selectAll()
+          .where('account_id', '=', input.accountId)
+          .where('key', '=', input.idempotency.key)
+          .executeTakeFirst();
+        if (seen) {
+          if (seen.request_hash !== input.idempotency.requestHash) return { refused: 'IDEMPOTENCY_KEY_REUSED' as const };
+          const job = await tx.selectFrom('jobs').selectAll().where('id', '=', seen.job_id).executeTakeFirstOrThrow();
+          return { job, replayed: true };
+        }
+      }
+      const usage = await usageOf(tx, input.accountId, at);
+      if (limits.concurrentJobs !== null && usage.activeJobs >= limits.concurrentJobs) return { refused: 'CONCURRENCY_LIMIT_EXCEEDED' as const };
+      if (limits.monthlySeconds !== null && usage.monthSeconds + input.seconds > limits.monthlySeconds) return { refused: 'RENDER_QUOTA_EXCEEDED' as const };
+      if (limits.dailySeconds !== null && usage.daySeconds + input.seconds > limits.dailySeconds) return { refused: 'RENDER_QUOTA_DAILY_EXCEEDED' as const };
+
+      const stamp = at.toISOString();
+      const job: JobRow = {
+        id: newJobId(),
+        account_id: input.accountId,
+        project_id: input.projectId,
+        status: 'queued',
+        phase: 'queued',
+        progress: 0,
+        request: JSON.stringify(input.request),
+        seconds: input.seconds,
+        workers: input.workers,
+        callback_url: input.callbackUrl ?? null,
+        error_code: null,
+        error_message: null,
+        output_key: null,
+        media_data: null,
+        created_at: stamp,
+        started_at: null,
+        updated_at: stamp,
+        finished_at: null,
+      };
+      await tx.insertInto('jobs').values(job).execute();
+      await tx
+        .insertInto('job_scenes')
+        .values(input.scenes.map((s, i) => ({ job_id: job.id, scene_index: i, scene_id: s.id, frames: s.frames, state: 'queued', cache_key: null })))
+        .execute();
+      if (input.idempotency) {
+        await tx
+          .insertInto('idempotency_keys')
+          .values({ account_id: input.accountId, key: input.idempotency.key, request_hash: input.idempotency.requestHash, job_id: job.id, created_at: stamp })
+          .execute();
+      }
+      await insertEvent(tx, job.id, 'phase', { status: 'queued', phase: 'queued', progress: 0 }, stamp);
+      return { job, replayed: false };
+    });
+  }
+
+  async usage(accountId: string, at = new Date()): Promise<Usage> {
+    return usageOf(this.db, accountId, at);
+  }
+
+  async job(id: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async scenes(jobId: string): Promise<JobSceneRow[]> {
+    return this.db.selectFrom('job_scenes').selectAll().where('job_id', '=', jobId).orderBy('scene_index').execute();
+  }
+
+  /** Newest first; `before` is the (created_at, id) of the last job of the previous page. */
+  async list(accountId: string, options: { projectId?: string; limit: number; before?: { createdAt: string; id: string } }): Promise<JobRow[]> {
+    let query = this.db.selectFrom('jobs').selectAll().where('account_id', '=', accountId);
+    if (options.projectId) query = query.where('project_id', '=', options.projectId);
+    if (options.before) {
+      const { createdAt, id } = options.before;
+      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+  }
+
+  /** Jobs that were not finished when the process stopped. */
+  async unfinished(): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('status', 'in', ACTIVE).orderBy('created_at').execute();
+  }
+
+  /** Moves a job to a phase and records the event, in one transaction; returns the event. */
+  async enterPhase(jobId: string, phase: Phase, progress: number, fields: Partial<JobRow> = {}): Promise<JobEvent> {
+    return this.change(jobId, 'phase', { status: statusOf(phase), phase, progress, ...fields });
+  }
+
+  async recordProgress(jobId: string, progress: number, data: Record<string, unknown>): Promise<JobEvent> {
+    return this.db.transaction().execute(async (tx) => {
+      const stamp = now();
+      await tx.updateTable('jobs').set({ progress, updated_at: stamp }).where('id', '=', jobId).execute();
+      return insertEvent(tx, jobId, 'progress', { progress, ...data }, stamp);
+    });
+  }
+
+  /** Ends a job: done, failed or cancelled, with the final event. */
+  async finish(jobId: string, status: Extract<Status, 'done' | 'failed' | 'cancelled'>, fields: Partial<JobRow>, data: Record<string, unknown>): Promise<JobEvent> {
+    return this.change(jobId, status, { status, ...fields, finished_at: now() }, data);
+  }
+
+  async setScene(jobId: string, index: number, state: SceneState, cacheKey?: string): Promise<void> {
+    await this.db
+      .updateTable('job_scenes')
+      .set({ state, ...(cacheKey ? { cache_key: cacheKey } : {}) })
+      .where('job_id', '=', jobId)
+      .where('scene_index', '=', index)
+      .execute();
+  }
+
+  async events(jobId: string, afterId = 0): Promise<JobEvent[]> {
+    return this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').execute();
+  }
+
+  private async change(jobId: string, type: EventType, fields: Partial<JobRow>, extra: Record<string, unknown> = {}): Promise<JobEvent> {
+    return this.db.transaction().execute(async (tx) => {
+      const stamp = now();
+      await tx.updateTable('jobs').set({ ...fields, updated_at: stamp }).where('id', '=', jobId).execute();
+      const job = await tx.selectFrom('jobs').select(['status', 'phase', 'progress']).where('id', '=', jobId).executeTakeFirstOrThrow();
+      return insertEvent(tx, jobId, type, { status: job.status, phase: job.phase, progress: job.progress, ...extra }, stamp);
+    });
+  }
+}
+
+async function insertEvent(tx: Kysely<Tables> | Transaction<Tables>, jobId: string, type: EventType, data: Record<string, unknown>, stamp: string): Promise<JobEvent> {
+  const row = await tx
+    .insertInto('job_events')
+    .values({ job_id: jobId, type, data: JSON.stringify(data), created_at: stamp })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return row;
+}
+
+async function usageOf(db: Kysely<Tables>, accountId: string, at: Date): Promise<Usage> {
+  const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)).toISOString();
+  const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())).toISOString();
+  const counted = ['queued', 'running', 'done'];
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('seconds'), eb.lit(0)).as('month'),
+      eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('created_at', '>=', day).then(eb.ref('seconds')).else(0).end()), eb.lit(0)).as('day'),
+    ])
+    .where('account_id', '=', accountId)
+    .where('status', 'in', counted)
+    .where('created_at', '>=', month)
+    .executeTakeFirstOrThrow();
+  const active = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId)
+    .where('status', 'in', ACTIVE)
+    .executeTakeFirstOrThrow();
+  return { monthSeconds: Number(row.month), daySeconds: Number(row.day), activeJobs: Number(active.n) };
+}

@@ -1,0 +1,180 @@
+// The job service for one data folder (embedded mode): the store, the shared scene pool,
+// the scene cache, output storage, the webhook outbox, and the jobs running right now.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError, threadsPerProcess, type NetworkPolicy } from '../render/index.ts';
+import { LocalStorage } from '../storage/index.ts';
+import { Accounts } from './accounts.ts';
+import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
+import { EventHub } from './event-hub.ts';
+import { isTerminal } from './job-state.ts';
+import { JobStore } from './job-store.ts';
+import { JobFailure, runJob } from './job-runner.ts';
+import { SceneCache } from './scene-cache.ts';
+import { ScenePool } from './scene-pool.ts';
+import { WebhookOutbox } from './webhooks.ts';
+
+export interface ServiceOptions {
+  dataDir: string;
+  /** Base URL clients reach the service at, for outputUrl. */
+  publicUrl: string;
+  network?: NetworkPolicy;
+  /** Scene workers shared by all jobs (default: the machine's cores, at least 2). */
+  workers?: number;
+  /** How long an outputUrl stays valid, seconds (default 24 h). */
+  urlTtlSeconds?: number;
+  webhookRetryScale?: number;
+}
+
+export class RenderService {
+  readonly store: JobStore;
+  readonly accounts: Accounts;
+  readonly hub = new EventHub();
+  readonly storage: LocalStorage;
+  readonly webhooks: WebhookOutbox;
+  private readonly pool: ScenePool;
+  private readonly cache: SceneCache;
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void>; requeue: boolean }>();
+  private accepting = true;
+
+  private constructor(
+    readonly db: Database,
+    readonly options: ServiceOptions,
+  ) {
+    this.store = new JobStore(db);
+    this.accounts = new Accounts(db);
+    this.storage = new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir));
+    this.cache = new SceneCache(join(options.dataDir, 'scene-cache'));
+    this.pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
+    this.webhooks = new WebhookOutbox(db, async (jobId) => (await this.projectOfJob(jobId))?.webhook_secret, {
+      network: options.network ?? {},
+      retryScale: options.webhookRetryScale,
+    });
+  }
+
+  static async open(options: ServiceOptions): Promise<RenderService> {
+    const service = new RenderService(await openSqlite(options.dataDir), options);
+    service.webhooks.start();
+    return service;
+  }
+
+  /** Starts every job a previous process left unfinished. */
+  async recover(): Promise<number> {
+    const jobs = await this.store.unfinished();
+    for (const job of jobs) this.start(job);
+    return jobs.length;
+  }
+
+  /** Runs a job in the background until it ends. */
+  start(job: JobRow): void {
+    if (!this.accepting || this.running.has(job.id)) return;
+    const abort = new AbortController();
+    const entry = { abort, requeue: false, done: Promise.resolve() };
+    entry.done = runJob(job, this.runnerContext(), abort.signal)
+      .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
+      .finally(() => this.running.delete(job.id));
+    this.running.set(job.id, entry);
+  }
+
+  /** Cancels a job: running ffmpeg processes are killed, reserved minutes returned. */
+  async cancel(jobId: string): Promise<JobRow | undefined> {
+    const job = await this.store.job(jobId);
+    if (!job || isTerminal(job.status)) return job;
+    const running = this.running.get(jobId);
+    if (running) {
+      running.abort.abort();
+      await running.done;
+    } else {
+      await this.announce(await this.store.finish(jobId, 'cancelled', {}, {}));
+    }
+    return this.store.job(jobId);
+  }
+
+  /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    const entries = [...this.running.values()];
+    for (const entry of entries) {
+      entry.requeue = true;
+      entry.abort.abort();
+    }
+    await Promise.all(entries.map((e) => e.done));
+    this.webhooks.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.db.destroy();
+  }
+
+  /** A signed URL for a stored output. */
+  outputUrl(key: string): string {
+    const expires = Math.floor(Date.now() / 1000) + (this.options.urlTtlSeconds ?? 86_400);
+    return `${this.options.publicUrl.replace(/\/$/, '')}/v1/files/${key}?${this.storage.sign(key, expires)}`;
+  }
+
+  /** The body an event carries to SSE clients and webhooks: the seed's fields plus phase. */
+  async payload(event: JobEvent): Promise<Record<string, unknown>> {
+    const data = JSON.parse(event.data) as Record<string, unknown>;
+    const body: Record<string, unknown> = { event: event.type, jobId: event.job_id, ...data };
+    if (event.type === 'done') {
+      const job = await this.store.job(event.job_id);
+      if (job?.output_key) body.outputUrl = this.outputUrl(job.output_key);
+      if (job?.media_data) body.mediaData = JSON.parse(job.media_data);
+    }
+    return body;
+  }
+
+  /** Written already; now tell the live listeners and the webhook outbox. */
+  private async announce(event: JobEvent): Promise<void> {
+    this.hub.publish(event);
+    const job = await this.store.job(event.job_id);
+    if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event));
+  }
+
+  /** A run that threw: put back in the queue (drain), cancelled (whatever the error), or failed. */
+  private async settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
+    if (outcome === 'requeue') {
+      await this.announce(await this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0));
+      return;
+    }
+    if (outcome === 'cancel' || err instanceof AbortedError) {
+      await this.announce(await this.store.finish(jobId, 'cancelled', {}, {}));
+      return;
+    }
+    const code = err instanceof JobFailure ? err.code : 'RENDER_FAILED';
+    const message = (err as Error).message ?? String(err);
+    await this.announce(await this.store.finish(jobId, 'failed', { error_code: code, error_message: message }, { error: { code, message } }));
+  }
+
+  private runnerContext() {
+    return {
+      store: this.store,
+      pool: this.pool,
+      cache: this.cache,
+      storage: this.storage,
+      announce: (event: JobEvent) => this.announce(event),
+      workRoot: join(this.options.dataDir, 'work'),
+      sourceDir: join(this.options.dataDir, 'sources'),
+      fetch: this.options.network ?? {},
+      threads: threadsPerProcess(availableParallelism(), this.pool.size),
+    };
+  }
+
+  private async projectOfJob(jobId: string) {
+    const job = await this.store.job(jobId);
+    return job ? this.accounts.projectById(job.project_id) : undefined;
+  }
+}
+
+/** The secret that signs output URLs: made once per data folder. */
+function serviceSecret(dataDir: string): string {
+  const path = join(dataDir, 'secret');
+  if (!existsSync(path)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(path, 'utf8').trim();
+}

@@ -1,0 +1,129 @@
+// Webhook outbox: events worth telling a job's callbackUrl are written as deliveries,
+// then POSTed in the background, signed per Standard Webhooks, retried with backoff for
+// more than a day. Every attempt is recorded. Nothing here ever waits on a render.
+import { Webhook } from 'standardwebhooks';
+import { postJson, type NetworkPolicy } from '../render/index.ts';
+import type { Database, JobEvent, WebhookAttempt, WebhookDelivery } from './database.ts';
+import { now } from './ids.ts';
+
+/** Seconds after each failed attempt: the last retry is more than a day after the first try. */
+export const RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200, 43200];
+const PROGRESS_EVERY_MS = 2000;
+
+export interface WebhookOptions {
+  network: NetworkPolicy;
+  timeoutMs?: number;
+  /** Multiplies every retry delay (tests use a tiny one). */
+  retryScale?: number;
+  pollMs?: number;
+}
+
+export class WebhookOutbox {
+  private lastProgress = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private inFlight = new Set<number>();
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly secretOf: (jobId: string) => Promise<string | undefined>,
+    private readonly options: WebhookOptions,
+  ) {}
+
+  /** Records a delivery for `event` if the job has a callback and the event is due one. */
+  async enqueue(event: JobEvent, callbackUrl: string | null, payload: Record<string, unknown>): Promise<void> {
+    if (!callbackUrl) return;
+    if (event.type === 'progress') {
+      const last = this.lastProgress.get(event.job_id) ?? 0;
+      if (Date.now() - last < PROGRESS_EVERY_MS) return;
+      this.lastProgress.set(event.job_id, Date.now());
+    }
+    if (event.type === 'done' || event.type === 'failed' || event.type === 'cancelled') this.lastProgress.delete(event.job_id);
+    await this.db
+      .insertInto('webhook_deliveries')
+      .values({ job_id: event.job_id, event_id: event.id, url: callbackUrl, payload: JSON.stringify(payload), status: 'pending', attempts: 0, next_attempt_at: now(), last_error: null, created_at: now(), delivered_at: null })
+      .execute();
+    this.kick();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  async deliveries(jobId: string): Promise<Array<WebhookDelivery & { attempts_list: WebhookAttempt[] }>> {
+    const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+    const attempts = rows.length
+      ? await this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).orderBy('id').execute()
+      : [];
+    return rows.map((r) => ({ ...r, attempts_list: attempts.filter((a) => a.delivery_id === r.id) }));
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.deliverDue(), 0);
+  }
+
+  private async deliverDue(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const due = await this.db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now())
+        .orderBy('id')
+        .limit(50)
+        .execute();
+      // each delivery on its own: a slow receiver holds up only itself
+      for (const d of due) if (!this.inFlight.has(d.id)) void this.attempt(d);
+    } finally {
+      if (!this.stopped) this.timer = setTimeout(() => void this.deliverDue(), this.options.pollMs ?? 1000);
+    }
+  }
+
+  private async attempt(delivery: WebhookDelivery): Promise<void> {
+    this.inFlight.add(delivery.id);
+    try {
+      const secret = await this.secretOf(delivery.job_id);
+      const messageId = `msg_${delivery.job_id}_${delivery.event_id}`;
+      const sentAt = new Date();
+      const headers: Record<string, string> = secret
+        ? {
+            'webhook-id': messageId,
+            'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+            'webhook-signature': new Webhook(secret).sign(messageId, sentAt, delivery.payload),
+          }
+        : {};
+      const result = await postJson(delivery.url, delivery.payload, { ...headers, 'user-agent': 'Reelsmith-Webhooks/1' }, this.options.network, this.options.timeoutMs ?? 15_000);
+      const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
+      const attempts = delivery.attempts + 1;
+      const error = ok ? null : (result.error ?? `HTTP ${result.status}`);
+      await this.db
+        .insertInto('webhook_attempts')
+        .values({ delivery_id: delivery.id, attempted_at: sentAt.toISOString(), status_code: result.status ?? null, error, duration_ms: result.ms })
+        .execute();
+      const retryIn = RETRY_SCHEDULE[attempts - 1];
+      await this.db
+        .updateTable('webhook_deliveries')
+        .set(
+          ok
+            ? { status: 'delivered', attempts, delivered_at: now(), last_error: null }
+            : retryIn === undefined
+              ? { status: 'failed', attempts, last_error: error }
+              : { attempts, last_error: error, next_attempt_at: new Date(Date.now() + retryIn * 1000 * (this.options.retryScale ?? 1)).toISOString() },
+        )
+        .where('id', '=', delivery.id)
+        .execute();
+      if (!ok && retryIn !== undefined) setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
+    } finally {
+      this.inFlight.delete(delivery.id);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// The one SSRF guard for every outbound request to a URL a client gave us (media
+// sources, webhook receivers): a literal address is checked before connecting, a host
+// name at connect time for every address it resolves to.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent } from 'undici';
+import { isAddressAllowed, type NetworkPolicy } from './address-guard.ts';
+
+/** Why a URL may not be requested, or undefined when it may. */
+export function urlRefusal(url: URL, policy: NetworkPolicy): string | undefined {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol} is not allowed`;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !isAddressAllowed(host, policy)) return `address ${host} is not allowed (private network)`;
+  return undefined;
+}
+
+/** An undici agent whose DNS lookup refuses any name that resolves to a forbidden address. */
+export function guardedAgent(policy: NetworkPolicy): Agent {
+  return new Agent({
+    connect: {
+      lookup(hostname, options, callback) {
+        dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+          if (err) return callback(err, '', 0);
+          const list = addresses as LookupAddress[];
+          const bad = list.find((a) => !isAddressAllowed(a.address, policy));
+          if (bad) return callback(new Error(`address ${bad.address} of ${hostname} is not allowed (private network)`), '', 0);
+          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+          callback(null, list[0].address, list[0].family);
+        });
+      },
+    },
+  });
+}
+

@@ -1,0 +1,2 @@
+// The storage module's public surface.
+export * from './local-storage.ts';
