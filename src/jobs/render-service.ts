@@ -37,6 +37,10 @@ export class RenderService {
   private readonly pool: ScenePool;
   private readonly cache: SceneCache;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void>; requeue: boolean }>();
+  /** Jobs waiting for a slot, oldest first: they stay `queued` until they start planning. */
+  private waiting: JobRow[] = [];
+  /** Jobs planning, rendering or assembling at once: enough to keep the scene pool busy. */
+  private readonly maxActiveJobs: number;
   private accepting = true;
 
   private constructor(
@@ -48,6 +52,7 @@ export class RenderService {
     this.storage = new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir));
     this.cache = new SceneCache(join(options.dataDir, 'scene-cache'));
     this.pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
+    this.maxActiveJobs = this.pool.size * 2;
     this.webhooks = new WebhookOutbox(db, async (jobId) => (await this.projectOfJob(jobId))?.webhook_secret, {
       network: options.network ?? {},
       retryScale: options.webhookRetryScale,
@@ -68,20 +73,33 @@ export class RenderService {
   }
 
   /** Runs a job in the background until it ends. */
+  /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
   start(job: JobRow): void {
-    if (!this.accepting || this.running.has(job.id)) return;
-    const abort = new AbortController();
-    const entry = { abort, requeue: false, done: Promise.resolve() };
-    entry.done = runJob(job, this.runnerContext(), abort.signal)
-      .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
-      .finally(() => this.running.delete(job.id));
-    this.running.set(job.id, entry);
+    if (!this.accepting || this.running.has(job.id) || this.waiting.some((j) => j.id === job.id)) return;
+    this.waiting.push(job);
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    while (this.accepting && this.running.size < this.maxActiveJobs && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      const abort = new AbortController();
+      const entry = { abort, requeue: false, done: Promise.resolve() };
+      entry.done = runJob(job, this.runnerContext(), abort.signal)
+        .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
+        .finally(() => {
+          this.running.delete(job.id);
+          this.startWaiting();
+        });
+      this.running.set(job.id, entry);
+    }
   }
 
   /** Cancels a job: running ffmpeg processes are killed, reserved minutes returned. */
   async cancel(jobId: string): Promise<JobRow | undefined> {
     const job = await this.store.job(jobId);
     if (!job || isTerminal(job.status)) return job;
+    this.waiting = this.waiting.filter((j) => j.id !== jobId);
     const running = this.running.get(jobId);
     if (running) {
       running.abort.abort();
@@ -95,6 +113,7 @@ export class RenderService {
   /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */
   async drain(): Promise<void> {
     this.accepting = false;
+    this.waiting = [];
     const entries = [...this.running.values()];
     for (const entry of entries) {
       entry.requeue = true;
