@@ -2,6 +2,7 @@
 // the scene cache, output storage, the webhook outbox, and the jobs running right now.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, threadsPerProcess, type NetworkPolicy } from '../render/index.ts';
@@ -61,6 +62,9 @@ export class RenderService {
 
   static async open(options: ServiceOptions): Promise<RenderService> {
     const service = new RenderService(await openSqlite(options.dataDir), options);
+    // what a killed process was in the middle of writing is never read, so it can go
+    await service.cache.sweep();
+    await rm(join(options.dataDir, 'work'), { recursive: true, force: true });
     service.webhooks.start();
     return service;
   }

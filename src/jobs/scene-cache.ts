@@ -2,7 +2,7 @@
 // fps, encoder, asset digests, engine version): same key, same chunks. A scene enters
 // the cache by renaming its finished folder in, so a crash never leaves half an entry.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class SceneCache {
@@ -40,6 +40,15 @@ export class SceneCache {
 
   async discard(workspace: string): Promise<void> {
     await rm(workspace, { recursive: true, force: true });
+  }
+
+  /** Removes workspaces a killed process left behind (call before any render starts). */
+  async sweep(): Promise<void> {
+    for (const project of await readdir(this.root).catch(() => [] as string[])) {
+      for (const entry of await readdir(join(this.root, project)).catch(() => [] as string[])) {
+        if (entry.startsWith('.tmp-')) await rm(join(this.root, project, entry), { recursive: true, force: true });
+      }
+    }
   }
 
   private dirOf(projectId: string, key: string): string {
