@@ -62,15 +62,15 @@ export class RenderService {
 
   static async open(options: ServiceOptions): Promise<RenderService> {
     const service = new RenderService(await openSqlite(options.dataDir), options);
-    // what a killed process was in the middle of writing is never read, so it can go
-    await service.cache.sweep();
-    await rm(join(options.dataDir, 'work'), { recursive: true, force: true });
     service.webhooks.start();
     return service;
   }
 
-  /** Starts every job a previous process left unfinished. */
+  /** Starts every job a previous process left unfinished (the server calls this once, at start). */
   async recover(): Promise<number> {
+    // what a killed process was in the middle of writing is never read again, so it can go
+    await this.cache.sweep();
+    await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
     const jobs = await this.store.unfinished();
     for (const job of jobs) this.start(job);
     return jobs.length;
