@@ -20,6 +20,7 @@ const plans = { ...base, load: { ...base.unlimited, requestsPerMinute: 100_000 }
 const service = await RenderService.open({ dataDir, publicUrl: 'http://127.0.0.1' });
 const app = await buildServer({ service, plans });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
+await service.recover();
 
 async function tenant(plan: string) {
   const account = await service.accounts.createAccount({ name: plan, plan });

@@ -61,16 +61,18 @@ export class RenderService {
   }
 
   static async open(options: ServiceOptions): Promise<RenderService> {
-    const service = new RenderService(await openSqlite(options.dataDir), options);
-    service.webhooks.start();
-    return service;
+    return new RenderService(await openSqlite(options.dataDir), options);
   }
 
-  /** Starts every job a previous process left unfinished (the server calls this once, at start). */
+  /**
+   * Starts working (the server calls this once; admin commands never do): clears what a
+   * killed process left half-written, starts the webhook outbox, and resumes every
+   * unfinished job. Returns how many were resumed.
+   */
   async recover(): Promise<number> {
-    // what a killed process was in the middle of writing is never read again, so it can go
     await this.cache.sweep();
     await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
+    this.webhooks.start();
     const jobs = await this.store.unfinished();
     for (const job of jobs) this.start(job);
     return jobs.length;
