@@ -79,6 +79,7 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
       if (stopping) return;
       stopping = true;
       console.log(`${signal}: draining (unfinished jobs go back to the queue)`);
+      await service.drain();
       await app.close();
       await service.close();
       process.exit(0);

@@ -122,6 +122,8 @@ export class WebhookOutbox {
         .where('id', '=', delivery.id)
         .execute();
       if (!ok && retryIn !== undefined) setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
+    } catch {
+      // the store closed under an attempt (shutdown): the delivery stays pending and is retried next start
     } finally {
       this.inFlight.delete(delivery.id);
     }

@@ -8,6 +8,11 @@ import { ErrorBody } from '../errors.ts';
 import { ownJob } from './jobs.ts';
 
 export function jobProgressRoutes(app: FastifyInstance, service: RenderService, heartbeatMs: number): void {
+  // open streams end when the server closes (SIGTERM): clients reconnect with Last-Event-ID
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const finish of open) finish();
+  });
   app.get(
     '/v1/jobs/:jobId/progress',
     {
@@ -35,6 +40,7 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       const finish = () => {
         if (closed) return;
         closed = true;
+        open.delete(finish);
         unsubscribe();
         clearInterval(heartbeat);
         res.end();
@@ -52,6 +58,7 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       const unsubscribe = service.hub.subscribe(job.id, (event) => (replaying ? buffered.push(event) : void enqueue(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
       request.raw.on('close', finish);
+      open.add(finish);
 
       for (const event of await service.store.events(job.id, lastId)) await send(event);
       replaying = false;

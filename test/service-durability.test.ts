@@ -1,0 +1,452 @@
+// The service as an operator runs it: `reelsmith serve` as a real child process on a data
+// folder set up with the CLI. A SIGKILL mid-render loses no finished scene and the job
+// finishes after a restart; SIGTERM drains quickly and the job completes after a restart.
+// Then the seed's two curl bodies, verbatim but for where their URLs point, render done.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Webhook } from 'standardwebhooks';
+import { mediaServer, probe, tempDir } from './helpers.ts';
+import { api, seedMinimalBody, startService, waitForJob } from './service-helpers.ts';
+
+const exec = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+
+// ---------------------------------------------------------------------------------------
+// The shipped example assets, served under the seed's paths (footage/, audio/, brand/).
+
+const assetsDir = await tempDir('reelsmith-durability-assets-');
+await Promise.all(
+  [
+    ['city.mp4', 'footage'],
+    ['upbeat.mp3', 'audio'],
+    ['logo-white.png', 'brand'],
+  ].map(async ([name, folder]) => {
+    await mkdir(join(assetsDir, folder), { recursive: true });
+    await copyFile(join(root, 'examples/assets', name), join(assetsDir, folder, name));
+  }),
+);
+const assets = await mediaServer(assetsDir);
+/** os.tmpdir() of the child processes, kept out of the shared /tmp. */
+const childTmp = await tempDir('reelsmith-durability-tmp-');
+const outDir = await tempDir('reelsmith-durability-out-');
+
+// ---------------------------------------------------------------------------------------
+// The CLI and the server as child processes.
+
+async function cli(...args: string[]): Promise<Record<string, any>> {
+  const { stdout } = await exec(process.execPath, [join(root, 'bin/reelsmith.js'), ...args], { cwd: root, env: { ...process.env, TMPDIR: childTmp } });
+  return JSON.parse(stdout) as Record<string, any>;
+}
+
+/** A data folder with a Pro account, project proj_abc123 and a key, made with the CLI. */
+async function dataFolder(): Promise<{ dir: string; key: string; projectId: string; webhookSecret: string }> {
+  const dir = await tempDir('reelsmith-durability-data-');
+  const account = await cli('accounts', 'create', '--plan', 'pro', '--data', dir, '--json');
+  assert.equal(typeof account.accountId, 'string');
+  assert.equal(account.plan, 'pro');
+  const project = await cli('projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json');
+  assert.equal(project.projectId, 'proj_abc123');
+  assert.match(project.webhookSecret, /^whsec_/);
+  const key = await cli('keys', 'create', '--account', account.accountId, '--data', dir, '--json');
+  assert.equal(typeof key.key, 'string');
+  return { dir, key: key.key, projectId: project.projectId, webhookSecret: project.webhookSecret };
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** `reelsmith serve` on `dir`, ready when it says it listens (after resuming unfinished jobs) and /healthz answers. */
+async function serve(dir: string, port?: number): Promise<Server> {
+  port ??= await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin/reelsmith.js'), 'serve', '--data', dir, '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--workers', '2', '--allow-private-networks'],
+    { cwd: root, env: { ...process.env, TMPDIR: childTmp }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c));
+  child.stderr!.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${output}`);
+    const ok = output.includes('Reelsmith listening on') && (await fetch(`${url}/healthz`).then((r) => r.ok, () => false));
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`serve did not start:\n${output}`);
+    await sleep(100);
+  }
+  return { url, child, output: () => output, exited };
+}
+
+async function getJob(base: string, key: string, jobId: string): Promise<Record<string, any>> {
+  return (await (await api(base, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
+}
+
+/** Polls until `ready(job)`; fails if the job ends first. */
+async function waitUntil(base: string, key: string, jobId: string, ready: (job: Record<string, any>) => boolean, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(base, key, jobId);
+    if (ready(job)) return job;
+    if (['done', 'failed', 'cancelled'].includes(job.status)) throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
+    await sleep(50);
+  }
+}
+
+/** Downloads a job's output through its outputUrl and probes it. */
+async function probeOutput(job: Record<string, any>, name: string) {
+  assert.equal(typeof job.outputUrl, 'string', 'a done job has an outputUrl');
+  const res = await fetch(job.outputUrl);
+  assert.equal(res.status, 200);
+  const path = join(outDir, name);
+  await writeFile(path, Buffer.from(await res.arrayBuffer()));
+  return probe(path);
+}
+
+/** Scenes of 1080p footage, one after another (one worker), long enough to be mid-render after ~2 s. */
+function footageMovie(tag: string, scenes: number, seconds: number) {
+  return {
+    kind: 'movie',
+    projectId: 'proj_abc123',
+    renderOptions: { requestedConcurrency: 1 },
+    movie: {
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      scenes: Array.from({ length: scenes }, (_, i) => ({
+        id: `${tag}_${i}`,
+        duration: seconds,
+        bgColor: '#000000',
+        layers: [
+          { id: 'footage', type: 'video', source: `${assets.url}/footage/city.mp4`, trimStart: i, position: { x: 0, y: 0 }, size: { width: 1920, height: 1080 }, mute: true },
+          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 72, color: '#ffffff', position: { x: 100, y: 100 }, size: { width: 1200, height: 120 } },
+        ],
+      })),
+    },
+  };
+}
+
+/** Every file of a scene-cache entry with its mtime. */
+async function cacheEntry(dir: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of await readdir(dir)) out[name] = (await stat(join(dir, name))).mtimeMs;
+  return out;
+}
+
+async function allJobsFinal(base: string, key: string) {
+  const { jobs } = (await (await api(base, key, '/v1/jobs?limit=100')).json()) as { jobs: Array<Record<string, any>> };
+  assert.ok(jobs.length > 0);
+  assert.deepEqual(
+    jobs.filter((j) => !['done', 'failed', 'cancelled'].includes(j.status)).map((j) => `${j.jobId} ${j.status}`),
+    [],
+    'no job is left queued or running',
+  );
+  return jobs;
+}
+
+// ---------------------------------------------------------------------------------------
+
+test('SIGKILL mid-render, restart on the same data folder: the job finishes, finished scenes are not rendered again', async () => {
+  const data = await dataFolder();
+  let server = await serve(data.dir);
+  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie('crash', 4, 2.5) });
+  assert.equal(submitted.status, 202);
+  const { jobId } = (await submitted.json()) as { jobId: string };
+
+  const before = await waitUntil(server.url, data.key, jobId, (j) => j.scenes.some((s: { state: string }) => s.state === 'done'), 'a finished scene');
+  server.child.kill('SIGKILL');
+  const killed = await server.exited;
+  assert.equal(killed.signal, 'SIGKILL');
+  const doneBefore = before.scenes.map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1)).filter((i: number) => i >= 0);
+  assert.ok(doneBefore.length >= 1 && doneBefore.length < 4, `mid-render at the kill: ${JSON.stringify(before.scenes)}`);
+  assert.notEqual(before.status, 'done');
+
+  // the committed cache entries of the scenes that were done, and their files' mtimes
+  const projectCache = join(data.dir, 'scene-cache', 'proj_abc123');
+  const leftBehind = await readdir(projectCache);
+  const entriesBefore = leftBehind.filter((n) => !n.startsWith('.tmp-'));
+  assert.ok(entriesBefore.length >= doneBefore.length);
+  const mtimesBefore = Object.fromEntries(await Promise.all(entriesBefore.map(async (n) => [n, await cacheEntry(join(projectCache, n))] as const)));
+
+  // every scene render starts in a fresh `.tmp-` workspace of the project's cache: count those made from now on
+  const workspaces = new Set<string>();
+  const watcher = watch(projectCache, (_type, name) => {
+    if (name?.startsWith('.tmp-') && !leftBehind.includes(name)) workspaces.add(name);
+  });
+  server = await serve(data.dir);
+  assert.match(server.output(), /resumed 1 unfinished job/);
+  const job = await waitForJob(server.url, data.key, jobId, 60_000).finally(() => watcher.close());
+  assert.equal(job.status, 'done', JSON.stringify(job.error));
+  assert.equal(job.phase, 'done');
+  assert.equal(job.progress, 1);
+  const states = job.scenes.map((s: { state: string }) => s.state);
+  // a scene found in the cache when the job restarted is 'cached'; one rendered now is 'done'
+  for (const i of doneBefore) assert.equal(states[i], 'cached', `scene ${i} was done before the kill and is reused, not rendered again (${states})`);
+  assert.ok(states.includes('done'), `the scenes unfinished at the kill were rendered after the restart (${states})`);
+  assert.ok(states.every((s: string) => s === 'cached' || s === 'done'), String(states));
+  const renderedAgain = states.filter((s: string) => s === 'done').length;
+  assert.equal(workspaces.size, renderedAgain, `after the restart exactly the ${renderedAgain} unfinished scene(s) were rendered (workspaces: ${[...workspaces]})`);
+  assert.ok(renderedAgain <= 4 - doneBefore.length);
+  const entriesAfter = await readdir(projectCache);
+  assert.deepEqual(entriesAfter.filter((n) => n.startsWith('.tmp-')), [], 'the workspace of the scene killed mid-render was swept');
+  assert.equal(entriesAfter.length, 4, 'one cache entry per scene');
+  for (const name of entriesBefore) assert.deepEqual(await cacheEntry(join(projectCache, name)), mtimesBefore[name], `cache entry ${name} is the one committed before the kill`);
+
+  const info = await probeOutput(job, 'crash.mp4');
+  assert.equal(info.video.width, 1920);
+  assert.equal(info.video.height, 1080);
+  assert.equal(Number(info.video.nb_read_frames), 4 * 75, 'every frame of the 4 scenes, once');
+  assert.equal(job.mediaData.frames, 300);
+
+  await allJobsFinal(server.url, data.key);
+  server.child.kill('SIGTERM');
+  assert.deepEqual(await server.exited, { code: 0, signal: null });
+});
+
+/** SIGTERM while a job renders (with a progress stream open, or not): exit 0 within 5 s, then a restart completes the job. */
+async function drainAndResume(tag: string, withStream: boolean) {
+  const data = await dataFolder();
+  let server = await serve(data.dir);
+  try {
+    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(tag, 3, 2.5) });
+    const { jobId } = (await submitted.json()) as { jobId: string };
+    await waitUntil(server.url, data.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering');
+    const stream = withStream ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text().catch((err: Error) => `(stream broken: ${err.message})`) : undefined;
+
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    const exit = await Promise.race([server.exited, sleep(5_000).then(() => 'still running 5 s after SIGTERM' as const)]);
+    assert.deepEqual(exit, { code: 0, signal: null }, `exit after SIGTERM (${(Date.now() - signalled) / 1000} s):\n${server.output()}`);
+    assert.match(server.output(), /SIGTERM: draining/);
+    if (stream) assert.doesNotMatch(await stream, /event: done/, 'the stream ended with the server, before the job was done');
+
+    server = await serve(data.dir);
+    assert.match(server.output(), /resumed 1 unfinished job/);
+    const job = await waitForJob(server.url, data.key, jobId, 60_000);
+    assert.equal(job.status, 'done', JSON.stringify(job.error));
+    const info = await probeOutput(job, `${tag}.mp4`);
+    assert.equal(Number(info.video.nb_read_frames), 3 * 75);
+    // the drain put the job back in the queue (a second 'queued' phase after 'rendering'), then it ran again
+    const log = await (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text();
+    const phases = [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]) as { phase: string }).phase);
+    assert.equal(phases[0], 'queued');
+    assert.ok(phases.indexOf('queued', 1) > phases.indexOf('rendering'), `requeued by the drain: ${phases}`);
+    assert.equal(phases.at(-1), 'uploading');
+    await allJobsFinal(server.url, data.key);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  } finally {
+    server.child.kill('SIGKILL'); // a server that did not drain renders on otherwise
+  }
+}
+
+test('SIGTERM drains: exits 0 within seconds while a job renders, and the job completes after a restart', async () => {
+  await drainAndResume('drain', false);
+});
+
+test('SIGTERM drains with a progress stream open too', async () => {
+  await drainAndResume('drain_sse', true);
+});
+
+// ---------------------------------------------------------------------------------------
+// The seed's two request bodies.
+
+/** The seed's full request example, verbatim (../shared/seed/render-api.md). */
+const seedFullBody = {
+  kind: 'movie',
+  projectId: 'proj_abc123',
+  callbackUrl: 'https://your-server.com/webhooks/viralsync',
+  renderOptions: {
+    qualityPreset: 'fast',
+  },
+  movie: {
+    id: 'summer_promo_v3',
+    title: 'Summer Promo — Final Cut',
+    width: 1920,
+    height: 1080,
+    fps: 30,
+    scenes: [
+      {
+        id: 'scene_opening',
+        name: 'Opening',
+        duration: 6,
+        bgColor: '#000000',
+        layers: [
+          {
+            id: 'bg_video',
+            type: 'video',
+            role: 'background',
+            source: 'https://cdn.example.com/footage/city.mp4',
+            startTime: 0,
+            duration: 6,
+            zIndex: 0,
+            position: { x: 0, y: 0 },
+            size: { width: 1920, height: 1080 },
+            mute: true,
+            transform: { opacity: 0.65 },
+          },
+          {
+            id: 'bg_music',
+            type: 'audio',
+            source: 'https://cdn.example.com/audio/upbeat.mp3',
+            startTime: 0,
+            duration: 6,
+            zIndex: 0,
+            position: { x: 0, y: 0 },
+            size: { width: 0, height: 0 },
+            volume: 0.35,
+          },
+          {
+            id: 'logo',
+            type: 'image',
+            source: 'https://cdn.example.com/brand/logo-white.png',
+            startTime: 0.5,
+            duration: 5,
+            zIndex: 2,
+            position: { x: 80, y: 60 },
+            size: { width: 200, height: 60 },
+          },
+          {
+            id: 'title',
+            type: 'text',
+            text: 'Summer Sale — Up to 50% Off',
+            startTime: 1,
+            duration: 4,
+            zIndex: 3,
+            position: { x: 200, y: 400 },
+            size: { width: 1520, height: 200 },
+            fontSize: 96,
+            fontWeight: 'bold',
+            color: '#ffffff',
+            textAlign: 'center',
+            transform: { opacity: 0.95 },
+          },
+        ],
+      },
+      {
+        id: 'scene_cta',
+        name: 'Call to Action',
+        duration: 4,
+        bgColor: '#0f172a',
+        layers: [
+          {
+            id: 'cta',
+            type: 'text',
+            text: 'Shop now at example.com',
+            startTime: 0,
+            duration: 4,
+            zIndex: 1,
+            position: { x: 360, y: 460 },
+            size: { width: 1200, height: 160 },
+            fontSize: 64,
+            color: '#00d4ff',
+            textAlign: 'center',
+            fontWeight: '600',
+          },
+        ],
+      },
+    ],
+  },
+};
+
+/** `body` with its media URLs on `mediaBase` and its callbackUrl (if any) at `callbackUrl`. */
+function pointed(body: object, mediaBase: string, callbackUrl: string): Record<string, any> {
+  return JSON.parse(JSON.stringify(body).replaceAll('https://cdn.example.com', mediaBase).replace('https://your-server.com/webhooks/viralsync', callbackUrl));
+}
+
+test('the bodies above are the seed\'s curl bodies, verbatim', { skip: !existsSync(join(root, '../shared/seed/render-api.md')) && 'the seed document is not next to this checkout' }, async () => {
+  const seed = await readFile(join(root, '../shared/seed/render-api.md'), 'utf8');
+  const bodies = [...seed.matchAll(/-d '(\{[\s\S]*?\})'/g)].map((m) => JSON.parse(m[1]) as unknown);
+  assert.equal(bodies.length, 2);
+  assert.deepEqual(bodies[0], seedMinimalBody);
+  assert.deepEqual(bodies[1], seedFullBody);
+});
+
+test('the seed\'s minimal and full requests render done: 5.0 s; 1920x1080, 30 fps, 10.0 s, 300 frames with audio', async () => {
+  const svc = await startService();
+  const t = await svc.tenant('pro', 'proj_abc123');
+  const received: Array<Record<string, any>> = [];
+  const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      received.push({ path: req.url, verified: new Webhook(t.webhookSecret).verify(body, headers) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  after(() => new Promise<void>((r) => receiver.close(() => r())));
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/viralsync`;
+
+  const submit = async (body: unknown) => {
+    const res = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: body });
+    const reply = (await res.json()) as { jobId: string; status: string };
+    assert.equal(res.status, 202, JSON.stringify(reply));
+    assert.match(reply.jobId, /^job_/);
+    assert.equal(reply.status, 'queued');
+    return reply.jobId;
+  };
+  const minimalId = await submit(seedMinimalBody);
+  const fullId = await submit(pointed(seedFullBody, assets.url, callbackUrl));
+
+  const minimal = await waitForJob(svc.url, t.key, minimalId, 60_000);
+  assert.equal(minimal.status, 'done', JSON.stringify(minimal.error));
+  assert.deepEqual({ duration: minimal.mediaData.duration, width: minimal.mediaData.width, height: minimal.mediaData.height, frames: minimal.mediaData.frames }, { duration: 5, width: 1920, height: 1080, frames: 150 });
+  const m = await probeOutput(minimal, 'minimal.mp4');
+  assert.equal(Number(m.video.nb_read_frames), 150);
+  assert.equal(Number(Number(m.format.duration).toFixed(1)), 5.0);
+
+  const full = await waitForJob(svc.url, t.key, fullId, 60_000);
+  assert.equal(full.status, 'done', JSON.stringify(full.error));
+  assert.deepEqual(full.scenes.map((s: { sceneId: string; frames: number }) => [s.sceneId, s.frames]), [['scene_opening', 180], ['scene_cta', 120]]);
+  const f = await probeOutput(full, 'full.mp4');
+  assert.equal(f.video.codec_name, 'h264');
+  assert.equal(f.video.width, 1920);
+  assert.equal(f.video.height, 1080);
+  assert.equal(f.video.r_frame_rate, '30/1');
+  assert.equal(Number(f.video.nb_read_frames), 300);
+  assert.equal(Number(Number(f.format.duration).toFixed(1)), 10.0);
+  assert.equal(f.audio?.codec_name, 'aac', 'the output has audio');
+  assert.ok(Math.abs(Number(f.audio!.duration) - 10) <= 0.05);
+  assert.deepEqual({ duration: full.mediaData.duration, width: full.mediaData.width, height: full.mediaData.height, fps: full.mediaData.fps, frames: full.mediaData.frames }, { duration: 10, width: 1920, height: 1080, fps: 30, frames: 300 });
+
+  // the callback got the seed's final event, signed
+  const deadline = Date.now() + 10_000;
+  while (!received.some((r) => r.verified.status === 'done') && Date.now() < deadline) await sleep(50);
+  const done = received.find((r) => r.verified.status === 'done');
+  assert.ok(done, `a done delivery arrived (${received.length} deliveries)`);
+  assert.equal(done.path, '/webhooks/viralsync');
+  assert.equal(done.verified.jobId, fullId);
+  assert.equal(done.verified.progress, 1);
+  assert.match(done.verified.outputUrl, /\/v1\/files\/outputs\//);
+  assert.deepEqual({ duration: done.verified.mediaData.duration, width: done.verified.mediaData.width, height: done.verified.mediaData.height }, { duration: 10, width: 1920, height: 1080 });
+});
