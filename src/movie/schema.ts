@@ -49,7 +49,7 @@ export const Layer = Type.Object(
     source: Type.Optional(
       Type.String({ minLength: 1, description: 'image, video or audio URL (http/https; the CLI also reads local paths)' }),
     ),
-    text: Type.Optional(Type.String({ description: 'text to show (text layers)' })),
+    text: Type.Optional(Type.String({ maxLength: 5000, description: 'text to show (text layers), at most 5000 characters' })),
     startTime: Type.Optional(Seconds('seconds from the start of the scene (default 0)')),
     duration: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'seconds visible/audible (default: to the end of the scene)' }),

@@ -64,6 +64,8 @@ function sentence(e: ValueError): string {
       return s.multipleOf === 2 ? 'must be an even number' : `must be a multiple of ${s.multipleOf}`;
     case ValueErrorType.StringMinLength:
       return 'must not be empty';
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.Union: {
       const options = ((s.anyOf as Array<{ const?: unknown }>) ?? []).map((o) => JSON.stringify(o.const));
       return `must be one of ${options.join(', ')}`;

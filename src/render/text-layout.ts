@@ -31,10 +31,10 @@ export function wrapText(text: string, maxWidth: number, measure: (s: string) =>
         lines.push(line);
         line = word;
       }
-      // a single word wider than the box is broken between characters
-      while (measure(line) > maxWidth && line.length > 1) {
-        let cut = line.length - 1;
-        while (cut > 1 && measure(line.slice(0, cut)) > maxWidth) cut--;
+      // a single word wider than the box is broken between characters: the longest prefix that fits
+      while (line.length > 1 && measure(line) > maxWidth) {
+        let cut = 1;
+        while (cut < line.length && measure(line.slice(0, cut + 1)) <= maxWidth) cut++;
         lines.push(line.slice(0, cut));
         line = line.slice(cut);
       }

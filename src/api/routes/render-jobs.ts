@@ -96,7 +96,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
           workers,
           callbackUrl: body.callbackUrl,
           scenes: movie.scenes.map((s) => ({ id: s.id, frames: s.frames })),
-          idempotency: typeof key === 'string' && key ? { key, requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex') } : undefined,
+          idempotency: typeof key === 'string' && key ? { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') } : undefined,
         },
         submitLimits(plan),
       );
@@ -116,4 +116,13 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       return reply.status(202).send({ jobId: outcome.job.id, status: outcome.replayed ? outcome.job.status : 'queued' });
     },
   );
+}
+
+/** JSON with object keys sorted, so the same body in another key order is the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
