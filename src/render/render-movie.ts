@@ -66,7 +66,8 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     lap('planning');
 
     const workers = options.concurrency ?? sceneWorkers();
-    const threads = threadsPerProcess(options.cores ?? availableParallelism(), Math.min(workers, plan.scenes.length + 1));
+    // the audio mix is light: only scene encodes share the cores
+    const threads = threadsPerProcess(options.cores ?? availableParallelism(), Math.min(workers, plan.scenes.length));
     const encoded = new Array<number>(plan.scenes.length).fill(0);
     let scenesDone = 0;
     const update = () => report('rendering', scenesDone, encoded.reduce((a, b) => a + b, 0));
