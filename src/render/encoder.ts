@@ -20,8 +20,11 @@ export function checkEncoder(profile: EncoderProfile): string | undefined {
   return undefined;
 }
 
-/** Output options for one H.264 segment of `frames` frames. */
-export function videoOutputArgs(profile: EncoderProfile, fps: number, frames: number, threads: number): string[] {
+/**
+ * Output options for a scene's H.264 stream of `frames` frames, cut into one MP4 per chunk
+ * at the frame numbers `cuts`, each of which starts with a keyframe.
+ */
+export function sceneOutputArgs(profile: EncoderProfile, fps: number, frames: number, threads: number, cuts: number[]): string[] {
   return [
     '-c:v', 'libx264',
     '-preset', profile.preset,
@@ -30,10 +33,14 @@ export function videoOutputArgs(profile: EncoderProfile, fps: number, frames: nu
     '-pix_fmt', 'yuv420p',
     '-threads', String(threads),
     '-r', String(fps),
-    '-video_track_timescale', String(fps * 512),
     '-frames:v', String(frames),
+    ...(cuts.length > 0 ? ['-force_key_frames', `expr:${cuts.map((n) => `eq(n,${n})`).join('+')}`] : []),
     '-an',
-    '-f', 'mp4',
+    '-f', 'segment',
+    '-segment_format', 'mp4',
+    '-segment_format_options', `video_track_timescale=${fps * 512}`,
+    ...(cuts.length > 0 ? ['-segment_frames', cuts.join(',')] : []),
+    '-reset_timestamps', '1',
   ];
 }
 

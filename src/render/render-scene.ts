@@ -1,4 +1,5 @@
-// One scene to its encoded chunks: ONE ffmpeg process, writing into the scene's folder.
+// One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the scene's folder.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpeg } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
@@ -15,12 +16,13 @@ export interface SceneRenderOptions {
 
 /** Renders the scene's chunks into `dir`; returns the playlist of chunk file names, in play order. */
 export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, options: SceneRenderOptions): Promise<string[]> {
-  const command = compileScene(plan, canvas, options.encoder, options.threads, (name) => join(dir, `${name}.mp4`));
+  const command = compileScene(plan, canvas, options.encoder, options.threads, dir);
   const frames = plan.scene.frames;
   await runFfmpeg(command.args, {
     signal: options.signal,
-    onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.progressFrames)) * frames))),
+    onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
   });
+  await rm(join(dir, command.lead), { force: true });
   options.onFrames?.(frames);
-  return command.playlist.map((path) => path.slice(dir.length + 1));
+  return command.playlist;
 }

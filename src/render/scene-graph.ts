@@ -1,9 +1,12 @@
-// Compiling a scene into ONE ffmpeg command. Each still span is composed once on a
-// one-frame yuv420p base, repeated by the loop filter, and encoded as a short chunk
-// that the segment list plays again and again; each motion span is encoded whole.
-// Pure: paths in, arguments out.
+// Compiling a scene into ONE ffmpeg command with ONE encoder. Each still span is
+// composed once on a one-frame yuv420p base and repeated by the loop filter into a chunk
+// of at most a second (plus one for the remainder), which the playlist plays again and
+// again; each motion span is one chunk encoded whole. The chunks are joined into one
+// stream, keyframes are forced where chunks begin, and the segment muxer cuts the
+// encoded stream there into one MP4 per chunk. Pure: paths in, arguments out.
+import { join } from 'node:path';
 import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
-import { videoOutputArgs, type EncoderProfile } from './encoder.ts';
+import { sceneOutputArgs, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { stillChunks, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
@@ -16,53 +19,57 @@ export interface Canvas {
 
 export interface SceneCommand {
   args: string[];
-  /** The scene's frames as chunk files in play order (a chunk may appear many times). */
+  /** The scene's frames as chunk file names in play order (a chunk may appear many times). */
   playlist: string[];
-  /** Frames of the first output, the one ffmpeg's progress counts. */
-  progressFrames: number;
+  /** A throwaway one-frame chunk the command also writes (see LEAD below). */
+  lead: string;
+  /** Frames the command encodes, as ffmpeg's progress counts them. */
+  encodedFrames: number;
 }
 
-export function compileScene(
-  plan: ScenePlan,
-  canvas: Canvas,
-  encoder: EncoderProfile,
-  threads: number,
-  chunkPath: (name: string) => string,
-): SceneCommand {
+/**
+ * The segment muxer gives its first file other start timestamps than the rest when the
+ * encoder uses B-frames, and ffmpeg 5's concat demuxer then leaves gaps at its joins.
+ * So every scene stream starts with one extra frame, cut off as a file nobody plays.
+ */
+const LEAD = 1;
+
+export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderProfile, threads: number, dir: string): SceneCommand {
   const graph = new Graph();
   const stills = stillStreams(graph, plan);
-  const outputs: Array<{ label: string; frames: number; path: string }> = [];
-  const playlist: string[] = [];
+  const chunks: Array<{ label: string; frames: number }> = [];
+  const playlist: number[] = [];
+  const chunk = (label: string, frames: number, plays = 1) => {
+    chunks.push({ label, frames });
+    for (let i = 0; i < plays; i++) playlist.push(chunks.length - 1);
+  };
 
-  plan.spans.forEach((span, s) => {
+  chunk(graph.chain([], `color=c=black:s=${canvas.width}x${canvas.height}:r=${canvas.fps},format=yuv420p,trim=end_frame=${LEAD}`)[0], LEAD, 0);
+  for (const span of plan.spans) {
     if (span.kind === 'motion') {
-      const label = composeSpan(graph, span, span.end - span.start, plan, canvas, stills);
-      const path = chunkPath(`span${s}`);
-      outputs.push({ label, frames: span.end - span.start, path });
-      playlist.push(path);
-      return;
+      chunk(composeSpan(graph, span, span.end - span.start, plan, canvas, stills), span.end - span.start);
+      continue;
     }
     const { unit, repeat, rest } = stillChunks(span.end - span.start, canvas.fps);
     const frame = composeSpan(graph, span, 1, plan, canvas, stills);
     const [forUnit, forRest] = rest > 0 ? graph.chain([frame], 'split=2', 2) : [frame];
-    const unitPath = chunkPath(`span${s}-unit`);
-    outputs.push({ label: repeatFrame(graph, forUnit, unit, canvas.fps), frames: unit, path: unitPath });
-    playlist.push(...Array<string>(repeat).fill(unitPath));
-    if (rest > 0) {
-      const restPath = chunkPath(`span${s}-rest`);
-      outputs.push({ label: repeatFrame(graph, forRest, rest, canvas.fps), frames: rest, path: restPath });
-      playlist.push(restPath);
-    }
-  });
+    chunk(repeatFrame(graph, forUnit, unit, canvas.fps), unit, repeat);
+    if (rest > 0) chunk(repeatFrame(graph, forRest, rest, canvas.fps), rest);
+  }
 
-  // the longest output first: ffmpeg's progress reports frames of the first output
-  outputs.sort((a, b) => b.frames - a.frames);
+  const [stream] = graph.chain(chunks.map((c) => c.label), `concat=n=${chunks.length}:v=1:a=0`);
+  // frame numbers where each chunk after the first begins
+  const cuts = chunks.slice(0, -1).map((_, i) => chunks.slice(0, i + 1).reduce((sum, c) => sum + c.frames, 0));
+  const encodedFrames = chunks.reduce((sum, c) => sum + c.frames, 0);
+  const name = (i: number) => `chunk${String(i).padStart(4, '0')}.mp4`;
   const args = [
     ...graph.inputArgs,
     '-filter_complex', graph.chains.join(';'),
-    ...outputs.flatMap((o) => ['-map', `[${o.label}]`, ...videoOutputArgs(encoder, canvas.fps, o.frames, threads), `file:${o.path}`]),
+    '-map', `[${stream}]`,
+    ...sceneOutputArgs(encoder, canvas.fps, encodedFrames, threads, cuts),
+    `file:${join(dir, 'chunk%04d.mp4')}`,
   ];
-  return { args, playlist, progressFrames: outputs[0]?.frames ?? 0 };
+  return { args, playlist: playlist.map(name), lead: name(0), encodedFrames };
 }
 
 /** A command for one frame of a scene as a PNG, composed exactly as the scene's video is. */
