@@ -5,20 +5,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface RssSampler {
-  /** Stops sampling; returns the largest sum seen, in bytes. */
+  /** Stops sampling (once; later calls just answer); returns the largest sum seen, in bytes. */
   stop(): number;
 }
 
 /** Samples the process tree under `root` every `intervalMs` until stopped. */
 export function sampleTreeRss(root = process.pid, intervalMs = 50): RssSampler {
   let peak = 0;
+  let running = true;
   const sample = () => (peak = Math.max(peak, treeRss(root)));
   sample();
   const timer = setInterval(sample, intervalMs);
   return {
     stop() {
-      clearInterval(timer);
-      sample();
+      if (running) {
+        clearInterval(timer);
+        sample();
+        running = false;
+      }
       return peak;
     },
   };
