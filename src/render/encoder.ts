@@ -20,19 +20,18 @@ export function checkEncoder(profile: EncoderProfile): string | undefined {
   return undefined;
 }
 
+/** The H.264 encoder and its settings, the same for every scene (threads 0: libx264 decides). */
+export function encoderArgs(profile: EncoderProfile, fps: number, threads: number): string[] {
+  return ['-c:v', 'libx264', '-preset', profile.preset, '-crf', String(profile.crf), '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-threads', String(threads), '-r', String(fps)];
+}
+
 /**
  * Output options for a scene's H.264 stream of `frames` frames, cut into one MP4 per chunk
  * at the frame numbers `cuts`, each of which starts with a keyframe.
  */
 export function sceneOutputArgs(profile: EncoderProfile, fps: number, frames: number, threads: number, cuts: number[]): string[] {
   return [
-    '-c:v', 'libx264',
-    '-preset', profile.preset,
-    '-crf', String(profile.crf),
-    '-profile:v', 'high',
-    '-pix_fmt', 'yuv420p',
-    '-threads', String(threads),
-    '-r', String(fps),
+    ...encoderArgs(profile, fps, threads),
     '-frames:v', String(frames),
     ...(cuts.length > 0 ? ['-force_key_frames', `expr:${cuts.map((n) => `eq(n,${n})`).join('+')}`] : []),
     '-an',
