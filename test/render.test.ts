@@ -207,3 +207,36 @@ describe('audio', () => {
     }
   });
 });
+
+describe('fonts and frames', () => {
+  const fontFile = join(import.meta.dirname, '../node_modules/@fontsource/inter/files/inter-latin-900-normal.woff2');
+
+  test('a text layer with fontUrl draws with that font; a file that is no font fails naming the layer', async () => {
+    const layer = { id: 'custom', type: 'text', text: 'Hi', fontUrl: fontFile, fontFamily: 'Heavy', fontSize: 60, ...box(40, 40, 240, 100) };
+    const { path } = await render({ width: W, height: H, scenes: [scene('s', 0.5, '#000000', [layer])] }, dir);
+    const f = await decodeFrames(path, W, H, [0]);
+    let lit = 0;
+    for (let y = 40; y < 140; y++) for (let x = 40; x < 280; x++) if (f.pixel(0, x, y)[0] > 128) lit++;
+    assert.ok(lit > 300, `text drawn with the custom font (${lit} pixels)`);
+
+    const notFont = await media.png(join(dir, 'not-a-font.png'), 'red', 8, 8);
+    await assert.rejects(render({ width: W, height: H, scenes: [scene('s', 0.5, '#000000', [{ ...layer, fontUrl: notFont }])] }, dir), (err: Error) => {
+      assert.match(err.message, /layer "custom" \(movie\.scenes\[0\]\.layers\[0\]\).*not-a-font\.png: is not a font/);
+      return true;
+    });
+  });
+
+  test('frame shows what the video shows after a short clip ends: its last frame held', async () => {
+    const clip = await media.video(join(dir, 'short-red.mp4'), 'red', 64, 64, 0.5, { silent: true });
+    const movie = { width: W, height: H, scenes: [scene('s', 2, '#0000ff', [{ id: 'clip', type: 'video', source: clip, ...box(0, 0, W, H) }])] };
+    const { path } = await render(movie, dir);
+    const video = await decodeFrames(path, W, H, [45]);
+    assert.ok(near(video.pixel(45, 160, 90), [255, 0, 0], 12), `video at 1.5 s holds the clip's last frame: ${video.pixel(45, 160, 90)}`);
+    const { renderFrame } = await import('../src/render/index.ts');
+    const { normalizeMovie } = await import('../src/movie/index.ts');
+    const png = join(dir, 'held.png');
+    await renderFrame(normalizeMovie(movie, { allowLocalFiles: true }), { at: 1.5, output: png });
+    const still = await decodeFrames(png, W, H);
+    assert.ok(near(still.pixel(0, 160, 90), video.pixel(45, 160, 90), 12), `frame --at 1.5 matches the video: ${still.pixel(0, 160, 90)}`);
+  });
+});

@@ -32,6 +32,8 @@ export interface LayerInput {
   path: string;
   /** Content digest of that file. */
   digest: string;
+  /** Seconds, for a video whose container says. */
+  duration?: number;
 }
 
 export interface ScenePlan {
@@ -81,29 +83,39 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
         const fail = (reason: string): never => {
           throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason);
         };
-        const media = source === undefined ? undefined : await ctx.store.probe(source, ctx.signal).catch((err: Error) => fail(reasonOf(err)));
-        if (layer.endFrame <= layer.startFrame) return; // shorter than a frame: nothing to show or play
+        const named = <T>(pending: Promise<T>) => pending.catch((err: Error) => fail(reasonOf(err)));
+        // every source is fetched and checked, even for a layer too short to show
+        const visible = layer.endFrame > layer.startFrame;
         switch (layer.type) {
           case 'text': {
-            const family = media ? (loadFontFile(media.path, media.digest) ?? fail('is not a font Skia can read')) : BUNDLED_FONT;
+            const font = layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
+            const family = font ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)')) : BUNDLED_FONT;
+            if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
             await rasterizeText(layer, family, path);
-            inputs.set(layer.id, { layer, path, digest: digestOf(layer, media?.digest) });
+            inputs.set(layer.id, { layer, path, digest: digestOf(layer, font?.digest) });
             return;
           }
-          case 'image':
-            if (!media!.isImage) fail(`is not an image (${describeMedia(media!)})`);
-            inputs.set(layer.id, { layer, path: media!.path, digest: media!.digest });
+          case 'image': {
+            const media = await named(ctx.store.probe(layer.source, ctx.signal));
+            if (!media.isImage) fail(`is not an image (${describeMedia(media)})`);
+            if (visible) inputs.set(layer.id, { layer, path: media.path, digest: media.digest });
             return;
-          case 'video':
-            if (!media!.video || media!.isImage) fail(`is not a video (${describeMedia(media!)})`);
-            inputs.set(layer.id, { layer, path: media!.path, digest: media!.digest });
-            if (!layer.mute && media!.audio) audio.push(track(layer, scene, media!));
+          }
+          case 'video': {
+            const media = await named(ctx.store.probe(layer.source, ctx.signal));
+            if (!media.video || media.isImage) fail(`is not a video (${describeMedia(media)})`);
+            if (!visible) return;
+            inputs.set(layer.id, { layer, path: media.path, digest: media.digest, duration: media.video?.duration ?? media.duration });
+            if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
-          case 'audio':
-            if (!media!.audio) fail(`has no audio stream (${describeMedia(media!)})`);
-            audio.push(track({ ...layer }, scene, media!));
+          }
+          case 'audio': {
+            const media = await named(ctx.store.probe(layer.source, ctx.signal));
+            if (!media.audio) fail(`has no audio stream (${describeMedia(media)})`);
+            if (visible) audio.push(track(layer, scene, media));
             return;
+          }
         }
       }),
     );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import { sceneOutputArgs, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
-import { stillChunks, type Span } from './spans.ts';
+import { layersAt, stillChunks, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
 
 export interface Canvas {
@@ -75,8 +75,7 @@ export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderPr
 /** A command for one frame of a scene as a PNG, composed exactly as the scene's video is. */
 export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, pngPath: string): string[] {
   const graph = new Graph();
-  const layers = plan.spans.flatMap((s) => s.layers).filter((l, i, all) => all.indexOf(l) === i && l.startFrame <= frame && frame < l.endFrame);
-  const span: Span = { kind: 'motion', start: frame, end: frame + 1, layers };
+  const span: Span = { kind: 'motion', start: frame, end: frame + 1, layers: layersAt(plan.scene, frame).filter((l) => plan.inputs.has(l.id)) };
   const stills = stillStreams(graph, { ...plan, spans: [span] });
   const label = composeSpan(graph, span, 1, plan, canvas, stills);
   return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${label}]`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${pngPath}`];
@@ -122,8 +121,10 @@ function composeSpan(graph: Graph, span: Span, frames: number, plan: ScenePlan, 
 
 /** A video layer trimmed, conformed to the movie's fps, fitted, and placed at its first frame. */
 function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span: Span, from: number, to: number, plan: ScenePlan, canvas: Canvas): string {
+  const input = inputOf(plan, layer);
   const skipped = Math.max(0, span.start - layer.startFrame) / canvas.fps;
-  const before = [...(layer.loop ? ['-stream_loop', '-1'] : []), ...seek(layer.trimStart + skipped)];
+  const at = sourcePosition(layer.trimStart + skipped, input.duration, layer.loop, canvas.fps);
+  const before = [...(layer.loop ? ['-stream_loop', '-1'] : []), ...seek(at)];
   const needsAlpha = layer.opacity < 1 || layer.fit === 'contain';
   const filters = [
     'setpts=PTS-STARTPTS',
@@ -134,7 +135,17 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,
   ];
-  return graph.chain([graph.input(inputOf(plan, layer).path, before)], filters.join(','))[0];
+  return graph.chain([graph.input(input.path, before)], filters.join(','))[0];
+}
+
+/**
+ * Where in a video source to start reading for a span that begins `position` seconds in:
+ * past the end, a looping source has wrapped round (a loop restarts from 0), and any other
+ * holds its last frame, as the video does.
+ */
+export function sourcePosition(position: number, duration: number | undefined, loop: boolean, fps: number): number {
+  if (duration === undefined || position < duration) return position;
+  return loop ? (position - duration) % duration : Math.max(0, duration - 1 / fps);
 }
 
 /** One frame played `frames` times at the movie's rate. */
