@@ -240,3 +240,12 @@ describe('fonts and frames', () => {
     assert.ok(near(still.pixel(0, 160, 90), video.pixel(45, 160, 90), 12), `frame --at 1.5 matches the video: ${still.pixel(0, 160, 90)}`);
   });
 });
+
+test('forty audio layers mix into one track (summed in groups)', async () => {
+  const tone = await media.tone(join(dir, 'short-tone.wav'), 0.2);
+  const layers = Array.from({ length: 40 }, (_, i) => ({ id: `a${i}`, type: 'audio', source: tone, startTime: i * 0.05, duration: 0.2, volume: 0.1 }));
+  const { path } = await render({ width: W, height: H, scenes: [scene('s', 2.5, '#000000', layers)] }, dir);
+  const audio = await decodeAudio(path);
+  assert.ok(levelDb(audio, 0.1, 2) > -40, 'the tracks are heard');
+  assert.ok(levelDb(audio, 2.3, 2.5) < -60, 'silent after the last one ends');
+});

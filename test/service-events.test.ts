@@ -381,16 +381,22 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
   }
   assert.equal(assetRequests.length, before, 'no request reached the media server');
 
-  // a callback to loopback: the job is done, the attempt is recorded as refused, nothing arrives
+  // a callback to a loopback address is refused at submit, naming the field
   const hook = await receiver(t.webhookSecret);
-  const jobId = await submit(svc, t.key, { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url}/hook`, movie: { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] } });
+  const tinyMovie = { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] };
+  const refusedCallback = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url}/hook`, movie: tinyMovie } });
+  assert.equal(refusedCallback.status, 400);
+  const details = ((await refusedCallback.json()) as { error: { details: Array<{ path: string; message: string }> } }).error.details;
+  assert.ok(details.some((d) => d.path === 'callbackUrl' && /address 127\.0\.0\.1 is not allowed/.test(d.message)), JSON.stringify(details));
+  // a host name that resolves to loopback passes submit and is refused at connect time: the job is done, the attempt recorded
+  const jobId = await submit(svc, t.key, { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url.replace('127.0.0.1', 'localhost')}/hook`, movie: tinyMovie });
   assert.equal((await waitForJob(svc.url, t.key, jobId)).status, 'done');
   const done = await eventually('an attempt at the done delivery', async () => {
     const d = (await webhooksOf(svc, t.key, jobId)).find((d) => d.payload.event === 'done');
     return d && d.attempts.length >= 1 ? d : undefined;
   });
   assert.equal(done.attempts[0].statusCode, null);
-  assert.match(done.attempts[0].error, /address 127\.0\.0\.1 is not allowed/);
+  assert.match(done.attempts[0].error, /address (127\.0\.0\.1|::1) of localhost is not allowed/);
   assert.equal(done.status, 'pending');
   assert.equal(hook.deliveries.length, 0, 'nothing reached the receiver');
 });

@@ -1,6 +1,7 @@
 // The `reelsmith` command. Every failure prints what went wrong and exits with 2.
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { integer } from './options.ts';
 import { formatProblem, Movie as MovieSchema } from '../movie/index.ts';
 import { networkPolicyFromEnv, type FetchLimits } from '../media/index.ts';
 import { checkEncoder, DEFAULT_ENCODER, PRESET_WORKERS, renderFrame, renderMovie, sceneWorkers, type QualityPreset } from '../render/index.ts';
@@ -10,12 +11,6 @@ import { progressBar } from './progress-bar.ts';
 import { serviceCommands } from './service-commands.ts';
 
 const program = new Command('reelsmith').description('Render Movie JSON to MP4').showHelpAfterError().exitOverride();
-
-const integer = (min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-  return n;
-};
 
 const fetchLimits = (opts: { allowPrivateNetworks?: boolean }): FetchLimits =>
   opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
@@ -44,7 +39,11 @@ program
     const file = await readMovieFile(moviePath);
     const movie = loadMovie(file);
     const preset = (opts.preset ?? file.renderOptions.qualityPreset ?? 'balanced') as QualityPreset;
-    if (!(preset in PRESET_WORKERS)) throw new CliError(`--preset must be one of ${Object.keys(PRESET_WORKERS).join(', ')}`);
+    if (!(preset in PRESET_WORKERS)) throw new CliError(`--preset (or renderOptions.qualityPreset) must be one of ${Object.keys(PRESET_WORKERS).join(', ')}`);
+    const requested = file.renderOptions.requestedConcurrency;
+    if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1 && requested <= 32)) {
+      throw new CliError('renderOptions.requestedConcurrency must be a whole number from 1 to 32');
+    }
     const encoder = { preset: opts.x264Preset ?? DEFAULT_ENCODER.preset, crf: opts.crf ?? DEFAULT_ENCODER.crf };
     const encoderProblem = checkEncoder(encoder);
     if (encoderProblem) throw new CliError(encoderProblem);

@@ -7,6 +7,7 @@ import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
 import { RenderService } from '../jobs/index.ts';
 import { networkPolicyFromEnv, type NetworkPolicy } from '../render/index.ts';
 import { CliError } from './load-movie.ts';
+import { integer } from './options.ts';
 
 interface DataOptions {
   data: string;
@@ -33,28 +34,29 @@ export function serviceCommands(program: Command): void {
     program
       .command('serve')
       .description('run the render API (embedded mode: SQLite and local disk under --data)')
-      .option('-p, --port <n>', 'port (default $PORT or 8080)')
+      .option('-p, --port <n>', 'port (default $PORT or 8080)', integer(0, 65535))
       .option('--host <address>', 'address to listen on', '0.0.0.0')
       .option('--public-url <url>', 'URL clients reach this service at, for outputUrl (default http://localhost:<port>)')
       .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
-      .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)')
+      .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)', integer(1, 256))
       .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
       .option('--log', 'log every request'),
   ).action(async (opts) => {
-    const port = Number(opts.port ?? process.env.PORT ?? 8080);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be a port number');
+    const port = opts.port ?? Number(process.env.PORT ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('PORT must be a port number');
     const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
     const plans = loadPlans(opts.plans);
     const service = await RenderService.open({
       dataDir: resolve(opts.data),
       publicUrl: opts.publicUrl ?? process.env.REELSMITH_PUBLIC_URL ?? `http://localhost:${port}`,
       network,
-      workers: opts.workers ? Number(opts.workers) : undefined,
+      workers: opts.workers,
     });
     const first = await bootstrap(service);
+    // recover before listening: it clears half-written work, which must not be a new job's
+    const resumed = await service.recover();
     const app = await buildServer({ service, plans, logger: Boolean(opts.log) });
     const address = await app.listen({ port, host: opts.host });
-    const resumed = await service.recover();
     console.log(`Reelsmith listening on ${address} (data: ${resolve(opts.data)}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
     if (first) {
       const base = service.options.publicUrl;
@@ -114,6 +116,13 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
         throw new CliError(err.message);
       });
       print(opts, { keyId: key.id, accountId: key.accountId, key: key.key }, `key ${key.id} for ${key.accountId} (shown only once):\n${key.key}`);
+    },
+  );
+  dataOption(keys.command('revoke').description('revoke an API key by its id (key_...)').argument('<keyId>', 'the key id keys create printed')).action(
+    async (keyId: string, opts: DataOptions) => {
+      const revoked = await withService(opts.data, (s) => s.accounts.revokeKey(keyId));
+      if (!revoked) throw new CliError(`no active key ${keyId}`);
+      console.log(`key ${keyId} revoked`);
     },
   );
 }

@@ -63,10 +63,6 @@ export class Accounts {
     return this.db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
   }
 
-  async setPlan(accountId: string, plan: string): Promise<void> {
-    await this.db.updateTable('accounts').set({ plan }).where('id', '=', accountId).execute();
-  }
-
   private async requireAccount(id: string): Promise<void> {
     const found = await this.db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
     if (!found) throw new Error(`no account ${id}`);

@@ -4,3 +4,5 @@ export { Accounts } from './accounts.ts';
 export { JobStore, type SubmitLimits, type SubmitOutcome, type Usage } from './job-store.ts';
 export { PHASES, isTerminal, type Phase, type Status, type SceneState } from './job-state.ts';
 export type { JobRow, JobEvent, AccountRow, ProjectRow } from './database.ts';
+// the presets' worker counts, for the API's plan checks
+export { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/index.ts';

@@ -20,8 +20,8 @@ export interface RunnerContext {
   pool: ScenePool;
   cache: SceneCache;
   storage: LocalStorage;
-  /** Announces a stored event (SSE, webhooks). */
-  announce: (event: JobEvent) => Promise<void>;
+  /** Announces a stored event (SSE, webhooks); undefined: nothing was stored. */
+  announce: (event: JobEvent | undefined) => Promise<void>;
   workRoot: string;
   sourceDir: string;
   fetch: FetchLimits;
@@ -89,20 +89,29 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     });
     let rendering: Promise<void> | undefined;
     const startRendering = () => (rendering ??= enter('rendering', AFTER_PLANNING));
-    await Promise.all(
+    // the first scene to fail stops the job's other scenes, so they free their workers at once
+    const scenesStop = new AbortController();
+    const sceneSignal = AbortSignal.any([signal, scenesStop.signal]);
+    const outcomes = await Promise.allSettled(
       toRender.map((i) =>
         ctx.pool.run(job.id, job.workers, async () => {
-          if (signal.aborted) throw new AbortedError();
+          if (sceneSignal.aborted) throw new AbortedError();
           await startRendering();
           await store.setScene(job.id, i, 'rendering');
-          chunks[i] = await renderCachedScene(plan, i, movie, job, ctx, signal, (frames) => {
+          chunks[i] = await renderCachedScene(plan, i, movie, job, ctx, sceneSignal, (frames) => {
             framesDone[i] = frames;
             reportFrames?.();
           });
           await store.setScene(job.id, i, 'done');
+        }).catch((err) => {
+          scenesStop.abort();
+          throw err;
         }),
       ),
     );
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof AbortedError));
+    if (failure) throw failure.reason;
+    if (signal.aborted) throw new AbortedError();
     await startRendering();
     await reportFrames.flush();
 

@@ -124,21 +124,25 @@ export class JobStore {
     return this.db.selectFrom('jobs').selectAll().where('status', 'in', ACTIVE).orderBy('created_at').execute();
   }
 
-  /** Moves a job to a phase and records the event, in one transaction; returns the event. */
-  async enterPhase(jobId: string, phase: Phase, progress: number, fields: Partial<JobRow> = {}): Promise<JobEvent> {
+  /**
+   * Moves a job to a phase and records the event, in one transaction; returns the event, or
+   * undefined when the job had already ended (a cancel won the race) and nothing changed.
+   */
+  async enterPhase(jobId: string, phase: Phase, progress: number, fields: Partial<JobRow> = {}): Promise<JobEvent | undefined> {
     return this.change(jobId, 'phase', { status: statusOf(phase), phase, progress, ...fields });
   }
 
-  async recordProgress(jobId: string, progress: number, data: Record<string, unknown>): Promise<JobEvent> {
+  async recordProgress(jobId: string, progress: number, data: Record<string, unknown>): Promise<JobEvent | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = now();
-      await tx.updateTable('jobs').set({ progress, updated_at: stamp }).where('id', '=', jobId).execute();
+      const changed = await tx.updateTable('jobs').set({ progress, updated_at: stamp }).where('id', '=', jobId).where('status', 'in', ACTIVE).executeTakeFirst();
+      if (Number(changed.numUpdatedRows) === 0) return undefined;
       return insertEvent(tx, jobId, 'progress', { progress, ...data }, stamp);
     });
   }
 
-  /** Ends a job: done, failed or cancelled, with the final event. */
-  async finish(jobId: string, status: Extract<Status, 'done' | 'failed' | 'cancelled'>, fields: Partial<JobRow>, data: Record<string, unknown>): Promise<JobEvent> {
+  /** Ends a job (done, failed or cancelled) with the final event; undefined if it had ended already. */
+  async finish(jobId: string, status: Extract<Status, 'done' | 'failed' | 'cancelled'>, fields: Partial<JobRow>, data: Record<string, unknown>): Promise<JobEvent | undefined> {
     return this.change(jobId, status, { status, ...fields, finished_at: now() }, data);
   }
 
@@ -155,10 +159,12 @@ export class JobStore {
     return this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').execute();
   }
 
-  private async change(jobId: string, type: EventType, fields: Partial<JobRow>, extra: Record<string, unknown> = {}): Promise<JobEvent> {
+  /** Changes a job that has not ended yet; a finished job never changes again. */
+  private async change(jobId: string, type: EventType, fields: Partial<JobRow>, extra: Record<string, unknown> = {}): Promise<JobEvent | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = now();
-      await tx.updateTable('jobs').set({ ...fields, updated_at: stamp }).where('id', '=', jobId).execute();
+      const changed = await tx.updateTable('jobs').set({ ...fields, updated_at: stamp }).where('id', '=', jobId).where('status', 'in', ACTIVE).executeTakeFirst();
+      if (Number(changed.numUpdatedRows) === 0) return undefined;
       const job = await tx.selectFrom('jobs').select(['status', 'phase', 'progress']).where('id', '=', jobId).executeTakeFirstOrThrow();
       return insertEvent(tx, jobId, type, { status: job.status, phase: job.phase, progress: job.progress, ...extra }, stamp);
     });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, threadsPerProcess, type NetworkPolicy } from '../render/index.ts';
+import { AbortedError, threadsPerProcess, urlRefusal, type NetworkPolicy } from '../render/index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
@@ -72,13 +72,13 @@ export class RenderService {
   async recover(): Promise<number> {
     await this.cache.sweep();
     await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
+    await this.redeliverLostEndings();
     this.webhooks.start();
     const jobs = await this.store.unfinished();
     for (const job of jobs) this.start(job);
     return jobs.length;
   }
 
-  /** Runs a job in the background until it ends. */
   /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
   start(job: JobRow): void {
     if (!this.accepting || this.running.has(job.id) || this.waiting.some((j) => j.id === job.id)) return;
@@ -93,6 +93,8 @@ export class RenderService {
       const entry = { abort, requeue: false, done: Promise.resolve() };
       entry.done = runJob(job, this.runnerContext(), abort.signal)
         .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
+        // the store itself failed (disk full, database locked): the job stays unfinished and resumes on the next start
+        .catch((err) => console.error(`job ${job.id}: cannot record its end: ${(err as Error).message}`))
         .finally(() => {
           this.running.delete(job.id);
           this.startWaiting();
@@ -134,6 +136,11 @@ export class RenderService {
     await this.db.destroy();
   }
 
+  /** Why this service would refuse to call a callback URL (a private address it may not reach), if it would. */
+  callbackRefusal(url: string): string | undefined {
+    return urlRefusal(new URL(url), this.options.network ?? {});
+  }
+
   /** A signed URL for a stored output. */
   outputUrl(key: string): string {
     const expires = Math.floor(Date.now() / 1000) + (this.options.urlTtlSeconds ?? 86_400);
@@ -152,8 +159,26 @@ export class RenderService {
     return body;
   }
 
-  /** Written already; now tell the live listeners and the webhook outbox. */
-  private async announce(event: JobEvent): Promise<void> {
+  /**
+   * A job's final event is written before its webhook delivery; a process killed between the
+   * two would lose the delivery, so every start makes the ones that are missing.
+   */
+  private async redeliverLostEndings(): Promise<void> {
+    const lost = await this.db
+      .selectFrom('job_events as e')
+      .innerJoin('jobs as j', 'j.id', 'e.job_id')
+      .selectAll('e')
+      .select('j.callback_url')
+      .where('j.callback_url', 'is not', null)
+      .where('e.type', 'in', ['done', 'failed', 'cancelled'])
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
+      .execute();
+    for (const { callback_url, ...event } of lost) await this.webhooks.enqueue(event, callback_url, await this.payload(event));
+  }
+
+  /** Written already; now tell the live listeners and the webhook outbox. (Nothing, if nothing changed.) */
+  private async announce(event: JobEvent | undefined): Promise<void> {
+    if (!event) return;
     this.hub.publish(event);
     const job = await this.store.job(event.job_id);
     if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event));
@@ -180,7 +205,7 @@ export class RenderService {
       pool: this.pool,
       cache: this.cache,
       storage: this.storage,
-      announce: (event: JobEvent) => this.announce(event),
+      announce: (event: JobEvent | undefined) => this.announce(event),
       workRoot: join(this.options.dataDir, 'work'),
       sourceDir: join(this.options.dataDir, 'sources'),
       fetch: this.options.network ?? {},

@@ -8,7 +8,8 @@ import { now } from './ids.ts';
 
 /** Seconds after each failed attempt: the last retry is more than a day after the first try. */
 export const RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200, 43200];
-const PROGRESS_EVERY_MS = 2000;
+/** Progress is told to a callback at most this often; phase changes and endings always. */
+const WEBHOOK_PROGRESS_EVERY_MS = 2000;
 
 export interface WebhookOptions {
   network: NetworkPolicy;
@@ -35,7 +36,7 @@ export class WebhookOutbox {
     if (!callbackUrl) return;
     if (event.type === 'progress') {
       const last = this.lastProgress.get(event.job_id) ?? 0;
-      if (Date.now() - last < PROGRESS_EVERY_MS) return;
+      if (Date.now() - last < WEBHOOK_PROGRESS_EVERY_MS) return;
       this.lastProgress.set(event.job_id, Date.now());
     }
     if (event.type === 'done' || event.type === 'failed' || event.type === 'cancelled') this.lastProgress.delete(event.job_id);
@@ -83,6 +84,8 @@ export class WebhookOutbox {
         .execute();
       // each delivery on its own: a slow receiver holds up only itself
       for (const d of due) if (!this.inFlight.has(d.id)) void this.attempt(d);
+    } catch (err) {
+      console.error(`webhooks: cannot read due deliveries: ${(err as Error).message}`);
     } finally {
       if (!this.stopped) this.timer = setTimeout(() => void this.deliverDue(), this.options.pollMs ?? 1000);
     }

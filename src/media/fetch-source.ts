@@ -69,20 +69,30 @@ export async function fetchToStore(
       const hash = createHash('sha256');
       let bytes = 0;
       const file = createWriteStream(partial);
+      // a full disk or a vanished folder fails this fetch, not the process
+      let diskError: Error | undefined;
+      file.on('error', (err) => (diskError = err));
+      const written = () =>
+        new Promise<void>((resolve, reject) => {
+          if (diskError) return reject(diskError);
+          file.once('drain', resolve).once('error', reject);
+        });
       try {
         for await (const chunk of res.body) {
           bytes += (chunk as Buffer).length;
           if (bytes > maxBytes) throw new FetchError(url, `larger than the ${maxBytes}-byte limit`);
           hash.update(chunk as Buffer);
-          if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+          if (!file.write(chunk)) await written();
         }
       } catch (err) {
         res.body.destroy();
         if (err instanceof FetchError) throw err;
+        if (diskError) throw new FetchError(url, `cannot be stored: ${diskError.message}`);
         throw new FetchError(url, deadline.aborted ? `timed out after ${timeoutMs} ms` : describe(err as Error));
       } finally {
-        await new Promise<void>((r) => file.end(() => r()));
+        await new Promise<void>((r) => (diskError ? r() : file.end(() => r())));
       }
+      if (diskError) throw new FetchError(url, `cannot be stored: ${(diskError as Error).message}`);
       if (bytes === 0) throw new FetchError(url, 'the response was empty');
       const digest = hash.digest('hex');
       const path = join(storeDir, digest + safeExtension(current.pathname));

@@ -22,7 +22,12 @@ export function guardedAgent(policy: NetworkPolicy): Agent {
         dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
           if (err) return callback(err, '', 0);
           const list = addresses as LookupAddress[];
-          const bad = list.find((a) => !isAddressAllowed(a.address, policy));
+          let bad: LookupAddress | undefined;
+          try {
+            bad = list.find((a) => !isAddressAllowed(a.address, policy));
+          } catch (error) {
+            return callback(error as Error, '', 0);
+          }
           if (bad) return callback(new Error(`address ${bad.address} of ${hostname} is not allowed (private network)`), '', 0);
           if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
           callback(null, list[0].address, list[0].family);

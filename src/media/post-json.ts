@@ -21,10 +21,10 @@ export async function postJson(url: string, body: string, headers: Record<string
   } catch {
     return { error: 'not a valid URL', ms: 0 };
   }
-  const refusal = urlRefusal(target, policy);
-  if (refusal) return { error: refusal, ms: 0 };
   const dispatcher = guardedAgent(policy);
   try {
+    const refusal = urlRefusal(target, policy);
+    if (refusal) return { error: refusal, ms: 0 };
     const res = await request(target, {
       method: 'POST',
       body,

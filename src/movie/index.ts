@@ -3,6 +3,6 @@ export * from './schema.ts';
 export * from './problems.ts';
 export * from './colour.ts';
 export * from './timeline.ts';
-export { validateMovie, type ValidateOptions } from './validate.ts';
+export { validateMovie, schemaProblems, type ValidateOptions } from './validate.ts';
 export * from './normalize.ts';
 export { BUNDLED_FONT, isHttpUrl } from './rules.ts';

@@ -9,16 +9,16 @@ const Colour = (description: string) =>
 
 export const Point = Type.Object(
   {
-    x: Type.Number({ description: 'left edge in output pixels' }),
-    y: Type.Number({ description: 'top edge in output pixels' }),
+    x: Type.Number({ minimum: -16384, maximum: 16384, description: 'left edge in output pixels' }),
+    y: Type.Number({ minimum: -16384, maximum: 16384, description: 'top edge in output pixels' }),
   },
   { additionalProperties: false },
 );
 
 export const Size = Type.Object(
   {
-    width: Type.Number({ minimum: 0, description: 'box width in output pixels' }),
-    height: Type.Number({ minimum: 0, description: 'box height in output pixels' }),
+    width: Type.Number({ minimum: 0, maximum: 16384, description: 'box width in output pixels' }),
+    height: Type.Number({ minimum: 0, maximum: 16384, description: 'box height in output pixels' }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 // Validation: the schema's type errors and the semantic rules, every problem at once,
 // each with its JSON path and a plain sentence.
+import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Movie } from './schema.ts';
@@ -9,9 +10,12 @@ import { semanticProblems, type SourcePolicy } from './rules.ts';
 export interface ValidateOptions extends SourcePolicy {}
 
 export function validateMovie(input: unknown, options: ValidateOptions = { allowLocalFiles: false }): Problem[] {
-  const problems = [...Value.Errors(Movie, input)].map(toProblem);
-  problems.push(...semanticProblems(input, options));
-  return dedupe(problems);
+  return dedupe([...schemaProblems(Movie, input), ...semanticProblems(input, options)]);
+}
+
+/** A value's type errors against any schema, as problems with paths under `root` ('' for none). */
+export function schemaProblems(schema: TSchema, input: unknown, root = 'movie'): Problem[] {
+  return [...Value.Errors(schema, input)].map((e) => ({ path: pointerToPath(e.path, root).replace(/^\./, '') || '(body)', message: sentence(e) }));
 }
 
 /** One sentence per problem: a missing field is reported as missing, not also as mistyped. */
@@ -23,10 +27,6 @@ function dedupe(problems: Problem[]): Problem[] {
     const key = `${p.path}\0${p.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
-}
-
-function toProblem(e: ValueError): Problem {
-  return { path: pointerToPath(e.path), message: sentence(e) };
 }
 
 function sentence(e: ValueError): string {

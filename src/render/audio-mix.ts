@@ -33,17 +33,25 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
     return graph.chain([input], filters.join(','))[0];
   });
 
-  let mix: string;
-  if (placed.length === 0) [mix] = graph.chain([], `anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=end_sample=${total}`);
-  else if (placed.length === 1) mix = placed[0];
-  else {
-    const sum = (side: number) => placed.map((_, i) => `c${2 * i + side}`).join('+');
-    [mix] = graph.chain(placed, `amerge=inputs=${placed.length},pan=stereo|c0=${sum(0)}|c1=${sum(1)}`);
-  }
+  const mix = placed.length === 0 ? graph.chain([], `anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=end_sample=${total}`)[0] : sumTracks(graph, placed);
   return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${mix}]`, ...audioOutputArgs(), `file:${outPath}`];
 }
 
 /** Mixes and encodes the movie's audio track to `outPath` (AAC in MP4). */
 export async function renderAudio(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string, signal?: AbortSignal): Promise<void> {
   await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), { signal });
+}
+
+/** pan takes at most 64 channels (32 stereo tracks), so larger mixes are summed in groups. */
+const GROUP = 16;
+
+/** Sums stereo streams sample by sample: amerge lays them side by side, pan adds them up. */
+function sumTracks(graph: FilterGraph, labels: string[]): string {
+  if (labels.length === 1) return labels[0];
+  if (labels.length > GROUP) {
+    const groups = Array.from({ length: Math.ceil(labels.length / GROUP) }, (_, g) => labels.slice(g * GROUP, (g + 1) * GROUP));
+    return sumTracks(graph, groups.map((group) => sumTracks(graph, group)));
+  }
+  const side = (s: number) => labels.map((_, i) => `c${2 * i + s}`).join('+');
+  return graph.chain(labels, `amerge=inputs=${labels.length},pan=stereo|c0=${side(0)}|c1=${side(1)}`)[0];
 }

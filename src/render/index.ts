@@ -11,4 +11,4 @@ export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts
 export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';
 export { bundledFontFiles } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
-export { SourceStore, AbortedError, postJson, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';
+export { SourceStore, AbortedError, postJson, urlRefusal, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';

@@ -73,10 +73,6 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     const update = () => report('rendering', scenesDone, encoded.reduce((a, b) => a + b, 0));
     update();
     const audioPath = join(workDir, 'audio.m4a');
-    const audioTask = async () => {
-      await renderAudio(plan.audio, movie.frames, movie.fps, audioPath, signal);
-      return [];
-    };
     const sceneTasks = plan.scenes.map((scenePlan, i) => async () => {
       const dir = join(workDir, `scene-${i}`);
       await mkdir(dir);
@@ -93,7 +89,15 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       update();
       return names.map((name) => join(dir, name));
     });
-    const chunks = (await runPool([audioTask, ...sceneTasks], workers, () => stop.abort())).flat();
+    // the audio mix runs beside the scene workers, not in one of their places
+    const [sceneChunks] = await Promise.all([
+      runPool(sceneTasks, workers, () => stop.abort()),
+      renderAudio(plan.audio, movie.frames, movie.fps, audioPath, signal).catch((err) => {
+        stop.abort();
+        throw err;
+      }),
+    ]);
+    const chunks = sceneChunks.flat();
     lap('rendering');
 
     report('assembling', movie.scenes.length, movie.frames);

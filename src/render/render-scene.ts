@@ -1,7 +1,7 @@
 // One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the scene's folder.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runFfmpeg } from '../media/index.ts';
+import { FfmpegError, runFfmpeg } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
 import { compileScene, type Canvas } from './scene-graph.ts';
@@ -21,6 +21,9 @@ export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, 
   await runFfmpeg(command.args, {
     signal: options.signal,
     onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
+  }).catch((err) => {
+    if (err instanceof FfmpegError) throw new FfmpegError(`scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}]): ${err.message}`, err.stderr);
+    throw err;
   });
   await rm(join(dir, command.lead), { force: true });
   options.onFrames?.(frames);

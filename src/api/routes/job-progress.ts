@@ -47,8 +47,10 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       };
       const send = async (event: JobEvent) => {
         if (closed || event.id <= lastId) return;
+        const payload = await service.payload(event);
+        if (closed || event.id <= lastId) return; // the stream may have ended, or moved on, meanwhile
         lastId = event.id;
-        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(await service.payload(event))}\n\n`);
+        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(payload)}\n\n`);
         if (isTerminal(event.type)) finish();
       };
       // one event at a time, in order
@@ -56,8 +58,9 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       const enqueue = (event: JobEvent) => (sending = sending.then(() => send(event)));
       // subscribe before replaying so nothing falls between the two
       const unsubscribe = service.hub.subscribe(job.id, (event) => (replaying ? buffered.push(event) : void enqueue(event)));
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      const heartbeat = setInterval(() => closed || res.write(': heartbeat\n\n'), heartbeatMs);
       request.raw.on('close', finish);
+      res.on('error', finish);
       open.add(finish);
 
       for (const event of await service.store.events(job.id, lastId)) await send(event);
@@ -65,7 +68,8 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       for (const event of buffered) await enqueue(event);
       const current = await service.store.job(job.id);
       if (current && isTerminal(current.status) && !closed) {
-        // the final event was replayed before this stream's lastId: nothing more will come
+        // the job has ended: its final event is stored, whether or not it has been announced yet
+        for (const event of await service.store.events(job.id, lastId)) await enqueue(event);
         finish();
       }
     },

@@ -2,10 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { isHttpUrl, Movie, normalizeMovie, pointerToPath, validateMovie, type Problem } from '../../movie/index.ts';
-import { PRESET_WORKERS, sceneWorkers } from '../../render/index.ts';
-import type { RenderService } from '../../jobs/index.ts';
+import { isHttpUrl, Movie, normalizeMovie, schemaProblems, validateMovie, type Problem } from '../../movie/index.ts';
+import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
 import { ApiError, ErrorBody } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
 
@@ -31,15 +29,16 @@ export const RenderRequest = Type.Object(
 type RenderRequest = Static<typeof RenderRequest>;
 
 /** Every problem with the body, by JSON path; the movie's own rules included. */
-function requestProblems(body: unknown): Problem[] {
-  const problems: Problem[] = [];
-  const { movie, ...rest } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const outer = Type.Omit(RenderRequest, ['movie']);
-  for (const e of Value.Errors(outer, rest)) problems.push({ path: pointerToPath(e.path, '').replace(/^\./, '') || '(body)', message: e.message.replace(/^Expected/, 'must be') });
+function requestProblems(body: unknown, service: RenderService): Problem[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ path: '(body)', message: 'must be a JSON object' }];
+  const { movie, ...rest } = body as Record<string, unknown>;
+  const problems = schemaProblems(Type.Omit(RenderRequest, ['movie']), rest, '');
   if (movie === undefined) problems.push({ path: 'movie', message: 'is required' });
   else problems.push(...validateMovie(movie, { allowLocalFiles: false }));
-  if (typeof rest.callbackUrl === 'string' && !isHttpUrl(rest.callbackUrl)) problems.push({ path: 'callbackUrl', message: 'must be an http:// or https:// URL' });
+  if (typeof rest.callbackUrl === 'string') {
+    const refusal = !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl) ? 'must be an http:// or https:// URL' : service.callbackRefusal(rest.callbackUrl);
+    if (refusal) problems.push({ path: 'callbackUrl', message: refusal });
+  }
   return problems;
 }
 
@@ -63,7 +62,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
     async (request, reply) => {
       const { account, plan } = request;
       if (!plan.apiAccess) throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
-      const problems = requestProblems(request.body);
+      const problems = requestProblems(request.body, service);
       if (problems.length > 0) throw new ApiError(400, 'INVALID_MOVIE_JSON', `The request failed validation: ${problems.length} problem(s)`, problems);
       const body = request.body as RenderRequest;
 
