@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, threadsPerProcess, urlRefusal, type NetworkPolicy } from '../render/index.ts';
+import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy } from '../render/index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
@@ -14,7 +14,6 @@ import { isTerminal } from './job-state.ts';
 import { JobStore } from './job-store.ts';
 import { JobFailure, runJob } from './job-runner.ts';
 import { SceneCache } from './scene-cache.ts';
-import { ScenePool } from './scene-pool.ts';
 import { WebhookOutbox } from './webhooks.ts';
 
 export interface ServiceOptions {
@@ -209,7 +208,7 @@ export class RenderService {
       workRoot: join(this.options.dataDir, 'work'),
       sourceDir: join(this.options.dataDir, 'sources'),
       fetch: this.options.network ?? {},
-      threads: threadsPerProcess(availableParallelism(), this.pool.size),
+      cores: availableParallelism(),
     };
   }
 

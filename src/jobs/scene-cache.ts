@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SceneStore } from '../render/index.ts';
 
 export class SceneCache {
   constructor(private readonly root: string) {}
@@ -40,6 +41,16 @@ export class SceneCache {
 
   async discard(workspace: string): Promise<void> {
     await rm(workspace, { recursive: true, force: true });
+  }
+
+  /** One project's part of the cache, as the engine uses it. */
+  forProject(projectId: string): SceneStore {
+    return {
+      get: (key) => this.get(projectId, key),
+      workspace: () => this.workspace(projectId),
+      commit: (key, workspace, names) => this.commit(projectId, key, workspace, names),
+      discard: (workspace) => this.discard(workspace),
+    };
   }
 
   /** Removes workspaces a killed process left behind (call before any render starts). */

@@ -1,11 +1,9 @@
-// The render module's public surface: whole-movie rendering for the CLI, and the steps
-// (plan, scene, audio, assemble) the job service composes with its own bookkeeping.
-export { renderMovie, type RenderOptions, type RenderResult, type MediaData } from './render-movie.ts';
+// The render module's public surface: one renderMovie for the CLI and the job service
+// alike, frame previews, and the pieces the service passes in (a shared pool, a scene store).
+export { renderMovie, type RenderOptions, type RenderResult, type MediaData, type SceneStore, type SceneState } from './render-movie.ts';
+export { ScenePool } from './scene-pool.ts';
 export { renderFrame } from './render-frame.ts';
-export { planMovie, LayerSourceError, ENGINE_VERSION, type MoviePlan, type ScenePlan } from './plan.ts';
-export { renderScene } from './render-scene.ts';
-export { renderAudio } from './audio-mix.ts';
-export { assemble } from './assemble.ts';
+export { LayerSourceError, ENGINE_VERSION } from './plan.ts';
 export { DEFAULT_ENCODER, checkEncoder, type EncoderProfile } from './encoder.ts';
 export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts';
 export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';

@@ -1,7 +1,9 @@
 // Progress of a render as one number 0..1: fixed slices for planning and assembling,
-// the rest shared by scenes in proportion to their frames actually encoded.
+// the rest shared by scenes in proportion to their frames actually encoded (a scene
+// taken from a scene store counts as encoded).
 
-export type RenderPhase = 'planning' | 'rendering' | 'assembling' | 'done';
+/** The seed's phases a render itself goes through (the service adds queued and uploading). */
+export type RenderPhase = 'planning' | 'dispatching' | 'waiting' | 'rendering' | 'assembling' | 'done';
 
 export interface RenderProgress {
   phase: RenderPhase;

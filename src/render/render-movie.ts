@@ -1,6 +1,8 @@
-// The engine's one entry point for a whole movie: a normalised Movie in, an MP4 out.
-// Plans, renders the scenes (and the audio mix) in parallel, assembles by stream copy.
-// Knows nothing of HTTP, databases or tenants; the service composes the same steps.
+// The engine's one entry point: a normalised Movie in, an MP4 out. The CLI's `render`
+// and the service's jobs both call it. It plans (fetch, probe, rasterize), looks each
+// scene up in a scene store, renders the others in a pool of scene workers while the
+// audio is mixed, and assembles by stream copy. Knows nothing of HTTP, databases or
+// tenants: the service brings its shared pool and its per-project scene cache as options.
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +11,24 @@ import { AbortedError, SourceStore, type FetchLimits } from '../media/index.ts';
 import { assemble } from './assemble.ts';
 import { renderAudio } from './audio-mix.ts';
 import { DEFAULT_ENCODER, type EncoderProfile } from './encoder.ts';
-import { planMovie } from './plan.ts';
+import { planMovie, type ScenePlan } from './plan.ts';
 import { progressOf, type RenderPhase, type RenderProgress } from './progress.ts';
 import { renderScene } from './render-scene.ts';
-import { runPool, sceneWorkers, threadsPerProcess } from './workers.ts';
+import { ScenePool } from './scene-pool.ts';
+import { sceneWorkers, threadsPerProcess } from './workers.ts';
+
+/** Where rendered scenes are kept, by cache key; the service keeps them per project. */
+export interface SceneStore {
+  /** The chunk files of a scene rendered before under `key`, in play order. */
+  get(key: string): Promise<string[] | undefined>;
+  /** An empty folder to render a scene into. */
+  workspace(): Promise<string>;
+  /** Keeps a rendered scene; returns its chunk files, in play order. */
+  commit(key: string, workspace: string, names: string[]): Promise<string[]>;
+  discard(workspace: string): Promise<void>;
+}
+
+export type SceneState = 'cached' | 'queued' | 'rendering' | 'done';
 
 export interface RenderOptions {
   /** Where the MP4 goes; written under a temporary name and renamed when complete. */
@@ -22,11 +38,17 @@ export interface RenderOptions {
   encoder?: EncoderProfile;
   signal?: AbortSignal;
   onProgress?: (progress: RenderProgress) => void;
+  /** Each scene's state as it changes, with its cache key. */
+  onScene?: (index: number, state: SceneState, key: string) => void;
   /** Content-addressed store for fetched sources (default: the OS temp folder). */
   sourceDir?: string;
   fetch?: FetchLimits;
   /** CPU cores to share among workers (default: all of this machine's). */
   cores?: number;
+  /** A pool shared with other renders, and this render's name in it (default: a pool of its own). */
+  pool?: { pool: ScenePool; owner: string };
+  /** Keeps rendered scenes across renders (default: none, scenes live in the render's work folder). */
+  scenes?: SceneStore;
 }
 
 export interface MediaData {
@@ -51,7 +73,7 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const workDir = await mkdtemp(join(tmpdir(), 'reelsmith-render-'));
-  const report = progressReporter(movie, options.onProgress);
+  const progress = progressTracker(movie, options.onProgress);
   const timings = { planning: 0, rendering: 0, assembling: 0 };
   let started = performance.now();
   const lap = (phase: keyof typeof timings) => {
@@ -60,51 +82,54 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
   };
 
   try {
-    report('planning', 0, 0);
-    const store = new SourceStore(options.sourceDir ?? join(tmpdir(), 'reelsmith-sources'), options.fetch);
-    const plan = await planMovie(movie, { store, workDir, encoder, signal });
+    progress.enter('planning');
+    const sources = new SourceStore(options.sourceDir ?? join(tmpdir(), 'reelsmith-sources'), options.fetch);
+    const plan = await planMovie(movie, { store: sources, workDir, encoder, signal });
     lap('planning');
 
+    progress.enter('dispatching');
+    const store = options.scenes ?? workFolderStore(workDir);
+    const chunks: string[][] = [];
+    for (const [i, scene] of plan.scenes.entries()) {
+      const cached = await store.get(scene.key);
+      if (cached) chunks[i] = cached;
+      options.onScene?.(i, cached ? 'cached' : 'queued', scene.key);
+      if (cached) progress.sceneDone(i, scene.scene.frames);
+    }
+
+    progress.enter('waiting');
     const workers = options.concurrency ?? sceneWorkers();
-    // the audio mix is light: only scene encodes share the cores
-    const threads = threadsPerProcess(options.cores ?? availableParallelism(), Math.min(workers, plan.scenes.length));
-    const encoded = new Array<number>(plan.scenes.length).fill(0);
-    let scenesDone = 0;
-    const update = () => report('rendering', scenesDone, encoded.reduce((a, b) => a + b, 0));
-    update();
+    const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
+    const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);
+    // only scene encodes share the cores (the audio mix is light); a shared pool may be full of other renders' scenes
+    const sharing = options.pool ? pool.size : Math.min(workers, Math.max(1, toRender.length));
+    const threads = threadsPerProcess(options.cores ?? availableParallelism(), sharing);
+    const renderOne = async (i: number) => {
+      if (signal.aborted) throw new AbortedError();
+      progress.enter('rendering');
+      options.onScene?.(i, 'rendering', plan.scenes[i].key);
+      chunks[i] = await renderKept(plan.scenes[i], movie, store, { encoder, threads, signal, onFrames: (frames) => progress.frames(i, frames) });
+      progress.sceneDone(i, plan.scenes[i].scene.frames);
+      options.onScene?.(i, 'done', plan.scenes[i].key);
+    };
     const audioPath = join(workDir, 'audio.m4a');
-    const sceneTasks = plan.scenes.map((scenePlan, i) => async () => {
-      const dir = join(workDir, `scene-${i}`);
-      await mkdir(dir);
-      const names = await renderScene(scenePlan, movie, dir, {
-        encoder,
-        threads,
-        signal,
-        onFrames: (frames) => {
-          encoded[i] = frames;
-          update();
-        },
-      });
-      scenesDone++;
-      update();
-      return names.map((name) => join(dir, name));
-    });
-    // the audio mix runs beside the scene workers, not in one of their places
-    const [sceneChunks] = await Promise.all([
-      runPool(sceneTasks, workers, () => stop.abort()),
+    await Promise.all([
+      // the first scene to fail stops the others, so they free their workers at once
+      settleAll(toRender.map((i) => pool.run(owner, workers, () => renderOne(i))), () => stop.abort()),
+      // the audio mix runs beside the scene workers, not in one of their places
       renderAudio(plan.audio, movie.frames, movie.fps, audioPath, signal).catch((err) => {
         stop.abort();
         throw err;
       }),
     ]);
-    const chunks = sceneChunks.flat();
+    progress.enter('rendering');
     lap('rendering');
 
-    report('assembling', movie.scenes.length, movie.frames);
-    await assemble(chunks, audioPath, options.output, workDir, signal);
+    progress.enter('assembling');
+    await assemble(chunks.flat(), audioPath, options.output, workDir, signal);
     lap('assembling');
     const bytes = (await stat(options.output)).size;
-    report('done', movie.scenes.length, movie.frames);
+    progress.enter('done');
     return {
       path: options.output,
       mediaData: { duration: movie.frames / movie.fps, width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, bytes },
@@ -119,11 +144,79 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
   }
 }
 
-/** Turns phase + counts into RenderProgress callbacks whose progress never goes backwards. */
-function progressReporter(movie: NormalizedMovie, onProgress?: (p: RenderProgress) => void) {
+/** Renders a scene into a workspace of the store and keeps it there. */
+async function renderKept(plan: ScenePlan, movie: NormalizedMovie, store: SceneStore, options: Parameters<typeof renderScene>[3]): Promise<string[]> {
+  const workspace = await store.workspace();
+  try {
+    return await store.commit(plan.key, workspace, await renderScene(plan, movie, workspace, options));
+  } catch (err) {
+    await store.discard(workspace);
+    throw err;
+  }
+}
+
+/** Scenes kept in the render's own work folder, for this render only. */
+function workFolderStore(workDir: string): SceneStore {
+  let n = 0;
+  return {
+    get: async () => undefined,
+    async workspace() {
+      const dir = join(workDir, `scene-${n++}`);
+      await mkdir(dir);
+      return dir;
+    },
+    commit: async (_key, workspace, names) => names.map((name) => join(workspace, name)),
+    discard: (workspace) => rm(workspace, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Waits for every task; on the first failure calls `onFailure` (which aborts the rest), then
+ * throws that failure rather than the cancellations it caused.
+ */
+async function settleAll(tasks: Array<Promise<unknown>>, onFailure: () => void): Promise<void> {
+  let first: { error: unknown } | undefined;
+  const outcomes = await Promise.allSettled(
+    tasks.map((task) =>
+      task.catch((error) => {
+        if (!first && !(error instanceof AbortedError)) {
+          first = { error };
+          onFailure();
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (first) throw first.error;
+  const cancelled = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (cancelled) throw cancelled.reason;
+}
+
+/** Phase and frame counts to RenderProgress callbacks whose progress never goes backwards. */
+function progressTracker(movie: NormalizedMovie, onProgress?: (p: RenderProgress) => void) {
+  let phase: RenderPhase = 'planning';
   let highest = 0;
-  return (phase: RenderPhase, scenesDone: number, framesDone: number) => {
+  const encoded = new Array<number>(movie.scenes.length).fill(0);
+  const done = new Set<number>();
+  const report = () => {
+    const framesDone = encoded.reduce((a, b) => a + b, 0);
     highest = Math.max(highest, progressOf(phase, framesDone, movie.frames));
-    onProgress?.({ phase, progress: highest, scenesDone, scenesTotal: movie.scenes.length, framesDone, framesTotal: movie.frames });
+    onProgress?.({ phase, progress: highest, scenesDone: done.size, scenesTotal: movie.scenes.length, framesDone, framesTotal: movie.frames });
+  };
+  return {
+    enter(next: RenderPhase) {
+      if (next === phase && next !== 'planning') return;
+      phase = next;
+      report();
+    },
+    frames(scene: number, frames: number) {
+      encoded[scene] = frames;
+      report();
+    },
+    sceneDone(scene: number, frames: number) {
+      encoded[scene] = frames;
+      done.add(scene);
+      report();
+    },
   };
 }
