@@ -16,6 +16,9 @@ import { JobFailure, runJob } from './job-runner.ts';
 import { SceneCache } from './scene-cache.ts';
 import { WebhookOutbox } from './webhooks.ts';
 
+/** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
+const WEBHOOK_URL_TTL = 7 * 86_400;
+
 export interface ServiceOptions {
   dataDir: string;
   /** Base URL clients reach the service at, for outputUrl. */
@@ -141,18 +144,18 @@ export class RenderService {
   }
 
   /** A signed URL for a stored output. */
-  outputUrl(key: string): string {
-    const expires = Math.floor(Date.now() / 1000) + (this.options.urlTtlSeconds ?? 86_400);
+  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): string {
+    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
     return `${this.options.publicUrl.replace(/\/$/, '')}/v1/files/${key}?${this.storage.sign(key, expires)}`;
   }
 
   /** The body an event carries to SSE clients and webhooks: the seed's fields plus phase. */
-  async payload(event: JobEvent): Promise<Record<string, unknown>> {
+  async payload(event: JobEvent, urlTtlSeconds?: number): Promise<Record<string, unknown>> {
     const data = JSON.parse(event.data) as Record<string, unknown>;
     const body: Record<string, unknown> = { event: event.type, jobId: event.job_id, ...data };
     if (event.type === 'done') {
       const job = await this.store.job(event.job_id);
-      if (job?.output_key) body.outputUrl = this.outputUrl(job.output_key);
+      if (job?.output_key) body.outputUrl = this.outputUrl(job.output_key, urlTtlSeconds);
       if (job?.media_data) body.mediaData = JSON.parse(job.media_data);
     }
     return body;
@@ -172,7 +175,7 @@ export class RenderService {
       .where('e.type', 'in', ['done', 'failed', 'cancelled'])
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
       .execute();
-    for (const { callback_url, ...event } of lost) await this.webhooks.enqueue(event, callback_url, await this.payload(event));
+    for (const { callback_url, ...event } of lost) await this.webhooks.enqueue(event, callback_url, await this.payload(event, WEBHOOK_URL_TTL));
   }
 
   /** Written already; now tell the live listeners and the webhook outbox. (Nothing, if nothing changed.) */
@@ -180,7 +183,7 @@ export class RenderService {
     if (!event) return;
     this.hub.publish(event);
     const job = await this.store.job(event.job_id);
-    if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event));
+    if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event, WEBHOOK_URL_TTL));
   }
 
   /** A run that threw: put back in the queue (drain), cancelled (whatever the error), or failed. */
