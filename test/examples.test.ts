@@ -74,3 +74,32 @@ test('the full example: video at 0.65, logo, title, CTA scene, music at 0.35 for
   assert.ok(levelDb(audio, 6.1, 9.9) < -60, 'the CTA scene is silent (the video is muted)');
   assert.deepEqual((await listFiles(dir)).filter((n) => n.includes('partial')), []);
 });
+
+test('frame --at 7.5 is the frame the video shows at 7.5 s', async () => {
+  const video = join(dir, 'promo-for-frame.mp4');
+  await cli('render', 'examples/summer-promo.json', '-o', video, '--quiet');
+  const png = join(dir, 'at-7.5.png');
+  const { stdout } = await cli('frame', 'examples/summer-promo.json', '--at', '7.5', '-o', png);
+  assert.match(stdout, /frame 225 \(scene "scene_cta"\)/);
+  const still = await decodeFrames(png, 1920, 1080);
+  const moving = await decodeFrames(video, 1920, 1080, [225]);
+  let diff = 0;
+  let samples = 0;
+  for (let y = 0; y < 1080; y += 8) {
+    for (let x = 0; x < 1920; x += 8) {
+      const a = still.pixel(0, x, y);
+      const b = moving.pixel(225, x, y);
+      diff += Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]);
+      samples += 3;
+    }
+  }
+  assert.ok(diff / samples < 3, `mean difference ${(diff / samples).toFixed(2)} per channel (only H.264 compression apart)`);
+});
+
+test('doctor names the ffmpeg and ffprobe in use and the bundled font', async () => {
+  const { stdout } = await cli('doctor');
+  assert.match(stdout, /^ffmpeg\s+\S+ \(from (env|PATH|npm)\): ffmpeg version/m);
+  assert.match(stdout, /^ffprobe\s+\S+ \(from (env|PATH|npm)\): ffprobe version/m);
+  assert.match(stdout, /libx264\s+yes/);
+  assert.match(stdout, /Inter/);
+});
