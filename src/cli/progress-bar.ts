@@ -17,17 +17,25 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
   }
   const bar = new SingleBar({
     stream,
-    format: '{phase} |{bar}| {percentage}% | scenes {scenesDone}/{scenesTotal} | ETA {eta_formatted}',
+    format: '{phase} |{bar}| {percentage}% | scenes {scenesDone}/{scenesTotal} | ETA {eta}',
     hideCursor: true,
     etaBuffer: 20,
   });
-  bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0 });
+  const started = Date.now();
+  bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0, eta: '--' });
   return {
     update(p: RenderProgress) {
-      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal });
+      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal, eta: eta(p.progress, Date.now() - started) });
     },
     stop() {
       bar.stop();
     },
   };
+}
+
+/** Time left at the pace so far; "--" until there is a pace to go by. */
+export function eta(progress: number, elapsedMs: number): string {
+  if (progress <= 0.05 || progress >= 1) return progress >= 1 ? '0s' : '--';
+  const seconds = Math.round((elapsedMs / progress) * (1 - progress) / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }
