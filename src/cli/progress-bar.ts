@@ -17,15 +17,15 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
   }
   const bar = new SingleBar({
     stream,
-    format: '{phase} |{bar}| {percentage}% | scenes {scenesDone}/{scenesTotal} | ETA {eta}',
+    format: '{phase} |{bar}| {percentage}% | scenes {scenesDone}/{scenesTotal} | ETA {timeLeft}',
     hideCursor: true,
     etaBuffer: 20,
   });
   const started = Date.now();
-  bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0, eta: '--' });
+  bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0, timeLeft: '--' });
   return {
     update(p: RenderProgress) {
-      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal, eta: eta(p.progress, Date.now() - started) });
+      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal, timeLeft: eta(p.progress, Date.now() - started) });
     },
     stop() {
       bar.stop();
