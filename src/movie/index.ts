@@ -5,4 +5,5 @@ export * from './colour.ts';
 export * from './timeline.ts';
 export { validateMovie, schemaProblems, type ValidateOptions } from './validate.ts';
 export * from './normalize.ts';
+export { DEFAULTS } from './defaults.ts';
 export { BUNDLED_FONT, isHttpUrl } from './rules.ts';

@@ -6,25 +6,9 @@ import { MovieError } from './problems.ts';
 import type { Fit, Layer, Movie, Scene } from './schema.ts';
 import { layerFrameRange, sceneOffsets, toFrames } from './timeline.ts';
 import { validateMovie, type ValidateOptions } from './validate.ts';
-import { BUNDLED_FONT, isHttpUrl } from './rules.ts';
+import { isHttpUrl } from './rules.ts';
+import { DEFAULTS } from './defaults.ts';
 
-export const DEFAULTS = {
-  width: 1920,
-  height: 1080,
-  fps: 30,
-  bgColor: '#000000',
-  fontSize: 48,
-  fontWeight: 'normal',
-  fontFamily: BUNDLED_FONT,
-  color: '#ffffff',
-  textAlign: 'center',
-  verticalAlign: 'middle',
-  lineHeight: 1.2,
-  padding: 0,
-  fit: 'fill',
-  volume: 1,
-  opacity: 1,
-} as const;
 
 interface LayerBase {
   id: string;

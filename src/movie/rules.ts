@@ -2,6 +2,7 @@
 // required fields per layer type, and where sources may come from.
 // Written over unknown input so that they report alongside type errors.
 import { parseColour } from './colour.ts';
+import { DEFAULTS } from './defaults.ts';
 import type { Problem } from './problems.ts';
 
 export interface SourcePolicy {
@@ -13,15 +14,14 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 
-/** The font that ships with Reelsmith; any other needs a fontUrl so output is the same everywhere. */
-export const BUNDLED_FONT = 'Inter';
+export const BUNDLED_FONT = DEFAULTS.fontFamily;
 const VISUAL = new Set(['text', 'image', 'video']);
 const NEEDS_SOURCE = new Set(['image', 'video', 'audio']);
 
 export function semanticProblems(movie: unknown, policy: SourcePolicy): Problem[] {
   if (!isObj(movie)) return [{ path: 'movie', message: 'must be an object' }];
   const problems: Problem[] = [];
-  const fps = typeof movie.fps === 'number' && movie.fps > 0 ? movie.fps : 30;
+  const fps = typeof movie.fps === 'number' && movie.fps > 0 ? movie.fps : DEFAULTS.fps;
   const sceneIds = new Map<string, number>();
 
   (Array.isArray(movie.scenes) ? movie.scenes : []).forEach((scene, si) => {

@@ -6,13 +6,19 @@ export class FilterGraph {
   private inputs = 0;
   private labels = 0;
 
+  /** Adds a file input (with input options such as -ss before it); returns its video stream's label. */
   input(path: string, before: string[] = []): string {
-    this.inputArgs.push(...before, '-i', `file:${path}`);
-    return `${this.inputs++}:v`;
+    return `${this.addInput(path, before)}:v`;
   }
 
+  /** The same, returning its audio stream's label. */
   audioInput(path: string, before: string[] = []): string {
-    return this.input(path, before).replace(/:v$/, ':a');
+    return `${this.addInput(path, before)}:a`;
+  }
+
+  private addInput(path: string, before: string[]): number {
+    this.inputArgs.push(...before, '-i', `file:${path}`);
+    return this.inputs++;
   }
 
   /** Adds `[ins]filters[out]` and returns the output label. */
