@@ -28,7 +28,7 @@ export async function startService(options: Partial<ServiceOptions> & { plans?: 
   const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
   const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  (service.options as { publicUrl: string }).publicUrl = address;
+  service.setPublicUrl(address);
   await service.recover();
   let closed = false;
   const close = async () => {

@@ -40,6 +40,7 @@ export function serviceCommands(program: Command): void {
       .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
       .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)', integer(1, 256))
       .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
+      .option('--project-id <id>', "id of the project made on an empty data folder's first start", FIRST_PROJECT_ID)
       .option('--log', 'log every request'),
   ).action(async (opts) => {
     const port = opts.port ?? Number(process.env.PORT ?? 8080);
@@ -52,11 +53,12 @@ export function serviceCommands(program: Command): void {
       network,
       workers: opts.workers,
     });
-    const first = await bootstrap(service);
+    const first = await bootstrap(service, opts.projectId);
     // recover before listening: it clears half-written work, which must not be a new job's
     const resumed = await service.recover();
     const app = await buildServer({ service, plans, logger: Boolean(opts.log) });
     const address = await app.listen({ port, host: opts.host });
+    if (!opts.publicUrl && !process.env.REELSMITH_PUBLIC_URL) service.setPublicUrl(`http://localhost:${new URL(address).port}`);
     console.log(`Reelsmith listening on ${address} (data: ${resolve(opts.data)}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
     if (first) {
       const base = service.options.publicUrl;
@@ -127,11 +129,17 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
   );
 }
 
+/**
+ * The first project gets the id the seed's API document uses in its examples, so that those
+ * requests work here as written, with only the host and the key changed.
+ */
+const FIRST_PROJECT_ID = 'proj_abc123';
+
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
-async function bootstrap(service: RenderService) {
+async function bootstrap(service: RenderService, projectId: string) {
   if ((await service.accounts.listAccounts()).length > 0) return undefined;
   const account = await service.accounts.createAccount({ name: 'default', plan: 'unlimited' });
-  const project = await service.accounts.createProject({ accountId: account.id, name: 'default' });
+  const project = await service.accounts.createProject({ accountId: account.id, name: 'default', id: projectId });
   const key = await service.accounts.createKey({ accountId: account.id });
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
 }

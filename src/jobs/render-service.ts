@@ -138,6 +138,11 @@ export class RenderService {
     await this.db.destroy();
   }
 
+  /** Where clients reach the service, once it is known (after listening on a port chosen by the system). */
+  setPublicUrl(url: string): void {
+    this.options.publicUrl = url;
+  }
+
   /** Why this service would refuse to call a callback URL (a private address it may not reach), if it would. */
   callbackRefusal(url: string): string | undefined {
     return urlRefusal(new URL(url), this.options.network ?? {});

@@ -1,0 +1,49 @@
+// The README's service path, as a new user meets it: `reelsmith serve` on an empty data
+// folder prints a key and a curl example; the seed's minimal request, as written in the
+// API document with only the host and key changed, renders to a playable MP4 at outputUrl.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { probe, tempDir } from './helpers.ts';
+import { api, seedMinimalBody, waitForJob } from './service-helpers.ts';
+
+const root = join(import.meta.dirname, '..');
+
+test('first start prints a key; the seed minimal request works with only host and key changed', async () => {
+  const dir = await tempDir();
+  const server = spawn(process.execPath, [join(root, 'bin/reelsmith.js'), 'serve', '--data', join(dir, 'data'), '--port', '0', '--host', '127.0.0.1'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  after(() => server.kill('SIGKILL'));
+  let out = '';
+  server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  server.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const deadline = Date.now() + 20_000;
+  while (!/then: curl/.test(out)) {
+    assert.ok(Date.now() < deadline, `no first-start message:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(out)![1];
+  const key = /^\s+(vs_prod_\S+)$/m.exec(out)![1];
+  assert.match(key, /^vs_prod_[A-Za-z0-9_-]{32,}$/);
+  assert.match(out, /project proj_abc123/);
+  assert.match(out, /curl -X POST .*\/v1\/render\/jobs/);
+
+  const res = await api(url, key, '/v1/render/jobs', { method: 'POST', json: seedMinimalBody });
+  assert.equal(res.status, 202);
+  const { jobId, status } = (await res.json()) as { jobId: string; status: string };
+  assert.equal(status, 'queued');
+  const job = await waitForJob(url, key, jobId);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  const mp4 = await fetch(job.outputUrl);
+  assert.equal(mp4.status, 200);
+  const file = join(dir, 'out.mp4');
+  await writeFile(file, Buffer.from(await mp4.arrayBuffer()));
+  const info = await probe(file);
+  assert.equal(Number(info.video.nb_read_frames), 150);
+  assert.equal(info.video.width, 1920);
+  assert.equal(Number(info.format.duration).toFixed(1), '5.0');
+});
