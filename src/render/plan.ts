@@ -7,8 +7,12 @@ import type { LocalSource, MediaInfo, SourceStore } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
 import { BUNDLED_FONT } from '../movie/index.ts';
 import { loadFontFile } from './fonts.ts';
+import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { rasterizeText } from './text-raster.ts';
+
+/** Scenes whose sources are fetched, probed and rasterized at once. */
+const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
 export const ENGINE_VERSION = 1;
@@ -73,9 +77,10 @@ export interface PlanContext {
 }
 
 export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promise<MoviePlan> {
-  const scenes: ScenePlan[] = [];
   const audio: AudioTrack[] = [];
-  for (const scene of movie.scenes) {
+  // scenes plan side by side (fetches and probes overlap), a few at a time
+  const planning = new ScenePool(PLANNED_AT_ONCE);
+  const planScene = async (scene: NormalizedScene): Promise<ScenePlan> => {
     const inputs = new Map<string, LayerInput>();
     await Promise.all(
       scene.layers.map(async (layer) => {
@@ -119,8 +124,9 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
         }
       }),
     );
-    scenes.push({ scene, spans: sceneSpans(scene), inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) });
-  }
+    return { scene, spans: sceneSpans(scene), inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) };
+  };
+  const scenes = await Promise.all(movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))));
   audio.sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
   return { movie, scenes, audio };
 }
