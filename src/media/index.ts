@@ -7,3 +7,4 @@ export * from './fetch-source.ts';
 export * from './source-store.ts';
 export * from './guarded-agent.ts';
 export * from './post-json.ts';
+export * from './write-atomically.ts';

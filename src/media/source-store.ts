@@ -3,9 +3,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isHttpUrl } from '../movie/index.ts';
 import { fetchToStore, FetchError, type FetchLimits } from './fetch-source.ts';
 import { probeMedia, type MediaInfo } from './probe.ts';
+
+/** Where fetched sources are kept when the caller names no folder. */
+export const DEFAULT_SOURCE_DIR = join(tmpdir(), 'reelsmith-sources');
 
 export interface LocalSource {
   /** The source as the movie wrote it. */

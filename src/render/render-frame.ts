@@ -1,10 +1,9 @@
 // One frame of a movie as a PNG, composed by the same graph the video uses.
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { NormalizedMovie } from '../movie/index.ts';
-import { runFfmpeg, SourceStore, type FetchLimits } from '../media/index.ts';
+import { DEFAULT_SOURCE_DIR, runFfmpeg, SourceStore, writeAtomically, type FetchLimits } from '../media/index.ts';
 import { DEFAULT_ENCODER } from './encoder.ts';
 import { planMovie } from './plan.ts';
 import { compileFrame } from './scene-graph.ts';
@@ -25,16 +24,13 @@ export async function renderFrame(movie: NormalizedMovie, options: FrameOptions)
   }
   const scene = movie.scenes.findLast((s) => s.offset <= frame)!;
   const workDir = await mkdtemp(join(tmpdir(), 'reelsmith-frame-'));
-  const partial = join(dirname(options.output), `.${randomBytes(6).toString('hex')}.partial.png`);
   try {
-    const store = new SourceStore(options.sourceDir ?? join(tmpdir(), 'reelsmith-sources'), options.fetch);
+    const store = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
     const only = { ...movie, scenes: [scene] };
     const [plan] = (await planMovie(only, { store, workDir, encoder: DEFAULT_ENCODER, signal: options.signal })).scenes;
-    await runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal });
-    await rename(partial, options.output);
+    await writeAtomically(options.output, (partial) => runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal }));
     return { path: options.output, frame, sceneId: scene.id };
   } finally {
-    await rm(partial, { force: true });
     await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie } from '../movie/index.ts';
-import { AbortedError, SourceStore, type FetchLimits } from '../media/index.ts';
+import { AbortedError, DEFAULT_SOURCE_DIR, SourceStore, type FetchLimits } from '../media/index.ts';
 import { assemble } from './assemble.ts';
 import { renderAudio } from './audio-mix.ts';
 import { DEFAULT_ENCODER, type EncoderProfile } from './encoder.ts';
@@ -83,7 +83,7 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
 
   try {
     progress.enter('planning');
-    const sources = new SourceStore(options.sourceDir ?? join(tmpdir(), 'reelsmith-sources'), options.fetch);
+    const sources = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
     const plan = await planMovie(movie, { store: sources, workDir, encoder, signal });
     lap('planning');
 
