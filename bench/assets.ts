@@ -4,7 +4,10 @@
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFfmpeg } from '../src/media/index.ts';
+import { runFfmpeg, type RunLimits } from '../src/media/index.ts';
+
+/** The bench's own ffmpegs (making media, baseline encodes) are meant to finish: an hour only stops a hung one. */
+export const BENCH_LIMITS: RunLimits = { seconds: 3600 };
 
 export const ASSET_DIR = join(tmpdir(), 'reelsmith-bench-assets');
 
@@ -48,7 +51,7 @@ async function ensure(path: string, make: (out: string) => Promise<void>): Promi
 
 /** A photo-sized JPEG; the noise gives it a real photo's byte count (~4 MB) and decode cost. */
 function makePhoto(index: number, out: string): Promise<void> {
-  return runFfmpeg(['-f', 'lavfi', '-i', `testsrc2=s=4000x3000,hue=h=${index * 72},noise=alls=16:allf=u`, '-frames:v', '1', '-q:v', '2', `file:${out}`]);
+  return runFfmpeg(['-f', 'lavfi', '-i', `testsrc2=s=4000x3000,hue=h=${index * 72},noise=alls=16:allf=u`, '-frames:v', '1', '-q:v', '2', `file:${out}`], { limits: BENCH_LIMITS });
 }
 
 function makeFootage(out: string): Promise<void> {
@@ -57,7 +60,7 @@ function makeFootage(out: string): Promise<void> {
     '-f', 'lavfi', '-i', `sine=f=220:r=48000:d=${FOOTAGE_SECONDS}`,
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', `file:${out}`,
-  ]);
+  ], { limits: BENCH_LIMITS });
 }
 
 /** A yellow disc and bar on transparency, drawn by geq so no font is needed. */
@@ -66,7 +69,7 @@ function makeLogo(out: string): Promise<void> {
   return runFfmpeg([
     '-f', 'lavfi', '-i', `color=c=black@0:s=400x120,format=rgba,geq=r=255:g=200:b=40:a='${alpha}'`,
     '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${out}`,
-  ]);
+  ], { limits: BENCH_LIMITS });
 }
 
 /** A major chord pulsing at 120 bpm, like the examples' music. */
@@ -75,5 +78,5 @@ function makeMusic(out: string): Promise<void> {
   return runFfmpeg([
     '-f', 'lavfi', '-i', `aevalsrc='${chord}|${chord}':s=44100:d=${MUSIC_SECONDS}`,
     '-c:a', 'aac', '-b:a', '128k', '-f', 'mp4', `file:${out}`,
-  ]);
+  ], { limits: BENCH_LIMITS });
 }

@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpeg } from '../src/media/index.ts';
+import { BENCH_LIMITS } from './assets.ts';
 import { DEFAULT_ENCODER } from '../src/render/index.ts';
 import { encoderArgs } from '../src/render/encoder.ts';
 
@@ -38,7 +39,7 @@ function encodeArgs(canvas: Canvas, frames: number): string[] {
 async function timedEncode(args: string[], output: string): Promise<number> {
   const started = performance.now();
   try {
-    await runFfmpeg([...args, `file:${output}`]);
+    await runFfmpeg([...args, `file:${output}`], { limits: BENCH_LIMITS });
     return (performance.now() - started) / 1000;
   } finally {
     await rm(output, { force: true });

@@ -1,11 +1,16 @@
 // Shared test tools: render a movie, then look at the MP4 the way a user would
-// (ffprobe, decoded RGB frames, decoded PCM audio), plus a local media server.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+// (ffprobe, decoded RGB frames, decoded PCM audio), plus a local media server, the CLI
+// and the ffmpeg processes alive.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { ffmpegBinary, ffprobeBinary, run } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type RenderOptions } from '../src/render/index.ts';
@@ -139,6 +144,18 @@ export const media = {
     ]);
     return path;
   },
+  /**
+   * An MP4 that only decoding finds broken: its header (moov first) is intact, so ffprobe
+   * sees a 320x180 H.264 video, but every byte of its samples is zero, so no frame decodes.
+   */
+  async undecodableVideo(path: string) {
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', path]);
+    const bytes = await readFile(path);
+    const mdat = bytes.indexOf('mdat');
+    bytes.fill(0, mdat + 4, mdat - 4 + bytes.readUInt32BE(mdat - 4));
+    await writeFile(path, bytes);
+    return path;
+  },
 };
 
 /** Serves files from `dir` over HTTP on loopback; /missing is 404, /hang never answers. */
@@ -169,4 +186,84 @@ export async function mediaServer(dir: string): Promise<{ url: string; server: S
 /** Files under a folder, for "nothing left behind" checks. */
 export async function listFiles(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes: the CLI as a user runs it, and the ffmpegs alive right now (from /proc, Linux only)
+
+/** The checkout's root, where `bin/reelsmith.js` is. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `reelsmith` with these arguments (killed after `timeoutMs`); `env` is added to this process's. */
+export async function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  const env = { ...process.env, ...options.env };
+  const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  try {
+    return await collect(child);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string; at: number }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, at: performance.now() }));
+  });
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await sleep(25);
+  }
+}
+
+/** reelsmith-render-* work folders in a temp folder. */
+async function renderFolders(folder: string): Promise<string[]> {
+  return (await readdir(folder)).filter((name) => name.startsWith('reelsmith-render-')).sort();
+}
+
+export interface Proc {
+  pid: number;
+  name: string;
+  /** R running, S sleeping, Z dead but not yet reaped, ... */
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+/** Every process, from /proc/<pid>/stat. */
+export async function processes(): Promise<Proc[]> {
+  const list: Proc[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const m = /^(\d+) \((.*)\) (\S) (\d+) (\d+)/s.exec(stat);
+    if (m) list.push({ pid: Number(m[1]), name: m[2], state: m[3], ppid: Number(m[4]), pgrp: Number(m[5]) });
+  }
+  return list;
+}
+
+/** Process names of the ffmpeg and ffprobe the engine runs (as /proc shows them: 15 characters). */
+export function ffmpegNames(): Set<string> {
+  return new Set([ffmpegBinary().path, ffprobeBinary().path].map((p) => basename(p).slice(0, 15)));
+}
+
+/** The ffmpeg/ffprobe processes whose parent is `pid` (what `pgrep -P pid ffmpeg` lists). */
+export async function ffmpegChildren(pid: number): Promise<Proc[]> {
+  const names = ffmpegNames();
+  return (await processes()).filter((p) => p.ppid === pid && names.has(p.name));
+}
+
+/** Whether that process still exists (same pid, same name), even as a zombie. */
+export async function stillThere(p: Proc): Promise<boolean> {
+  const stat = await readFile(`/proc/${p.pid}/stat`, 'utf8').catch(() => '');
+  return stat.includes(`(${p.name})`);
 }

@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeMovie } from '../movie/index.ts';
-import { LayerSourceError, renderMovie, type FetchLimits, type RenderProgress, type ScenePool } from '../render/index.ts';
+import { FfmpegTimeoutError, LayerSourceError, renderMovie, type FetchLimits, type RenderProgress, type ScenePool, type TimeLimits } from '../render/index.ts';
 import type { LocalStorage } from '../storage/index.ts';
 import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
@@ -24,6 +24,7 @@ export interface RunnerContext {
   sourceDir: string;
   fetch: FetchLimits;
   cores: number;
+  limits?: Partial<TimeLimits>;
 }
 
 /** Where overall progress stands while the output is stored (after the engine's 0.95). */
@@ -85,6 +86,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       signal,
       concurrency: job.workers,
       cores: ctx.cores,
+      limits: ctx.limits,
       sourceDir: ctx.sourceDir,
       fetch: ctx.fetch,
       pool: { pool: ctx.pool, owner: job.id },
@@ -102,6 +104,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       },
     }).catch((err) => {
       if (err instanceof LayerSourceError) throw new JobFailure('SOURCE_UNAVAILABLE', err.message);
+      if (err instanceof FfmpegTimeoutError) throw new JobFailure('RENDER_TIMEOUT', err.message);
       throw err;
     });
     reportFrames.cancel();

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy } from '../render/index.ts';
+import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy, type TimeLimits } from '../render/index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
@@ -29,6 +29,8 @@ export interface ServiceOptions {
   /** How long an outputUrl stays valid, seconds (default 24 h). */
   urlTtlSeconds?: number;
   webhookRetryScale?: number;
+  /** How long each ffmpeg of a job may run (default: the engine's DEFAULT_TIME_LIMITS). */
+  limits?: Partial<TimeLimits>;
 }
 
 export class RenderService {
@@ -217,6 +219,7 @@ export class RenderService {
       sourceDir: join(this.options.dataDir, 'sources'),
       fetch: this.options.network ?? {},
       cores: availableParallelism(),
+      limits: this.options.limits,
     };
   }
 

@@ -8,3 +8,4 @@ export * from './source-store.ts';
 export * from './guarded-agent.ts';
 export * from './post-json.ts';
 export * from './write-atomically.ts';
+export * from './ffmpeg-message.ts';

@@ -1,7 +1,10 @@
 // The one place ffmpeg and ffprobe are spawned: arguments as an array (never a shell),
-// progress read from `-progress pipe:1`, killed at once when the signal aborts.
+// progress read from `-progress pipe:1`, killed at once when the signal aborts, and killed
+// when a run passes its time limit or its progress stalls, so nothing a source says can
+// keep a process (and the worker waiting on it) alive for ever.
 import { spawn } from 'node:child_process';
 import { ffmpegBinary, ffprobeBinary } from './binaries.ts';
+import { fileNames, lastLines, namePaths } from './ffmpeg-message.ts';
 
 export class FfmpegError extends Error {
   constructor(
@@ -13,6 +16,19 @@ export class FfmpegError extends Error {
   }
 }
 
+/** A run killed for taking too long: never a user's cancel, never ffmpeg's own failure. */
+export class FfmpegTimeoutError extends Error {
+  constructor(
+    message: string,
+    /** `stalled`: its progress did not move for `seconds`; `time`: it ran longer than `seconds` in all. */
+    readonly limit: 'stalled' | 'time',
+    readonly seconds: number,
+  ) {
+    super(message);
+    this.name = 'FfmpegTimeoutError';
+  }
+}
+
 export class AbortedError extends Error {
   constructor() {
     super('render cancelled');
@@ -20,58 +36,138 @@ export class AbortedError extends Error {
   }
 }
 
+/**
+ * For `.catch`: rethrows an ffmpeg failure or timeout with what was being done in front of
+ * its message (`scene "intro" (movie.scenes[0]): ...`), keeping its class; anything else as is.
+ */
+export function failureIn(context: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof FfmpegTimeoutError) throw new FfmpegTimeoutError(`${context}: ${err.message}`, err.limit, err.seconds);
+    if (err instanceof FfmpegError) throw new FfmpegError(`${context}: ${err.message}`, err.stderr);
+    throw err;
+  };
+}
+
+export interface RunLimits {
+  /** Killed after this many seconds in all. */
+  seconds: number;
+  /** ffmpeg only: killed when its progress (frames, output time) has not moved for this many seconds. */
+  stallSeconds?: number;
+}
+
+/** ffprobe, and any other run given no limits, is killed after this long. */
+export const DEFAULT_RUN_SECONDS = 30;
+
 export interface RunOptions {
   signal?: AbortSignal;
+  limits?: RunLimits;
+  /** What the user knows our files as (path -> `layer "logo"`), for error messages; other files get generic names. */
+  names?: ReadonlyMap<string, string>;
+}
+
+export interface FfmpegRunOptions extends RunOptions {
+  /** Every ffmpeg run is bounded: see time-limits in render/. */
+  limits: RunLimits;
   /** Called with the frame count of the first video output as ffmpeg reports it. */
   onFrames?: (frames: number) => void;
 }
 
-export function runFfmpeg(args: string[], options: RunOptions = {}): Promise<void> {
-  const progress = options.onFrames ? ['-progress', 'pipe:1', '-nostats'] : ['-nostats'];
-  return run(ffmpegBinary().path, ['-hide_banner', '-loglevel', 'error', '-y', ...progress, ...args], options).then(() => undefined);
+export function runFfmpeg(args: string[], options: FfmpegRunOptions): Promise<void> {
+  const full = ['-hide_banner', '-loglevel', 'error', '-y', '-progress', 'pipe:1', '-nostats', ...args];
+  return execute(ffmpegBinary().path, full, { ...options, names: fileNames(full, options.names ?? new Map(), 'the output') }, progressReader(options.onFrames)).then(
+    () => undefined,
+  );
 }
 
 export function runFfprobe(args: string[], options: RunOptions = {}): Promise<string> {
-  return run(ffprobeBinary().path, ['-hide_banner', '-loglevel', 'error', ...args], options);
+  const full = ['-hide_banner', '-loglevel', 'error', ...args];
+  return execute(ffprobeBinary().path, full, { ...options, names: fileNames(full, options.names ?? new Map(), 'the source') });
 }
 
-/** Runs a binary, resolving with its stdout. */
+/** Runs a binary (at most `limits.seconds`, default DEFAULT_RUN_SECONDS), resolving with its stdout. */
 export function run(binary: string, args: string[], options: RunOptions = {}): Promise<string> {
-  const { signal, onFrames } = options;
+  return execute(binary, args, options);
+}
+
+/** Reads `-progress` lines: reports frames, and says whether the run moved on since the last block. */
+type ProgressReader = (line: string) => boolean;
+
+function progressReader(onFrames?: (frames: number) => void): ProgressReader {
+  let position = '';
+  let current = '';
+  return (line) => {
+    if (line.startsWith('frame=')) onFrames?.(Number(line.slice(6)) || 0);
+    // frames for video, output time for audio: a block where neither moved is no progress
+    if (line.startsWith('frame=') || line.startsWith('out_time=')) current += `${line};`;
+    if (!line.startsWith('progress=')) return false;
+    const moved = current !== position;
+    position = current;
+    current = '';
+    return moved;
+  };
+}
+
+function execute(binary: string, args: string[], options: RunOptions, readProgress?: ProgressReader): Promise<string> {
+  const { signal, names = new Map() } = options;
+  const limits = options.limits ?? { seconds: DEFAULT_RUN_SECONDS };
+  const program = binary.split('/').pop();
   if (signal?.aborted) return Promise.reject(new AbortedError());
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let pending = '';
-    const kill = () => child.kill('SIGKILL');
-    signal?.addEventListener('abort', kill, { once: true });
+    /** Why we killed it, if we did. */
+    let killedFor: Error | undefined;
+    const kill = (reason: Error) => {
+      killedFor ??= reason;
+      child.kill('SIGKILL');
+    };
+    const cancel = () => kill(new AbortedError());
+    signal?.addEventListener('abort', cancel, { once: true });
+    const wall = setTimeout(() => kill(new FfmpegTimeoutError(`${program} ran longer than its ${seconds(limits.seconds)} limit`, 'time', limits.seconds)), limits.seconds * 1000);
+    const stallAfter = readProgress && limits.stallSeconds;
+    const stalled = () => kill(new FfmpegTimeoutError(`${program} stalled: no progress for ${seconds(stallAfter!)}`, 'stalled', stallAfter!));
+    let stall = stallAfter ? setTimeout(stalled, stallAfter * 1000) : undefined;
+    const settle = () => {
+      signal?.removeEventListener('abort', cancel);
+      clearTimeout(wall);
+      clearTimeout(stall);
+    };
+
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (!onFrames) {
+      if (!readProgress) {
         stdout += chunk;
         return;
       }
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) if (line.startsWith('frame=')) onFrames(Number(line.slice(6)) || 0);
+      for (const line of lines) {
+        if (readProgress(line) && stallAfter && !killedFor) {
+          clearTimeout(stall);
+          stall = setTimeout(stalled, stallAfter * 1000);
+        }
+      }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-8000);
     });
     child.on('error', (err) => {
-      signal?.removeEventListener('abort', kill);
+      settle();
       reject(new FfmpegError(`cannot run ${binary}: ${err.message}`, ''));
     });
     child.on('close', (code, sig) => {
-      signal?.removeEventListener('abort', kill);
-      if (signal?.aborted) reject(new AbortedError());
+      settle();
+      const said = namePaths(stderr, names);
+      if (killedFor) reject(killedFor);
       else if (code === 0) resolve(stdout);
-      else reject(new FfmpegError(`${binary.split('/').pop()} exited with ${code ?? sig}: ${lastLines(stderr)}`, stderr));
+      else reject(new FfmpegError(`${program} exited with ${code ?? sig}: ${lastLines(said)}`, said));
     });
   });
 }
 
-function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' | ') || 'no output';
+/** Seconds as a message shows them: `60 s`, `0.5 s`. */
+function seconds(n: number): string {
+  return `${Number(n.toFixed(2))} s`;
 }

@@ -3,9 +3,10 @@
 // (amerge + pan, so a track's level does not depend on how many others play).
 import { framesToSamples } from '../movie/index.ts';
 import { AUDIO_SAMPLE_RATE, audioOutputArgs } from './encoder.ts';
-import { runFfmpeg } from '../media/index.ts';
+import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
 import { FilterGraph, seek } from './filter-graph.ts';
 import type { AudioTrack } from './plan.ts';
+import { audioMixLimits, type TimeLimits } from './time-limits.ts';
 
 export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string): string[] {
   const graph = new FilterGraph();
@@ -38,8 +39,12 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
 }
 
 /** Mixes and encodes the movie's audio track to `outPath` (AAC in MP4). */
-export async function renderAudio(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string, signal?: AbortSignal): Promise<void> {
-  await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), { signal });
+export async function renderAudio(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string, options: { limits: TimeLimits; signal?: AbortSignal }): Promise<void> {
+  await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), {
+    signal: options.signal,
+    limits: audioMixLimits(options.limits, totalFrames / fps),
+    names: layerNames(tracks),
+  }).catch(failureIn('the audio mix'));
 }
 
 /** pan takes at most 64 channels (32 stereo tracks), so larger mixes are summed in groups. */

@@ -4,9 +4,10 @@ export { renderMovie, type RenderOptions, type RenderResult, type MediaData, typ
 export { ScenePool } from './scene-pool.ts';
 export { renderFrame } from './render-frame.ts';
 export { LayerSourceError, ENGINE_VERSION } from './plan.ts';
+export { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 export { DEFAULT_ENCODER, checkEncoder, type EncoderProfile } from './encoder.ts';
 export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts';
 export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';
 export { bundledFontFiles } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
-export { SourceStore, AbortedError, postJson, urlRefusal, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';
+export { SourceStore, AbortedError, FfmpegTimeoutError, postJson, urlRefusal, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';

@@ -3,10 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie } from '../movie/index.ts';
-import { DEFAULT_SOURCE_DIR, runFfmpeg, SourceStore, writeAtomically, type FetchLimits } from '../media/index.ts';
+import { DEFAULT_SOURCE_DIR, failureIn, runFfmpeg, SourceStore, writeAtomically, type FetchLimits } from '../media/index.ts';
 import { DEFAULT_ENCODER } from './encoder.ts';
 import { planMovie } from './plan.ts';
+import { inputNames } from './render-scene.ts';
 import { compileFrame } from './scene-graph.ts';
+import { DEFAULT_TIME_LIMITS, frameLimits } from './time-limits.ts';
 
 export interface FrameOptions {
   /** Seconds into the movie; the frame shown at that moment. */
@@ -28,7 +30,11 @@ export async function renderFrame(movie: NormalizedMovie, options: FrameOptions)
     const store = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
     const only = { ...movie, scenes: [scene] };
     const [plan] = (await planMovie(only, { store, workDir, encoder: DEFAULT_ENCODER, signal: options.signal })).scenes;
-    await writeAtomically(options.output, (partial) => runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal }));
+    await writeAtomically(options.output, (partial) =>
+      runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal, limits: frameLimits(DEFAULT_TIME_LIMITS), names: inputNames(plan) }).catch(
+        failureIn(`frame ${frame} of scene "${scene.id}" (movie.scenes[${scene.index}])`),
+      ),
+    );
     return { path: options.output, frame, sceneId: scene.id };
   } finally {
     await rm(workDir, { recursive: true, force: true });

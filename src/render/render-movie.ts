@@ -15,6 +15,7 @@ import { planMovie, type ScenePlan } from './plan.ts';
 import { progressOf, type RenderPhase, type RenderProgress } from './progress.ts';
 import { renderScene } from './render-scene.ts';
 import { ScenePool } from './scene-pool.ts';
+import { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 import { sceneWorkers, threadsPerProcess } from './workers.ts';
 
 /** Where rendered scenes are kept, by cache key; the service keeps them per project. */
@@ -49,6 +50,8 @@ export interface RenderOptions {
   pool?: { pool: ScenePool; owner: string };
   /** Keeps rendered scenes across renders (default: none, scenes live in the render's work folder). */
   scenes?: SceneStore;
+  /** How long each ffmpeg may run (default DEFAULT_TIME_LIMITS, any of them overridden). */
+  limits?: Partial<TimeLimits>;
 }
 
 export interface MediaData {
@@ -69,6 +72,7 @@ export interface RenderResult {
 
 export async function renderMovie(movie: NormalizedMovie, options: RenderOptions): Promise<RenderResult> {
   const encoder = options.encoder ?? DEFAULT_ENCODER;
+  const limits = { ...DEFAULT_TIME_LIMITS, ...options.limits };
   // aborted when the caller cancels, and on any failure or exit, so no sibling work outlives the call
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -108,25 +112,26 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       if (signal.aborted) throw new AbortedError();
       progress.enter('rendering');
       options.onScene?.(i, 'rendering', plan.scenes[i].key);
-      chunks[i] = await renderKept(plan.scenes[i], movie, store, { encoder, threads, signal, onFrames: (frames) => progress.frames(i, frames) });
+      chunks[i] = await renderKept(plan.scenes[i], movie, store, { encoder, threads, limits, signal, onFrames: (frames) => progress.frames(i, frames) });
       progress.sceneDone(i, plan.scenes[i].scene.frames);
       options.onScene?.(i, 'done', plan.scenes[i].key);
     };
     const audioPath = join(workDir, 'audio.m4a');
-    await Promise.all([
-      // the first scene to fail stops the others, so they free their workers at once
-      settleAll(toRender.map((i) => pool.run(owner, workers, () => renderOne(i))), () => stop.abort()),
-      // the audio mix runs beside the scene workers, not in one of their places
-      renderAudio(plan.audio, movie.frames, movie.fps, audioPath, signal).catch((err) => {
-        stop.abort();
-        throw err;
-      }),
-    ]);
+    // the first scene or audio mix to fail stops the others, so they free their workers at once
+    await settleAll(
+      [
+        ...toRender.map((i) => pool.run(owner, workers, () => renderOne(i))),
+        // the audio mix runs beside the scene workers, not in one of their places
+        renderAudio(plan.audio, movie.frames, movie.fps, audioPath, { limits, signal }),
+      ],
+      () => stop.abort(),
+    );
     progress.enter('rendering');
     lap('rendering');
 
     progress.enter('assembling');
-    await assemble(chunks.flat(), audioPath, options.output, workDir, signal);
+    const scenes = plan.scenes.map((s, i) => ({ id: s.scene.id, chunks: chunks[i] }));
+    await assemble(scenes, audioPath, options.output, workDir, { frames: movie.frames, limits, signal });
     lap('assembling');
     const bytes = (await stat(options.output)).size;
     progress.enter('done');

@@ -1,14 +1,16 @@
 // One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the scene's folder.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfmpegError, runFfmpeg } from '../media/index.ts';
+import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
 import { compileScene, type Canvas } from './scene-graph.ts';
+import { sceneLimits, type TimeLimits } from './time-limits.ts';
 
 export interface SceneRenderOptions {
   encoder: EncoderProfile;
   threads: number;
+  limits: TimeLimits;
   signal?: AbortSignal;
   /** Frames of this scene encoded so far (chunks repeated later count in full). */
   onFrames?: (frames: number) => void;
@@ -20,12 +22,16 @@ export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, 
   const frames = plan.scene.frames;
   await runFfmpeg(command.args, {
     signal: options.signal,
+    limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
+    names: inputNames(plan),
     onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
-  }).catch((err) => {
-    if (err instanceof FfmpegError) throw new FfmpegError(`scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}]): ${err.message}`, err.stderr);
-    throw err;
-  });
+  }).catch(failureIn(`scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}])`));
   await rm(join(dir, command.lead), { force: true });
   options.onFrames?.(frames);
   return command.playlist;
+}
+
+/** Each file the scene's graph reads by the layer it belongs to, for ffmpeg's messages. */
+export function inputNames(plan: ScenePlan): Map<string, string> {
+  return layerNames([...plan.inputs.values()].map((input) => ({ layerId: input.layer.id, path: input.path })));
 }
