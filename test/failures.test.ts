@@ -2,21 +2,17 @@
 // names the layer, where it is in the JSON, the source and the reason; nothing is left in
 // the output folder; cancelling stops every ffmpeg and removes every temporary file.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { ffmpegBinary, ffprobeBinary } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type LayerSourceError, type RenderOptions } from '../src/render/index.ts';
-import { decodeFrames, ffmpeg, listFiles, media, mediaServer, near, probe, render, tempDir } from './helpers.ts';
+import { cli as runCli, collect, decodeFrames, ffmpeg, ffmpegChildren, ffmpegNames, listFiles, media, mediaServer, near, probe, processes, render, ROOT, stillThere, tempDir, until, type Proc } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const onLinux = process.platform === 'linux';
 
 // ---------------------------------------------------------------------------------------
@@ -452,75 +448,12 @@ test('Ctrl-C during `reelsmith render` exits 2, says it was cancelled, stops eve
 // ---------------------------------------------------------------------------------------
 // Tools
 
-async function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
-  const env = { ...process.env, TMPDIR: cliTmp, ...options.env };
-  const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-  try {
-    return await collect(child);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string; at: number }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, at: performance.now() }));
-  });
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(25);
-  }
+/** The CLI with its os.tmpdir() in this file's own folder. */
+function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  return runCli(args, { ...options, env: { TMPDIR: cliTmp, ...options.env } });
 }
 
 /** reelsmith-render-* work folders in a temp folder. */
 async function renderFolders(folder: string): Promise<string[]> {
   return (await readdir(folder)).filter((name) => name.startsWith('reelsmith-render-')).sort();
-}
-
-interface Proc {
-  pid: number;
-  name: string;
-  /** R running, S sleeping, Z dead but not yet reaped, ... */
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Every process, from /proc/<pid>/stat. */
-async function processes(): Promise<Proc[]> {
-  const list: Proc[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const m = /^(\d+) \((.*)\) (\S) (\d+) (\d+)/s.exec(stat);
-    if (m) list.push({ pid: Number(m[1]), name: m[2], state: m[3], ppid: Number(m[4]), pgrp: Number(m[5]) });
-  }
-  return list;
-}
-
-/** Process names of the ffmpeg and ffprobe the engine runs (as /proc shows them: 15 characters). */
-function ffmpegNames(): Set<string> {
-  return new Set([ffmpegBinary().path, ffprobeBinary().path].map((p) => basename(p).slice(0, 15)));
-}
-
-/** The ffmpeg/ffprobe processes whose parent is `pid` (what `pgrep -P pid ffmpeg` lists). */
-async function ffmpegChildren(pid: number): Promise<Proc[]> {
-  const names = ffmpegNames();
-  return (await processes()).filter((p) => p.ppid === pid && names.has(p.name));
-}
-
-/** Whether that process still exists (same pid, same name), even as a zombie. */
-async function stillThere(p: Proc): Promise<boolean> {
-  const stat = await readFile(`/proc/${p.pid}/stat`, 'utf8').catch(() => '');
-  return stat.includes(`(${p.name})`);
 }
