@@ -65,6 +65,12 @@ test('an encode that never ends is killed at its wall-clock limit even though it
   await assertNoFfmpegLeft();
 });
 
+test('a limit longer than a timer can hold (a huge canvas, a slow preset) lets the run finish', async () => {
+  const frames: number[] = [];
+  await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=0.5', '-f', 'null', '-'], { limits: { seconds: 1e10, stallSeconds: 1e10 }, onFrames: (n) => frames.push(n) });
+  assert.equal(frames.at(-1), 15);
+});
+
 test('ffprobe is bounded too', { skip: !onLinux && 'mkfifo, /proc' }, async () => {
   const err = await rejection(runFfprobe([`file:${fifo('probed.mp4')}`], { limits: { seconds: 1 } }));
   assert.ok(err instanceof FfmpegTimeoutError, String(err));

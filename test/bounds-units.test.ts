@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileNames, lastLines, layerNames, namePaths } from '../src/media/ffmpeg-message.ts';
+import { progressReader } from '../src/media/run-ffmpeg.ts';
 import { assemblyLimits, audioMixLimits, DEFAULT_TIME_LIMITS as D, frameLimits, sceneLimits } from '../src/render/time-limits.ts';
 
 test('a scene gets 60 s plus 0.5 s a frame at 1080p or smaller, stalled after 60 s without progress', () => {
@@ -17,15 +18,29 @@ test('a scene\'s allowance grows with the canvas above 1080p and with slower x26
   assert.equal(sceneLimits(D, 100, { width: 1920, height: 1080 }, 'veryslow').seconds, 460);
 });
 
-test('the audio mix gets 60 s plus 0.5 s per second of movie; assembly 60 s plus 0.01 s a frame; a frame 60 s', () => {
+test('the audio mix gets 60 s plus 0.5 s per second of movie; assembly 60 s plus 0.01 s a frame, never a stall limit; a frame 60 s', () => {
   assert.deepEqual(audioMixLimits(D, 10), { seconds: 65, stallSeconds: 60 });
-  assert.deepEqual(assemblyLimits(D, 300), { seconds: 63, stallSeconds: 60 });
+  assert.deepEqual(assemblyLimits(D, 300), { seconds: 63 });
   assert.deepEqual(frameLimits(D), { seconds: 60, stallSeconds: 60 });
 });
 
 test('overridden limits are used as given', () => {
   const limits = { ...D, stallSeconds: 5, sceneBaseSeconds: 8, scenePerFrameSeconds: 0 };
   assert.deepEqual(sceneLimits(limits, 16200, { width: 1280, height: 720 }, 'veryfast'), { seconds: 8, stallSeconds: 5 });
+});
+
+test('progress is a block whose frame count or output time moved; blocks that repeat themselves are a stall', () => {
+  const frames: number[] = [];
+  const read = progressReader((n) => frames.push(n));
+  /** One block as ffmpeg writes it; true when its last line says the run moved on. */
+  const block = (lines: string[]) => [...lines, 'progress=continue'].map(read).at(-1);
+  assert.equal(block(['frame=0', 'fps=0.00', 'out_time=00:00:00.000000']), true, 'the first block');
+  assert.equal(block(['frame=0', 'fps=0.00', 'out_time=00:00:00.000000']), false);
+  assert.equal(block(['frame=0', 'fps=0.00', 'out_time=00:00:00.000000']), false);
+  assert.equal(block(['frame=12', 'fps=24.0', 'out_time=00:00:00.000000']), true);
+  assert.equal(block(['frame=12', 'fps=12.0', 'out_time=00:00:00.400000']), true, 'output time alone (an audio-only run)');
+  assert.equal(block(['frame=12', 'fps=8.00', 'out_time=00:00:00.400000']), false, 'only the rate changed');
+  assert.deepEqual(frames, [0, 0, 0, 12, 12, 12]);
 });
 
 test('a path in ffmpeg\'s message becomes the layer it belongs to, with or without its file: prefix', () => {

@@ -58,6 +58,9 @@ export interface RunLimits {
 /** ffprobe, and any other run given no limits, is killed after this long. */
 export const DEFAULT_RUN_SECONDS = 30;
 
+/** The longest delay a Node timer holds (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface RunOptions {
   signal?: AbortSignal;
   limits?: RunLimits;
@@ -92,7 +95,7 @@ export function run(binary: string, args: string[], options: RunOptions = {}): P
 /** Reads `-progress` lines: reports frames, and says whether the run moved on since the last block. */
 type ProgressReader = (line: string) => boolean;
 
-function progressReader(onFrames?: (frames: number) => void): ProgressReader {
+export function progressReader(onFrames?: (frames: number) => void): ProgressReader {
   let position = '';
   let current = '';
   return (line) => {
@@ -125,10 +128,12 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
     };
     const cancel = () => kill(new AbortedError());
     signal?.addEventListener('abort', cancel, { once: true });
-    const wall = setTimeout(() => kill(new FfmpegTimeoutError(`${program} ran longer than its ${seconds(limits.seconds)} limit`, 'time', limits.seconds)), limits.seconds * 1000);
-    const stallAfter = readProgress && limits.stallSeconds;
-    const stalled = () => kill(new FfmpegTimeoutError(`${program} stalled: no progress for ${seconds(stallAfter!)}`, 'stalled', stallAfter!));
-    let stall = stallAfter ? setTimeout(stalled, stallAfter * 1000) : undefined;
+    const wall = after(limits.seconds, () => kill(new FfmpegTimeoutError(`${program} ran longer than its ${seconds(limits.seconds)} limit`, 'time', limits.seconds)));
+    // a stall limit needs progress lines to watch
+    const stallSeconds = readProgress && limits.stallSeconds;
+    const stall = stallSeconds
+      ? after(stallSeconds, () => kill(new FfmpegTimeoutError(`${program} stalled: no progress for ${seconds(stallSeconds)}`, 'stalled', stallSeconds)))
+      : undefined;
     const settle = () => {
       signal?.removeEventListener('abort', cancel);
       clearTimeout(wall);
@@ -143,12 +148,7 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (readProgress(line) && stallAfter && !killedFor) {
-          clearTimeout(stall);
-          stall = setTimeout(stalled, stallAfter * 1000);
-        }
-      }
+      for (const line of lines) if (readProgress(line)) stall?.refresh();
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-8000);
@@ -165,6 +165,11 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
       else reject(new FfmpegError(`${program} exited with ${code ?? sig}: ${lastLines(said)}`, said));
     });
   });
+}
+
+/** Calls `fn` after `s` seconds (at most MAX_TIMER_MS). */
+function after(s: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(fn, Math.min(s * 1000, MAX_TIMER_MS));
 }
 
 /** Seconds as a message shows them: `60 s`, `0.5 s`. */

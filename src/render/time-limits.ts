@@ -6,7 +6,7 @@
 import type { RunLimits } from '../media/index.ts';
 
 export interface TimeLimits {
-  /** Any ffmpeg whose progress (frames, output time) has not moved for this long is killed. */
+  /** An ffmpeg reading sources whose progress (frames, output time) has not moved for this long is killed. */
   stallSeconds: number;
   sceneBaseSeconds: number;
   /** Per encoded frame of a 1920x1080 canvas with the veryfast preset; scaled up for larger canvases and slower presets. */
@@ -49,9 +49,13 @@ export function audioMixLimits(limits: TimeLimits, movieSeconds: number): RunLim
   return { seconds: limits.audioMixBaseSeconds + limits.audioMixPerSecond * movieSeconds, stallSeconds: limits.stallSeconds };
 }
 
-/** Joining `frames` frames of scenes with the audio track by stream copy. */
+/**
+ * Joining `frames` frames of scenes with the audio track by stream copy. No stall limit: it
+ * reads only our own files, and its last step (+faststart rewriting the whole file) reports
+ * no progress however long it takes.
+ */
 export function assemblyLimits(limits: TimeLimits, frames: number): RunLimits {
-  return { seconds: limits.assemblyBaseSeconds + limits.assemblyPerFrameSeconds * frames, stallSeconds: limits.stallSeconds };
+  return { seconds: limits.assemblyBaseSeconds + limits.assemblyPerFrameSeconds * frames };
 }
 
 export function frameLimits(limits: TimeLimits): RunLimits {
