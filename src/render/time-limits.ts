@@ -1,8 +1,9 @@
 // How long each ffmpeg of a render may run: a base plus an allowance for the work it does,
-// and a stall limit (no progress for that long) for all of them. Generous on purpose: a
-// loaded 2-core machine rendering 1080p stays far below them (a 1080p scene with a video,
-// an image and text encodes at 22-25 fps with three such ffmpegs on two cores, about
-// 0.04 s a frame; the allowance is 0.5 s), so only a run that hangs or crawls is killed.
+// and, for those that read sources, a stall limit (no progress for that long). Generous on
+// purpose, so only a run that hangs or crawls is killed: a 1080p scene with a video, an
+// image and text encodes at 22-25 fps with three such ffmpegs sharing two cores (both
+// ffmpeg builds), about 0.045 s a frame; the allowance is 0.5 s, room for six workers on
+// a machine that is busy with as much again.
 import type { RunLimits } from '../media/index.ts';
 
 export interface TimeLimits {
