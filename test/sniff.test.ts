@@ -140,7 +140,8 @@ test('source limits: 50 megapixels, 4 hours, 16 streams', () => {
   assert.equal(limitRefusal({ streams: 16 }), undefined);
   assert.equal(limitRefusal({ streams: 17 }), 'has 17 streams, over the limit of 16');
   assert.equal(limitRefusal({ width: 1920, height: 1080, duration: 60, streams: 2 }), undefined);
-  assert.equal(limitRefusal({}), undefined, 'unknown sizes pass');
+  assert.equal(limitRefusal({}), undefined, 'unknown lengths and stream counts pass');
+  assert.equal(limitRefusal({ width: 0, height: 0 }), 'has a picture whose size cannot be read, or is over the limit of 50 megapixels');
 });
 
 test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transport stream's facts", () => {
@@ -181,6 +182,11 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
     streams: 1,
     audio: { channels: 3, sampleRate: 48000 },
   });
+  assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: h264 ([27][0][0][0] / 0x001B), none, 90k tbr, 90k tbn"), {
+    duration: undefined,
+    streams: 1,
+    video: { width: 0, height: 0 },
+  });
   assert.equal(parseInputDescription('file:/data/sources/x.ts: Invalid data found when processing input'), undefined);
 });
 
@@ -196,4 +202,7 @@ test("ffprobe's JSON: the first real video stream (not cover art), the first aud
   assert.deepEqual(parseProbeJson(json), { video: undefined, audio: { channels: 1, sampleRate: 44100, duration: 3.5 }, duration: 3.6, streams: 3 });
   const video = JSON.stringify({ streams: [{ codec_type: 'video', width: 320, height: 180, duration: 'N/A', disposition: { attached_pic: 0 } }], format: {} });
   assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined }, audio: undefined, duration: undefined, streams: 1 });
+  // a decoder bounded by -max_pixels reports no size: 0x0, refused by the limits
+  const unsized = JSON.stringify({ streams: [{ codec_type: 'video', width: 0, height: 0 }], format: { duration: '0.04' } });
+  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined }, audio: undefined, duration: 0.04, streams: 1 });
 });

@@ -25,8 +25,9 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
     streams: streams.length,
   };
   const video = streams.find((s) => s.type === 'Video' && !s.details.includes('(attached pic)'));
+  // no size when the decoder, bounded by -max_pixels, could not tell it
   const size = video && /, (\d+)x(\d+)(?=[\s,]|$)/.exec(video.details);
-  if (size) facts.video = { width: Number(size[1]), height: Number(size[2]) };
+  if (video) facts.video = { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0) };
   const audio = streams.find((s) => s.type === 'Audio');
   const sound = audio && /, (\d+) Hz, ([^,]+)/.exec(audio.details);
   if (sound) facts.audio = { channels: channelsOf(sound[2]), sampleRate: Number(sound[1]) };

@@ -97,7 +97,8 @@ export function parseProbeJson(out: string): StreamFacts {
   const a = streams.find((s) => s.codec_type === 'audio');
   const num = (s: string | undefined) => (s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined);
   return {
-    video: v && v.width && v.height ? { width: v.width, height: v.height, duration: num(v.duration) } : undefined,
+    // size 0 when the decoder, bounded by -max_pixels, could not tell it
+    video: v ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration) } : undefined,
     audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration) } : undefined,
     duration: num(json.format?.duration),
     streams: streams.length,
@@ -110,6 +111,9 @@ export function parseProbeJson(out: string): StreamFacts {
  */
 function unreadable(err: Error, what: string, path: string): Error {
   if (!(err instanceof FfmpegError)) return err;
+  const tooLarge = /Picture size (\d+)x(\d+) exceeds specified max pixel count/.exec(err.stderr);
+  const overLimit = tooLarge && limitRefusal({ width: Number(tooLarge[1]), height: Number(tooLarge[2]) });
+  if (overLimit) return new SourceRefusal(overLimit);
   const lines = err.stderr
     .split('\n')
     .map((line) => line.split(`file:${path}`).join('').split(path).join('').replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '').replace(/^: /, '').trim())

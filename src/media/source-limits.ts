@@ -11,6 +11,7 @@ export const SOURCE_LIMITS = {
 } as const;
 
 export interface SourceSize {
+  /** 0 for a picture whose size could not be read (a decoder bounded by the limit reports none). */
   width?: number;
   height?: number;
   /** Seconds, when known. */
@@ -20,8 +21,11 @@ export interface SourceSize {
 
 /** Why a source is over a limit, worded to follow the source's URL, or undefined when it is within them. */
 export function limitRefusal(size: SourceSize): string | undefined {
-  const { width = 0, height = 0, duration, streams } = size;
-  if (width * height > SOURCE_LIMITS.pixels) {
+  const { width, height, duration, streams } = size;
+  if (width === 0 || height === 0) {
+    return `has a picture whose size cannot be read, or is over the limit of ${SOURCE_LIMITS.pixels / 1e6} megapixels`;
+  }
+  if (width !== undefined && height !== undefined && width * height > SOURCE_LIMITS.pixels) {
     return `is ${width}x${height} pixels, over the limit of ${SOURCE_LIMITS.pixels / 1e6} megapixels`;
   }
   if (duration !== undefined && duration > SOURCE_LIMITS.seconds) {
