@@ -72,7 +72,7 @@ test('each allowed format is told from its first bytes, with the demuxer that re
       ['WAV', 'wav', 'media'],
       ['FLAC', 'flac', 'media'],
       ['Ogg', 'ogg', 'media'],
-      ['AAC (ADTS)', 'aac', 'media'],
+      ['AAC/ADTS', 'aac', 'media'],
       ['MP3', 'mp3', 'media'],
     ],
   );

@@ -25,7 +25,7 @@ export const FORMATS = {
   wav: { label: 'WAV', demuxer: 'wav', kind: 'media', matches: (b) => textAt(b, 0, 'RIFF') && textAt(b, 8, 'WAVE') },
   flac: { label: 'FLAC', demuxer: 'flac', kind: 'media', matches: (b) => textAt(afterId3(b), 0, 'fLaC') },
   ogg: { label: 'Ogg', demuxer: 'ogg', kind: 'media', matches: (b) => textAt(b, 0, 'OggS') },
-  aac: { label: 'AAC (ADTS)', demuxer: 'aac', kind: 'media', matches: (b) => isAdtsHeader(afterId3(b)) },
+  aac: { label: 'AAC/ADTS', demuxer: 'aac', kind: 'media', matches: (b) => isAdtsHeader(afterId3(b)) },
   mp3: { label: 'MP3', demuxer: 'mp3', kind: 'media', matches: isMp3 },
 } as const satisfies Record<string, MediaFormat>;
 
