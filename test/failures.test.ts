@@ -166,7 +166,7 @@ test('a truncated MP4 (no moov atom) as a video source fails naming the layer', 
     layerId: 'clip',
     path: 'movie.scenes[0].layers[1]',
     source,
-    reason: /^cannot be read as media/,
+    reason: /^cannot be read as MP4\/MOV/,
   });
   assert.match(err.reason, /moov atom not found|Invalid data/);
 });
@@ -176,13 +176,13 @@ test('a text file or an mp3 as an image layer fails naming the layer', async () 
     layerId: 'picture',
     path: 'movie.scenes[0].layers[1]',
     source: join(dir, 'notes.txt'),
-    reason: /is not an image|cannot be read as media/,
+    reason: /^is text, not an image or media file Reelsmith reads \(PNG, JPEG, /,
   });
   await assertLayerError(await attempt(withLayer({ id: 'picture', type: 'image', source: 'tone.mp3' })), {
     layerId: 'picture',
     path: 'movie.scenes[0].layers[1]',
     source: join(dir, 'tone.mp3'),
-    reason: /^is not an image \(ffprobe sees audio\)$/,
+    reason: /^is not an image \(MP3 with audio\)$/,
   });
 });
 

@@ -158,9 +158,14 @@ export const media = {
   },
 };
 
-/** Serves files from `dir` over HTTP on loopback; /missing is 404, /hang never answers. */
-export async function mediaServer(dir: string): Promise<{ url: string; server: Server }> {
+/**
+ * Serves files from `dir` over HTTP on a loopback address; /missing is 404, /hang never
+ * answers. `requests` lists every path asked for, in order.
+ */
+export async function mediaServer(dir: string, host = '127.0.0.1'): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
   const server = createServer((req, res) => {
+    requests.push(req.url ?? '/');
     const name = decodeURIComponent((req.url ?? '/').slice(1).split('?')[0]);
     if (name === 'hang') return; // never answers
     if (name.startsWith('redirect-to-ftp')) {
@@ -174,13 +179,13 @@ export async function mediaServer(dir: string): Promise<{ url: string; server: S
       stream.pipe(res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   after(() => {
     server.closeAllConnections();
     return new Promise<void>((r) => server.close(() => r()));
   });
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, server };
+  return { url: `http://${host}:${port}`, server, requests };
 }
 
 /** Files under a folder, for "nothing left behind" checks. */

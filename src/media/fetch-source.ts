@@ -87,12 +87,12 @@ export async function fetchToStore(
       } catch (err) {
         res.body.destroy();
         if (err instanceof FetchError) throw err;
-        if (diskError) throw new FetchError(url, `cannot be stored: ${diskError.message}`);
+        if (diskError) throw new FetchError(url, `cannot be stored: ${withoutPath(diskError)}`);
         throw new FetchError(url, deadline.aborted ? `timed out after ${timeoutMs} ms` : describe(err as Error));
       } finally {
         await new Promise<void>((r) => (diskError ? r() : file.end(() => r())));
       }
-      if (diskError) throw new FetchError(url, `cannot be stored: ${(diskError as Error).message}`);
+      if (diskError) throw new FetchError(url, `cannot be stored: ${withoutPath(diskError as Error)}`);
       if (bytes === 0) throw new FetchError(url, 'the response was empty');
       const digest = hash.digest('hex');
       const path = join(storeDir, digest + safeExtension(current.pathname));
@@ -114,6 +114,11 @@ export function describe(err: Error): string {
   const cause = (err as { cause?: Error }).cause;
   const code = (err as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
   return [cause?.message ?? err.message, code].filter(Boolean).join(' ');
+}
+
+/** A file system error without the path it names ("ENOSPC: no space left on device, write '/data/...'"). */
+function withoutPath(err: Error): string {
+  return err.message.split(', ')[0];
 }
 
 function safeExtension(pathname: string): string {

@@ -1,39 +1,134 @@
-// What a source file is: ffprobe on a local file only (protocol whitelist `file`).
-import { runFfprobe } from './run-ffmpeg.ts';
+// What a source file is, decided by allow-list: its first bytes name one of the formats
+// Reelsmith reads (anything else is refused), an image's size comes from its header and
+// one frame is decoded to prove it readable, a video's or audio's streams come from
+// ffprobe (ffmpeg for MPEG-TS), and every size is checked against the source limits.
+// Every tool opens the file with its demuxer named and the `file` protocol only.
+import { open } from 'node:fs/promises';
+import { ffmpegBinary } from './binaries.ts';
+import { imageDimensions } from './image-header.ts';
+import { parseInputDescription, type StreamFacts } from './input-description.ts';
+import { readInput } from './read-input.ts';
+import { FfmpegError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
+import { FORMAT_LABELS, FORMATS, HEAD_BYTES, sniff, type MediaFormat } from './sniff.ts';
+import { limitRefusal } from './source-limits.ts';
 
-export interface MediaInfo {
-  /** A single picture (png, jpeg, webp, ...) rather than a moving video. */
-  isImage: boolean;
-  video?: { width: number; height: number; duration?: number };
-  audio?: { channels: number; sampleRate: number; duration?: number };
-  /** Seconds, when the container knows. */
-  duration?: number;
+export interface MediaInfo extends StreamFacts {
+  /** The allowed format the file is in; its demuxer is the one every later read names. */
+  format: MediaFormat;
 }
 
-const IMAGE_CODECS = new Set(['png', 'mjpeg', 'webp', 'gif', 'bmp', 'tiff', 'jpegls', 'jpeg2000', 'apng']);
-
-interface ProbeJson {
-  streams?: Array<{ codec_type?: string; codec_name?: string; width?: number; height?: number; channels?: number; sample_rate?: string; duration?: string; nb_frames?: string }>;
-  format?: { format_name?: string; duration?: string };
+/** A source that is not a file Reelsmith reads, or not within the limits: `reason` follows its URL in messages. */
+export class SourceRefusal extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'SourceRefusal';
+  }
 }
 
 export async function probeMedia(path: string, signal?: AbortSignal): Promise<MediaInfo> {
-  const out = await runFfprobe(
-    ['-protocol_whitelist', 'file', '-show_streams', '-show_format', '-of', 'json', `file:${path}`],
-    { signal },
+  const head = await readHead(path);
+  const sniffed = sniff(head);
+  if ('looksLike' in sniffed) throw new SourceRefusal(`is ${sniffed.looksLike}, not an image or media file Reelsmith reads (${FORMAT_LABELS})`);
+  const { format } = sniffed;
+  const facts = format.kind === 'image' ? await imageFacts(path, format, head, signal) : await streamFacts(path, format, signal);
+  const refusal = limitRefusal({ ...facts.video, duration: facts.duration, streams: facts.streams });
+  if (refusal) throw new SourceRefusal(refusal);
+  return { format, ...facts };
+}
+
+/** The size from the header, checked before one frame is decoded (strictly: a damaged picture is refused). */
+async function imageFacts(path: string, format: MediaFormat, head: Uint8Array, signal?: AbortSignal): Promise<StreamFacts> {
+  const size = imageDimensions(format, head);
+  if (!size) throw new SourceRefusal(`is not a valid ${format.label} image (its header is missing or damaged)`);
+  const refusal = limitRefusal(size);
+  if (refusal) throw new SourceRefusal(refusal);
+  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal }).catch(
+    (err: Error) => {
+      throw unreadable(err, `cannot be decoded as ${format.label}`, path);
+    },
   );
+  return { video: size, streams: 1 };
+}
+
+async function streamFacts(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
+  if (format === FORMATS.mpegts) return describedByFfmpeg(path, format, signal);
+  const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal }).catch((err: Error) => {
+    throw unreadable(err, `cannot be read as ${format.label}`, path);
+  });
+  return parseProbeJson(out);
+}
+
+/**
+ * ffmpeg's own description of the input. Given no output, ffmpeg describes its inputs
+ * and then exits with an error, so the description is read from that error's stderr.
+ */
+async function describedByFfmpeg(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
+  const stderr = await run(ffmpegBinary().path, ['-hide_banner', ...readInput(format.demuxer, path)], { signal }).then(
+    () => '',
+    (err: Error) => {
+      if (err instanceof FfmpegError) return err.stderr;
+      throw err;
+    },
+  );
+  const facts = parseInputDescription(stderr);
+  if (!facts) throw unreadable(new FfmpegError('', stderr), `cannot be read as ${format.label}`, path);
+  return facts;
+}
+
+interface ProbeJson {
+  streams?: Array<{
+    codec_type?: string;
+    width?: number;
+    height?: number;
+    channels?: number;
+    sample_rate?: string;
+    duration?: string;
+    disposition?: { attached_pic?: number };
+  }>;
+  format?: { duration?: string };
+}
+
+/** ffprobe's JSON (-show_streams -show_format) as the facts the planner needs. */
+export function parseProbeJson(out: string): StreamFacts {
   const json = JSON.parse(out) as ProbeJson;
   const streams = json.streams ?? [];
-  const v = streams.find((s) => s.codec_type === 'video');
+  // an MP3's or M4A's cover art is a one-picture "video" stream: not a video
+  const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   const a = streams.find((s) => s.codec_type === 'audio');
-  const format = json.format?.format_name ?? '';
-  const num = (s: string | undefined) => (s !== undefined && Number.isFinite(Number(s)) ? Number(s) : undefined);
-  const isImage =
-    !!v && !a && (format.includes('image2') || format.endsWith('_pipe') || (IMAGE_CODECS.has(v.codec_name ?? '') && (num(v.nb_frames) ?? 1) <= 1));
+  const num = (s: string | undefined) => (s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined);
   return {
-    isImage,
-    video: v && v.width && v.height ? { width: v.width, height: v.height, duration: num(v.duration) } : undefined,
+    // size 0 when the decoder, bounded by -max_pixels, could not tell it
+    video: v ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration) } : undefined,
     audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration) } : undefined,
     duration: num(json.format?.duration),
+    streams: streams.length,
   };
+}
+
+/**
+ * A failed read as a refusal whose reason is ffmpeg's own last words, without our paths
+ * or its "[demuxer @ 0x...]" prefixes. Cancellation and other errors pass through.
+ */
+function unreadable(err: Error, what: string, path: string): Error {
+  if (!(err instanceof FfmpegError)) return err;
+  const tooLarge = /Picture size (\d+)x(\d+) exceeds specified max pixel count/.exec(err.stderr);
+  const overLimit = tooLarge && limitRefusal({ width: Number(tooLarge[1]), height: Number(tooLarge[2]) });
+  if (overLimit) return new SourceRefusal(overLimit);
+  const lines = err.stderr
+    .split('\n')
+    .map((line) => line.split(`file:${path}`).join('').split(path).join('').replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '').replace(/^: /, '').trim())
+    .filter((line) => line && !line.startsWith('At least one output file'));
+  const last = [...new Set(lines)].slice(-2).join(' | ');
+  return new SourceRefusal(last ? `${what} (${last})` : what);
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }

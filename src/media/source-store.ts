@@ -1,4 +1,4 @@
-// Every source a render needs, fetched and probed once: URLs go through fetchToStore,
+// Every source a render needs, fetched and checked once: URLs go through fetchToStore,
 // local paths (CLI only) are read where they are. Keyed by the source string.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -41,7 +41,7 @@ export class SourceStore {
     return pending;
   }
 
-  /** ffprobe's view of a source, probed at most once per distinct content. */
+  /** What a source is (format, demuxer, streams), checked at most once per distinct content; throws SourceRefusal. */
   async probe(source: string, signal?: AbortSignal): Promise<MediaInfo & LocalSource> {
     const file = await this.file(source, signal);
     let pending = this.probes.get(file.digest);

@@ -12,7 +12,7 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
   const graph = new FilterGraph();
   const total = framesToSamples(totalFrames, fps, AUDIO_SAMPLE_RATE);
   const placed = tracks.map((t) => {
-    const input = graph.audioInput(t.path, [...(t.loop ? ['-stream_loop', '-1'] : []), ...seek(t.trimStart)]);
+    const input = graph.audioInput(t, [...(t.loop ? ['-stream_loop', '-1'] : []), ...seek(t.trimStart)]);
     const length = framesToSamples(t.frames, fps, AUDIO_SAMPLE_RATE);
     const delay = framesToSamples(t.startFrame, fps, AUDIO_SAMPLE_RATE);
     const fadeIn = Math.min(length, Math.round(t.fadeIn * AUDIO_SAMPLE_RATE));

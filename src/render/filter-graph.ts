@@ -1,4 +1,11 @@
 // An ffmpeg -filter_complex under construction: inputs, chains, unique labels.
+import { readInput } from '../media/index.ts';
+
+/** A file the graph reads, and the ffmpeg demuxer that reads it. */
+export interface SourceFile {
+  path: string;
+  demuxer: string;
+}
 
 export class FilterGraph {
   readonly inputArgs: string[] = [];
@@ -6,18 +13,21 @@ export class FilterGraph {
   private inputs = 0;
   private labels = 0;
 
-  /** Adds a file input (with input options such as -ss before it); returns its video stream's label. */
-  input(path: string, before: string[] = []): string {
-    return `${this.addInput(path, before)}:v`;
+  /**
+   * Adds a file input read by the demuxer intake chose for it (with input options such as
+   * -ss before it); returns its video stream's label.
+   */
+  input(file: SourceFile, before: string[] = []): string {
+    return `${this.addInput(file, before)}:v`;
   }
 
   /** The same, returning its audio stream's label. */
-  audioInput(path: string, before: string[] = []): string {
-    return `${this.addInput(path, before)}:a`;
+  audioInput(file: SourceFile, before: string[] = []): string {
+    return `${this.addInput(file, before)}:a`;
   }
 
-  private addInput(path: string, before: string[]): number {
-    this.inputArgs.push(...before, '-i', `file:${path}`);
+  private addInput(file: SourceFile, before: string[]): number {
+    this.inputArgs.push(...before, ...readInput(file.demuxer, file.path));
     return this.inputs++;
   }
 

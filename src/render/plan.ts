@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
-import type { LocalSource, MediaInfo, SourceStore } from '../media/index.ts';
+import { FORMATS, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
+import type { SourceFile } from './filter-graph.ts';
 import { BUNDLED_FONT } from '../movie/index.ts';
 import { loadFontFile } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
@@ -30,10 +31,9 @@ export class LayerSourceError extends Error {
   }
 }
 
-/** A visual layer with the file the scene graph reads for it (source, or text raster). */
-export interface LayerInput {
+/** A visual layer with the file the scene graph reads for it (source, or text raster) and its demuxer. */
+export interface LayerInput extends SourceFile {
   layer: VisualLayer;
-  path: string;
   /** Content digest of that file. */
   digest: string;
   /** Seconds, for a video whose container says. */
@@ -48,9 +48,8 @@ export interface ScenePlan {
   key: string;
 }
 
-export interface AudioTrack {
+export interface AudioTrack extends SourceFile {
   layerId: string;
-  path: string;
   channels: number;
   trimStart: number;
   loop: boolean;
@@ -98,20 +97,20 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
             await rasterizeText(layer, family, path);
-            inputs.set(layer.id, { layer, path, digest: digestOf(layer, font?.digest) });
+            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest: digestOf(layer, font?.digest) });
             return;
           }
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
-            if (!media.isImage) fail(`is not an image (${describeMedia(media)})`);
-            if (visible) inputs.set(layer.id, { layer, path: media.path, digest: media.digest });
+            if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
+            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest });
             return;
           }
           case 'video': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
-            if (!media.video || media.isImage) fail(`is not a video (${describeMedia(media)})`);
+            if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
-            inputs.set(layer.id, { layer, path: media.path, digest: media.digest, duration: media.video?.duration ?? media.duration });
+            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: media.video?.duration ?? media.duration });
             if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }
@@ -139,6 +138,7 @@ function track(
   return {
     layerId: layer.id,
     path: media.path,
+    demuxer: media.format.demuxer,
     channels: media.audio!.channels,
     trimStart: layer.trimStart,
     loop: layer.loop,
@@ -161,13 +161,16 @@ function digestOf(value: unknown, extra = ''): string {
   return createHash('sha256').update(JSON.stringify(value) + extra).digest('hex');
 }
 
+/** What a source turned out to be: "PNG image 64x36", "MP3 with audio", "MP4/MOV with video 320x180 and audio". */
 function describeMedia(m: MediaInfo): string {
-  const parts = [m.isImage ? 'a still image' : m.video ? `video ${m.video.width}x${m.video.height}` : undefined, m.audio ? 'audio' : undefined];
-  return `ffprobe sees ${parts.filter(Boolean).join(' and ') || 'no picture or sound'}`;
+  if (m.format.kind === 'image') return `${m.format.label} image ${m.video!.width}x${m.video!.height}`;
+  const parts = [m.video ? `video ${m.video.width}x${m.video.height}` : undefined, m.audio ? 'audio' : undefined].filter(Boolean);
+  return `${m.format.label} with ${parts.join(' and ') || 'no picture or sound'}`;
 }
 
+/** The reason a source failed, as it follows the source in a LayerSourceError; anything else (a cancel) passes through. */
 function reasonOf(err: Error): string {
   if (err.name === 'FetchError') return (err as Error & { reason: string }).reason;
-  if (err.name === 'FfmpegError') return `cannot be read as media (${err.message.replace(/^[^:]*: /, '')})`;
+  if (err instanceof SourceRefusal) return err.reason;
   throw err;
 }

@@ -96,7 +96,7 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
     filters.push('format=yuva420p');
     if (layer.type === 'image' && layer.opacity < 1) filters.push(`lutyuv=a=val*${layer.opacity}`);
     if (count > 1) filters.push(`split=${count}`);
-    streams.set(layer, graph.chain([graph.input(input.path)], filters.join(','), count));
+    streams.set(layer, graph.chain([graph.input(input)], filters.join(','), count));
   }
   return streams;
 }
@@ -135,7 +135,7 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,
   ];
-  return graph.chain([graph.input(input.path, before)], filters.join(','))[0];
+  return graph.chain([graph.input(input, before)], filters.join(','))[0];
 }
 
 /**

@@ -1,0 +1,42 @@
+// What ffmpeg itself prints about an input ("Input #0, ...", "Duration: ...", one
+// "Stream #0:n...: Video: ..." line per stream), read into the facts a probe gives. The
+// npm-shipped static ffprobe crashes on MPEG-TS (its static glibc loads the host's
+// iconv modules to decode the service names and segfaults), so MPEG-TS is described by
+// ffmpeg instead; this text has kept its shape across ffmpeg versions.
+
+export interface StreamFacts {
+  video?: { width: number; height: number; duration?: number };
+  audio?: { channels: number; sampleRate: number; duration?: number };
+  /** Seconds, when the container knows. */
+  duration?: number;
+  /** Every stream of the container, whatever its type. */
+  streams: number;
+}
+
+/** The facts about input #0, or undefined when the text does not describe one. */
+export function parseInputDescription(text: string): StreamFacts | undefined {
+  const start = text.search(/^Input #0, /m);
+  if (start < 0) return undefined;
+  const input = text.slice(start).split(/^(?:Input #1|Output #0|At least one output)/m)[0];
+  const streams = [...input.matchAll(/^\s*Stream #0:\d+\S*: (\w+): (.*)$/gm)].map(([, type, details]) => ({ type, details }));
+  const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(input);
+  const facts: StreamFacts = {
+    duration: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined,
+    streams: streams.length,
+  };
+  const video = streams.find((s) => s.type === 'Video' && !s.details.includes('(attached pic)'));
+  // no size when the decoder, bounded by -max_pixels, could not tell it
+  const size = video && /, (\d+)x(\d+)(?=[\s,]|$)/.exec(video.details);
+  if (video) facts.video = { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0) };
+  const audio = streams.find((s) => s.type === 'Audio');
+  const sound = audio && /, (\d+) Hz, ([^,]+)/.exec(audio.details);
+  if (sound) facts.audio = { channels: channelsOf(sound[2]), sampleRate: Number(sound[1]) };
+  return facts;
+}
+
+/** Channels of a layout as ffmpeg names it: "mono", "stereo", "5.1(side)", "3 channels", ... */
+function channelsOf(layout: string): number {
+  const counted = /^(\d+) channels/.exec(layout) ?? /^(\d+)\.(\d+)/.exec(layout);
+  if (counted) return counted.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  return layout === 'mono' ? 1 : layout === 'quad' ? 4 : 2;
+}
