@@ -8,7 +8,7 @@ import { ffmpegBinary } from './binaries.ts';
 import { imageDimensions } from './image-header.ts';
 import { parseInputDescription, type StreamFacts } from './input-description.ts';
 import { readInput } from './read-input.ts';
-import { FfmpegError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
+import { DEFAULT_RUN_SECONDS, FfmpegError, FfmpegTimeoutError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
 import { FORMAT_LABELS, FORMATS, HEAD_BYTES, sniff, type MediaFormat } from './sniff.ts';
 import { limitRefusal } from './source-limits.ts';
 
@@ -42,7 +42,7 @@ async function imageFacts(path: string, format: MediaFormat, head: Uint8Array, s
   if (!size) throw new SourceRefusal(`is not a valid ${format.label} image (its header is missing or damaged)`);
   const refusal = limitRefusal(size);
   if (refusal) throw new SourceRefusal(refusal);
-  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal }).catch(
+  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal, limits: { seconds: DEFAULT_RUN_SECONDS } }).catch(
     (err: Error) => {
       throw unreadable(err, `cannot be decoded as ${format.label}`, path);
     },
@@ -110,6 +110,8 @@ export function parseProbeJson(out: string): StreamFacts {
  * or its "[demuxer @ 0x...]" prefixes. Cancellation and other errors pass through.
  */
 function unreadable(err: Error, what: string, path: string): Error {
+  // a source that keeps a reader busy past its limit is the source's fault, not the render's
+  if (err instanceof FfmpegTimeoutError) return new SourceRefusal(`${what}: not read within ${err.seconds} s`);
   if (!(err instanceof FfmpegError)) return err;
   const tooLarge = /Picture size (\d+)x(\d+) exceeds specified max pixel count/.exec(err.stderr);
   const overLimit = tooLarge && limitRefusal({ width: Number(tooLarge[1]), height: Number(tooLarge[2]) });
