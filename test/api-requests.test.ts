@@ -142,6 +142,14 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
     assert.equal(({} as Json).polluted, undefined);
   });
 
+  test('the scene and layer limits are published in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${svc.url}/v1/openapi.json`)).json()) as Json;
+    const movie = Object.values(doc.components.schemas as Record<string, Json>).find((schema) => schema.title === 'Reelsmith Movie');
+    assert.ok(movie, 'the Movie schema is published');
+    assert.equal(movie.properties.scenes.maxItems, 1000);
+    assert.equal(movie.properties.scenes.items.properties.layers.maxItems, 200);
+  });
+
   test('random bodies: random values, deep nesting, huge arrays, wrong types at every path, every script, prototype keys', async () => {
     const t = await svc.tenant('fuzz'); // no minutes: a body that passes every check gets 402, nothing renders
     const hostileKey = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'x'.repeat(5000)));

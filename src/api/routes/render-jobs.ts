@@ -48,7 +48,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
   app.post(
     '/v1/render/jobs',
     {
-      // the schema documents the body; requestProblems checks it and names every path, so Ajv must not touch it
+      // the schema documents the body; requestProblems checks it and names each problem's path, so Ajv must not touch it
       validatorCompiler: () => () => true,
       schema: {
         summary: 'Submit a render job',
