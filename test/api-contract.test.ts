@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { Plans } from '../src/api/plans.ts';
 import { ffmpegBinary, ffprobeBinary } from '../src/media/index.ts';
 import { media, mediaServer, probe, tempDir } from './helpers.ts';
-import { api, seedMinimalBody, startService, testPlans, waitForJob } from './service-helpers.ts';
+import { api, assertErrorShape, seedMinimalBody, startService, testPlans, waitForJob } from './service-helpers.ts';
 
 type Json = Record<string, any>;
 
@@ -30,8 +30,6 @@ const plans: Plans = {
   'rate-3': { ...base.pro, name: 'Rate 3', requestsPerMinute: 3 },
   /** Roomy: no concurrency cap, for listing many jobs. */
   roomy: { ...base.unlimited, name: 'Roomy' },
-  /** For fuzzing: no minutes at all, so a body that passes every check is refused with 402 and never renders. */
-  fuzz: { ...base.pro, name: 'Fuzz', monthlyMinutes: 0, concurrentJobs: null, requestsPerMinute: 1_000_000 },
 };
 
 const dir = await tempDir('reelsmith-api-contract-');
@@ -89,21 +87,6 @@ async function accepted(key: string, json: unknown, headers: Record<string, stri
   const reply = JSON.parse(text) as Json;
   assert.match(reply.jobId, /^job_[0-9a-f]{12}$/);
   return reply.jobId as string;
-}
-
-/** The one error shape: { error: { code, message, details? } } and nothing else. */
-function assertErrorShape(value: unknown, code?: string): Json {
-  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `an object: ${JSON.stringify(value)}`);
-  assert.deepEqual(Object.keys(value), ['error'], JSON.stringify(value));
-  const error = (value as Json).error as Json;
-  assert.ok(typeof error === 'object' && error !== null && !Array.isArray(error));
-  for (const k of Object.keys(error)) assert.ok(['code', 'message', 'details'].includes(k), `unexpected error field ${k}`);
-  assert.equal(typeof error.code, 'string');
-  assert.match(error.code, /^[A-Z][A-Z_]+$/);
-  assert.equal(typeof error.message, 'string');
-  assert.ok(error.message.length > 0);
-  if (code !== undefined) assert.equal(error.code, code, JSON.stringify(value));
-  return error;
 }
 
 /** Reads a response that must be this error; returns its `error` object. */

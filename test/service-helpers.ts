@@ -1,7 +1,8 @@
 // Starting the real service for a test: a temp data folder, SQLite, a real HTTP port,
 // and an account/project/key on the plan the test asks for.
 import { after } from 'node:test';
-import { buildServer } from '../src/api/server.ts';
+import assert from 'node:assert/strict';
+import { buildServer, type ConnectionTimeouts } from '../src/api/server.ts';
 import { loadPlans, type Plans } from '../src/api/plans.ts';
 import { RenderService, type ServiceOptions } from '../src/jobs/index.ts';
 import { tempDir } from './helpers.ts';
@@ -16,17 +17,27 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** Plans of config/plans.json plus "free-api": the Free limits with API access, so the daily cap can be reached. */
+/**
+ * Plans of config/plans.json plus "free-api": the Free limits with API access, so the daily cap
+ * can be reached; and "fuzz": no minutes at all, so a body that passes every check is refused
+ * with 402 and never renders.
+ */
 export function testPlans(): Plans {
   const plans = loadPlans();
-  return { ...plans, 'free-api': { ...plans.free, name: 'Free (API)', apiAccess: true } };
+  return {
+    ...plans,
+    'free-api': { ...plans.free, name: 'Free (API)', apiAccess: true },
+    fuzz: { ...plans.pro, name: 'Fuzz', monthlyMinutes: 0, concurrentJobs: null, requestsPerMinute: 1_000_000 },
+  };
 }
 
-export async function startService(options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number } = {}): Promise<TestService> {
+export async function startService(
+  options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; timeouts?: Partial<ConnectionTimeouts> } = {},
+): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
   const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
-  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit });
+  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   service.setPublicUrl(address);
   await service.recover();
@@ -59,6 +70,21 @@ export function api(base: string, key: string | undefined, path: string, init: R
   if (key !== undefined) headers.set('x-api-key', key);
   if (init.json !== undefined) headers.set('content-type', 'application/json');
   return fetch(base + path, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+}
+
+/** The one error shape: { error: { code, message, details? } } and nothing else. Returns `error`. */
+export function assertErrorShape(value: unknown, code?: string): Record<string, any> {
+  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `an object: ${JSON.stringify(value)}`);
+  assert.deepEqual(Object.keys(value), ['error'], JSON.stringify(value));
+  const error = (value as Record<string, any>).error as Record<string, any>;
+  assert.ok(typeof error === 'object' && error !== null && !Array.isArray(error));
+  for (const k of Object.keys(error)) assert.ok(['code', 'message', 'details'].includes(k), `unexpected error field ${k}`);
+  assert.equal(typeof error.code, 'string');
+  assert.match(error.code, /^[A-Z][A-Z_]+$/);
+  assert.equal(typeof error.message, 'string');
+  assert.ok(error.message.length > 0);
+  if (code !== undefined) assert.equal(error.code, code, JSON.stringify(value));
+  return error;
 }
 
 /** Polls a job until it reaches a final status. */

@@ -4,8 +4,11 @@
 // `reelsmith schema` publishes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { tempDir } from './helpers.ts';
 import {
   formatProblem,
   Layer as LayerSchema,
@@ -13,6 +16,7 @@ import {
   MovieError,
   normalizeMovie,
   Scene as SceneSchema,
+  summarizeProblems,
   validateMovie,
   type NormalizedScene,
   type Problem,
@@ -41,7 +45,7 @@ const layersOf = (scene: Json) => scene.layers as Json[];
 
 /** The problems as a user reads them: "path: sentence". */
 function problems(input: unknown, allowLocalFiles = false): string[] {
-  const found = validateMovie(input, { allowLocalFiles });
+  const found = validateMovie(input, { allowLocalFiles }).problems;
   found.forEach(assertPlain);
   return found.map(formatProblem);
 }
@@ -90,7 +94,7 @@ describe('validation: each rule', () => {
 
   test('a duration of 0 or less is reported with the exact sentence', () => {
     const layerZero = movie((m) => (layersOf(m.scenes[1])[0].duration = 0));
-    const found = validateMovie(layerZero);
+    const found = validateMovie(layerZero).problems;
     assert.deepEqual(found.map(formatProblem), ['movie.scenes[1].layers[0].duration: must be greater than 0']);
     assert.equal(formatProblem(found[0]), 'movie.scenes[1].layers[0].duration: must be greater than 0');
 
@@ -214,7 +218,7 @@ describe('validation: each rule', () => {
         { id: 'music', type: 'audio' },
       ];
     });
-    const found = validateMovie(m);
+    const found = validateMovie(m).problems;
     assert.deepEqual(found.map((p) => p.path), ['movie.scenes[1].layers[0].source', 'movie.scenes[1].layers[1].source', 'movie.scenes[1].layers[2].source']);
     found.forEach(assertPlain);
     found.forEach((p, i) => assert.match(p.message, new RegExp(`^is required for an? ${['image', 'video', 'audio'][i]} layer$`)));
@@ -334,13 +338,108 @@ describe('validation: every problem at once', () => {
       (err: unknown) => {
         assert.ok(err instanceof MovieError);
         assert.equal(err.name, 'MovieError');
-        assert.deepEqual(err.problems, validateMovie(broken));
+        assert.deepEqual(err.problems, validateMovie(broken).problems);
         const lines = err.message.split('\n');
         assert.equal(lines[0], 'invalid movie:');
         assert.deepEqual(lines.slice(1), err.problems.map((p) => `  ${formatProblem(p)}`));
         return true;
       },
     );
+  });
+});
+
+describe('validation: bounded work and a bounded report for any input', () => {
+  const emptyScenes = (n: number) => ({ scenes: Array.from({ length: n }, () => ({})) });
+  /** `levels` arrays inside each other around `inner`, built without recursion. */
+  const nested = (levels: number, inner: unknown = 1) => {
+    let value = inner;
+    for (let i = 0; i < levels; i++) value = [value];
+    return value;
+  };
+
+  test('more than 1000 scenes is the one problem reported, whatever the scenes hold', () => {
+    assert.deepEqual(validateMovie(emptyScenes(62_500)), {
+      problems: [{ path: 'movie.scenes', message: 'must have at most 1,000 scenes (it has 62,500)' }],
+      total: 1,
+      countStopped: false,
+    });
+    const atLimit = { scenes: Array.from({ length: 1000 }, (_, i) => ({ id: `s${i}`, duration: 0.5 })) };
+    assert.deepEqual(validateMovie(atLimit), { problems: [], total: 0, countStopped: false });
+  });
+
+  test('more than 200 layers in a scene is reported for each such scene, and nothing else is', () => {
+    const layers = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `l${i}`, type: 'text', text: 'x' }));
+    const m = movie((m) => {
+      m.scenes[0].layers = layers(200);
+      m.scenes[1].layers = layers(201);
+      m.scenes.push({ id: 'bad', duration: -1, bgColor: 'red', layers: layers(5000) });
+    });
+    assert.deepEqual(problems(m), ['movie.scenes[1].layers: must have at most 200 layers (it has 201)', 'movie.scenes[2].layers: must have at most 200 layers (it has 5,000)']);
+  });
+
+  test('the first 100 problems are listed in document order, and the rest counted', () => {
+    const report = validateMovie(emptyScenes(300));
+    assert.equal(report.total, 600);
+    assert.equal(report.countStopped, false);
+    assert.deepEqual(
+      report.problems.map(formatProblem),
+      Array.from({ length: 50 }, (_, i) => [`movie.scenes[${i}].id: is required`, `movie.scenes[${i}].duration: is required`]).flat(),
+    );
+    assert.equal(summarizeProblems(report), '600 problems; the first 100 are listed, and 500 more');
+  });
+
+  test('counting stops after 1,000 problems', () => {
+    const report = validateMovie(emptyScenes(1000));
+    assert.deepEqual([report.problems.length, report.total, report.countStopped], [100, 1000, true]);
+    assert.equal(summarizeProblems(report), 'more than 1,000 problems; the first 100 are listed');
+    const manyKeys = movie((m) => {
+      for (let i = 0; i < 100_000; i++) m[`k${i}`] = i;
+    });
+    const keys = validateMovie(manyKeys);
+    assert.deepEqual([keys.problems.length, keys.total, keys.countStopped], [100, 1000, true]);
+    assert.equal(formatProblem(keys.problems[0]), 'movie.k0: is not a known property');
+  });
+
+  test('the summary of a few problems counts them all', () => {
+    const one = { path: 'movie.fps', message: 'must be at least 1' };
+    assert.equal(summarizeProblems({ problems: [one], total: 1, countStopped: false }), '1 problem');
+    assert.equal(summarizeProblems({ problems: [one, one, one], total: 3, countStopped: false }), '3 problems');
+  });
+
+  test('nesting 100,000 levels deep is one problem, where the movie stops matching the schema', () => {
+    assert.deepEqual(problems(nested(100_000)), ['movie: must be an object']);
+    assert.deepEqual(problems({ scenes: nested(100_000) }), ['movie.scenes[0]: must be an object']);
+    assert.deepEqual(problems(movie((m) => (m.title = nested(100_000)))), ['movie.title: must be a string']);
+    assert.deepEqual(problems(movie((m) => (layersOf(m.scenes[0])[0].position = { x: nested(100_000), y: 0 }))), ['movie.scenes[0].layers[0].position.x: must be a number']);
+  });
+
+  test('values and keys from the body are shown cut to 60 characters, control characters and lone surrogates as \uFFFD', () => {
+    const long = 'x'.repeat(10_000);
+    const forms = 'use #rgb, #rgba, #rrggbb or #rrggbbaa';
+    const m = movie((m) => {
+      m.scenes[0].bgColor = long;
+      layersOf(m.scenes[0])[0].color = '\u001b[31m\u0000\ud800!';
+      m[long] = 1;
+    });
+    assert.deepEqual(validateMovie(m).problems, [
+      { path: `movie["${'x'.repeat(60)}…"]`, message: 'is not a known property' },
+      { path: 'movie.scenes[0].bgColor', message: `"${'x'.repeat(60)}…" is not a colour; ${forms}` },
+      { path: 'movie.scenes[0].layers[0].color', message: `"\uFFFD[31m\uFFFD\uFFFD!" is not a colour; ${forms}` },
+    ]);
+  });
+
+  test('`reelsmith validate` gives the same capped report, as text and as JSON', async () => {
+    const file = join(await tempDir('reelsmith-validate-'), 'many.json');
+    await writeFile(file, JSON.stringify(emptyScenes(300)));
+    const text = await runCli(['validate', file]);
+    assert.equal(text.code, 2);
+    const lines = text.stderr.trimEnd().split('\n');
+    assert.equal(lines[0], `error: ${file}: 600 problems; the first 100 are listed, and 500 more`);
+    assert.deepEqual(lines.slice(1), validateMovie(emptyScenes(300)).problems.map((p) => `  ${formatProblem(p)}`));
+
+    const json = await runCli(['validate', '--json', file]);
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout), { valid: false, ...validateMovie(emptyScenes(300)) });
   });
 });
 
@@ -506,6 +605,8 @@ describe('the published JSON Schema', () => {
     assert.deepEqual(pick(schema.properties.height, ['type', 'minimum', 'maximum', 'multipleOf']), { type: 'integer', minimum: 16, maximum: 7680, multipleOf: 2 });
     assert.deepEqual(pick(schema.properties.fps, ['type', 'minimum', 'maximum']), { type: 'integer', minimum: 1, maximum: 120 });
     assert.equal(schema.properties.scenes.minItems, 1);
+    assert.equal(schema.properties.scenes.maxItems, 1000);
+    assert.equal(scene.properties.layers.maxItems, 200);
     assert.equal(scene.properties.duration.exclusiveMinimum, 0);
     assert.deepEqual(scene.required, ['id', 'duration']);
     assert.deepEqual(layer.required, ['id', 'type']);

@@ -1,5 +1,7 @@
 // Every error the API returns has one shape: { "error": { "code", "message", "details"? } }.
 // The codes and statuses of the seed's table, plus a few the seed is silent on.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 
@@ -53,4 +55,27 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(new ApiError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
   });
+}
+
+/**
+ * Errors Node meets before a request reaches Fastify (a request that did not arrive in time,
+ * headers too large, bytes that are not HTTP): answered in the same shape, then the connection closes.
+ */
+export function answerClientError(limits: { headersMs: number; requestMs: number }) {
+  const seconds = (ms: number) => `${ms / 1000} s`;
+  return (err: Error & { code?: string }, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const timedOut = `The request did not arrive in time: headers within ${seconds(limits.headersMs)}, the whole request within ${seconds(limits.requestMs)}`;
+    const api =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new ApiError(408, 'REQUEST_TIMEOUT', timedOut)
+      : err.code === 'HPE_HEADER_OVERFLOW' ? new ApiError(431, 'HEADERS_TOO_LARGE', 'The request headers are larger than the limit')
+      : new ApiError(400, 'BAD_REQUEST', 'The request is not valid HTTP');
+    const body = JSON.stringify(errorBody(api));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${api.statusCode} ${STATUS_CODES[api.statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  };
 }

@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
-import { ApiError, installErrorHandler } from './errors.ts';
+import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import type { Plans } from './plans.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -21,18 +21,44 @@ export interface ServerOptions {
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
   logger?: boolean;
-  /** SSE heartbeat interval (default 15 s). */
+  /** SSE heartbeat interval (default 15 s); shorter than the idle timeout, so progress streams stay open. */
   heartbeatMs?: number;
+  /** How long a client may take (ms); see CONNECTION_TIMEOUTS for each and its default. */
+  timeouts?: Partial<ConnectionTimeouts>;
 }
+
+/** The defaults: a slow or stalled client holds a connection (and an fd) for at most this long. */
+export const CONNECTION_TIMEOUTS = {
+  /** A whole request, headers and body, must arrive within this; else 408 and the connection closes. */
+  requestMs: 30_000,
+  /** The headers of a request must arrive within this (at most requestMs). */
+  headersMs: 10_000,
+  /** A keep-alive connection with no request in progress is closed after this. */
+  keepAliveMs: 5_000,
+  /** A connection on which no byte moves either way for this long is closed (e.g. a client that stopped reading). */
+  idleMs: 60_000,
+};
+export type ConnectionTimeouts = typeof CONNECTION_TIMEOUTS;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { service, plans } = options;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const timeouts = { ...CONNECTION_TIMEOUTS, ...options.timeouts };
+  if (timeouts.headersMs > timeouts.requestMs) throw new RangeError('the headers timeout must not be longer than the request timeout');
+  if (heartbeatMs >= timeouts.idleMs) throw new RangeError('the SSE heartbeat must be shorter than the idle timeout, or progress streams are cut');
   const app = Fastify({
     logger: options.logger ? { redact: ['req.headers["x-api-key"]'] } : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.idleMs,
+    // Node enforces the request and headers timeouts on a timer: run it often enough that they hold
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs / 2) },
+    clientErrorHandler: answerClientError(timeouts),
   });
   installErrorHandler(app);
+  acceptEmptyJson(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Reelsmith Render API', version: '1.0.0', description: 'Submit a Movie, follow its job, fetch the MP4.' },
@@ -58,8 +84,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
     renderJobRoutes(api, service);
     jobRoutes(api, service);
-    jobProgressRoutes(api, service, options.heartbeatMs ?? 15_000);
+    jobProgressRoutes(api, service, heartbeatMs);
     usageRoutes(api, service);
   });
   return app;
+}
+
+/**
+ * JSON bodies through Fastify's own parser (it refuses __proto__ and constructor.prototype
+ * keys), except that an empty body is no body: many clients send a JSON content type on every
+ * call, DELETE and cancel included. A route that needs a body says so itself.
+ */
+function acceptEmptyJson(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser<string>('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parse(request, body, done);
+  });
 }

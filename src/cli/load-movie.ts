@@ -2,7 +2,7 @@
 // ({ kind: "movie", movie, renderOptions }), local sources relative to the file.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { normalizeMovie, validateMovie, type NormalizedMovie, type Problem } from '../movie/index.ts';
+import { normalizeMovie, summarizeProblems, validateMovie, type NormalizedMovie, type Problem, type ProblemReport } from '../movie/index.ts';
 
 export interface RenderOptionsInFile {
   qualityPreset?: 'stable' | 'balanced' | 'fast' | 'turbo';
@@ -43,12 +43,15 @@ export async function readMovieFile(path: string): Promise<MovieFile> {
   return { raw: isRequest ? body.movie : json, renderOptions: (isRequest && body.renderOptions) || {}, baseDir: dirname(resolve(path)) };
 }
 
-export function movieProblems(file: MovieFile): Problem[] {
+export function checkMovieFile(file: MovieFile): ProblemReport {
   return validateMovie(file.raw, { allowLocalFiles: true });
 }
 
 export function loadMovie(file: MovieFile): NormalizedMovie {
-  const problems = movieProblems(file);
-  if (problems.length > 0) throw new CliError('the movie is not valid', problems);
+  const report = checkMovieFile(file);
+  if (report.total > 0) {
+    const unlisted = report.total > report.problems.length ? `: ${summarizeProblems(report)}` : '';
+    throw new CliError(`the movie is not valid${unlisted}`, report.problems);
+  }
   return normalizeMovie(file.raw, { allowLocalFiles: true, baseDir: file.baseDir });
 }

@@ -2,11 +2,11 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { integer } from './options.ts';
-import { formatProblem, Movie as MovieSchema } from '../movie/index.ts';
+import { formatProblem, Movie as MovieSchema, PROBLEM_CAPS, summarizeProblems } from '../movie/index.ts';
 import { networkPolicyFromEnv, type FetchLimits } from '../media/index.ts';
 import { checkEncoder, DEFAULT_ENCODER, PRESET_WORKERS, renderFrame, renderMovie, sceneWorkers, type QualityPreset } from '../render/index.ts';
 import { doctor } from './doctor.ts';
-import { CliError, loadMovie, movieProblems, readMovieFile } from './load-movie.ts';
+import { checkMovieFile, CliError, loadMovie, readMovieFile } from './load-movie.ts';
 import { progressBar } from './progress-bar.ts';
 import { serviceCommands } from './service-commands.ts';
 
@@ -67,13 +67,13 @@ program
 
 program
   .command('validate')
-  .description('check a movie; exit 0 when valid, 2 with every problem listed')
+  .description(`check a movie; exit 0 when valid, 2 listing its problems (the first ${PROBLEM_CAPS.listed}) and counting them`)
   .argument('<movie>', 'movie JSON file')
   .option('--json', 'print the problems as JSON')
   .action(async (moviePath: string, opts) => {
-    const problems = movieProblems(await readMovieFile(moviePath));
-    if (opts.json) console.log(JSON.stringify({ valid: problems.length === 0, problems }, null, 2));
-    if (problems.length > 0) throw new CliError(`${moviePath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, opts.json ? [] : problems);
+    const report = checkMovieFile(await readMovieFile(moviePath));
+    if (opts.json) console.log(JSON.stringify({ valid: report.total === 0, ...report }, null, 2));
+    if (report.total > 0) throw new CliError(`${moviePath}: ${summarizeProblems(report)}`, opts.json ? [] : report.problems);
     if (!opts.json) console.log(`${moviePath}: valid`);
   });
 

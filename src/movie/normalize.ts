@@ -98,7 +98,7 @@ export interface NormalizeOptions extends ValidateOptions {
 
 /** Validates and normalizes; throws MovieError listing every problem. */
 export function normalizeMovie(input: unknown, options: NormalizeOptions = { allowLocalFiles: false }): NormalizedMovie {
-  const problems = validateMovie(input, options);
+  const { problems } = validateMovie(input, options);
   if (problems.length > 0) throw new MovieError(problems);
   const movie = input as Movie;
   const fps = movie.fps ?? DEFAULTS.fps;

@@ -3,7 +3,7 @@
 // Written over unknown input so that they report alongside type errors.
 import { parseColour } from './colour.ts';
 import { DEFAULTS } from './defaults.ts';
-import type { Problem } from './problems.ts';
+import { quote, shown, type Problem } from './problems.ts';
 
 export interface SourcePolicy {
   /** Local file paths are accepted only from the CLI; the service reads URLs only. */
@@ -11,86 +11,89 @@ export interface SourcePolicy {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const BUNDLED_FONT = DEFAULTS.fontFamily;
 const VISUAL = new Set(['text', 'image', 'video']);
 const NEEDS_SOURCE = new Set(['image', 'video', 'audio']);
 
-export function semanticProblems(movie: unknown, policy: SourcePolicy): Problem[] {
-  if (!isObj(movie)) return [{ path: 'movie', message: 'must be an object' }];
-  const problems: Problem[] = [];
+/** The rule problems of a movie, lazily and in document order (the caller may stop early). */
+export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generator<Problem> {
+  if (!isObj(movie)) return yield { path: 'movie', message: 'must be an object' };
   const fps = typeof movie.fps === 'number' && movie.fps > 0 ? movie.fps : DEFAULTS.fps;
   const sceneIds = new Map<string, number>();
+  const scenes = Array.isArray(movie.scenes) ? movie.scenes : [];
 
-  (Array.isArray(movie.scenes) ? movie.scenes : []).forEach((scene, si) => {
-    if (!isObj(scene)) return;
+  for (let si = 0; si < scenes.length; si++) {
+    const scene: unknown = scenes[si];
+    if (!isObj(scene)) continue;
     const at = `movie.scenes[${si}]`;
-    uniqueId(scene.id, si, sceneIds, `${at}.id`, 'scene', problems);
-    colour(scene.bgColor, `${at}.bgColor`, problems);
+    yield* uniqueId(scene.id, si, sceneIds, `${at}.id`, 'scene');
+    yield* colour(scene.bgColor, `${at}.bgColor`);
     const duration = typeof scene.duration === 'number' ? scene.duration : undefined;
     if (duration !== undefined && duration > 0 && Math.round(duration * fps) < 1) {
-      problems.push({ path: `${at}.duration`, message: `is shorter than one frame at ${fps} fps` });
+      yield { path: `${at}.duration`, message: `is shorter than one frame at ${fps} fps` };
     }
 
     const layerIds = new Map<string, number>();
-    list(scene.layers).forEach((layer, li) => {
+    const layers = Array.isArray(scene.layers) ? scene.layers : [];
+    for (let li = 0; li < layers.length; li++) {
+      const layer: unknown = layers[li];
+      if (!isObj(layer)) continue;
       const lat = `${at}.layers[${li}]`;
-      uniqueId(layer.id, li, layerIds, `${lat}.id`, 'layer in this scene', problems);
+      yield* uniqueId(layer.id, li, layerIds, `${lat}.id`, 'layer in this scene');
       const start = typeof layer.startTime === 'number' ? layer.startTime : 0;
       if (duration !== undefined && duration > 0 && start >= duration) {
-        problems.push({ path: `${lat}.startTime`, message: `must be less than the scene's duration (${duration} s)` });
+        yield { path: `${lat}.startTime`, message: `must be less than the scene's duration (${duration} s)` };
       }
-      colour(layer.color, `${lat}.color`, problems);
-      colour(layer.backgroundColor, `${lat}.backgroundColor`, problems);
+      yield* colour(layer.color, `${lat}.color`);
+      yield* colour(layer.backgroundColor, `${lat}.backgroundColor`);
       const type = layer.type;
       if (type === 'text' && typeof layer.text !== 'string') {
-        problems.push({ path: `${lat}.text`, message: 'is required for a text layer' });
+        yield { path: `${lat}.text`, message: 'is required for a text layer' };
       }
       if (typeof type === 'string' && NEEDS_SOURCE.has(type) && layer.source === undefined) {
-        problems.push({ path: `${lat}.source`, message: `is required for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} layer` });
+        yield { path: `${lat}.source`, message: `is required for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} layer` };
       }
       if (typeof type === 'string' && VISUAL.has(type) && isObj(layer.size)) {
         for (const side of ['width', 'height'] as const) {
-          if (layer.size[side] === 0) problems.push({ path: `${lat}.size.${side}`, message: `must be greater than 0 for a ${type} layer` });
+          if (layer.size[side] === 0) yield { path: `${lat}.size.${side}`, message: `must be greater than 0 for a ${type} layer` };
         }
       }
       if (typeof layer.fontFamily === 'string' && layer.fontFamily !== BUNDLED_FONT && layer.fontUrl === undefined) {
-        problems.push({ path: `${lat}.fontFamily`, message: `"${layer.fontFamily}" is not bundled (only "${BUNDLED_FONT}" is); give fontUrl to use it` });
+        yield { path: `${lat}.fontFamily`, message: `${quote(layer.fontFamily)} is not bundled (only "${BUNDLED_FONT}" is); give fontUrl to use it` };
       }
-      source(layer.source, `${lat}.source`, policy, problems);
-      source(layer.fontUrl, `${lat}.fontUrl`, policy, problems);
-    });
-  });
-  return problems;
-}
-
-function uniqueId(id: unknown, index: number, seen: Map<string, number>, path: string, what: string, out: Problem[]) {
-  if (typeof id !== 'string' || id === '') return; // the schema reports missing ids
-  const first = seen.get(id);
-  if (first === undefined) seen.set(id, index);
-  else out.push({ path, message: `"${id}" is already used by another ${what} (index ${first})` });
-}
-
-function colour(value: unknown, path: string, out: Problem[]) {
-  if (typeof value === 'string' && !parseColour(value)) {
-    out.push({ path, message: `"${value}" is not a colour; use #rgb, #rgba, #rrggbb or #rrggbbaa` });
+      yield* source(layer.source, `${lat}.source`, policy);
+      yield* source(layer.fontUrl, `${lat}.fontUrl`, policy);
+    }
   }
 }
 
-function source(value: unknown, path: string, policy: SourcePolicy, out: Problem[]) {
+function* uniqueId(id: unknown, index: number, seen: Map<string, number>, path: string, what: string): Generator<Problem> {
+  if (typeof id !== 'string' || id === '') return; // the schema reports missing ids
+  const first = seen.get(id);
+  if (first === undefined) seen.set(id, index);
+  else yield { path, message: `${quote(id)} is already used by another ${what} (index ${first})` };
+}
+
+function* colour(value: unknown, path: string): Generator<Problem> {
+  if (typeof value === 'string' && !parseColour(value)) {
+    yield { path, message: `${quote(value)} is not a colour; use #rgb, #rgba, #rrggbb or #rrggbbaa` };
+  }
+}
+
+function* source(value: unknown, path: string, policy: SourcePolicy): Generator<Problem> {
   if (typeof value !== 'string' || value === '') return;
   const url = parseUrl(value);
   if (url) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      out.push({ path, message: `"${value}" uses ${url.protocol.slice(0, -1)}: only http and https URLs are allowed` });
+      yield { path, message: `${quote(value)} uses ${shown(url.protocol.slice(0, -1))}: only http and https URLs are allowed` };
     } else if (!isHttpUrl(value)) {
-      out.push({ path, message: `"${value}" must start with http:// or https://` });
+      yield { path, message: `${quote(value)} must start with http:// or https://` };
     }
     return;
   }
-  if (!policy.allowLocalFiles) out.push({ path, message: `"${value}" must be an http or https URL` });
+  if (!policy.allowLocalFiles) yield { path, message: `${quote(value)} must be an http or https URL` };
 }
 
 /** The one test of "this source is a URL" that normalizing and fetching also use. */

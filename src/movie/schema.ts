@@ -3,6 +3,12 @@
 // beyond one field's type live in rules.ts.
 import { Type, type Static } from '@sinclair/typebox';
 
+/**
+ * Bounds no real movie comes near (a 20-minute movie of 1000 scenes changes scene every 1.2 s).
+ * They keep the work one request can ask of validation and planning bounded.
+ */
+export const MOVIE_LIMITS = { scenes: 1000, layersPerScene: 200 } as const;
+
 const Seconds = (description: string) => Type.Number({ minimum: 0, description });
 const Colour = (description: string) =>
   Type.String({ description: `${description}: #rgb, #rgba, #rrggbb or #rrggbbaa` });
@@ -100,7 +106,9 @@ export const Scene = Type.Object(
     name: Type.Optional(Type.String()),
     duration: Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'seconds' }),
     bgColor: Type.Optional(Colour('background (default #000000)')),
-    layers: Type.Optional(Type.Array(Layer, { description: 'default none' })),
+    layers: Type.Optional(
+      Type.Array(Layer, { maxItems: MOVIE_LIMITS.layersPerScene, description: `default none; at most ${MOVIE_LIMITS.layersPerScene}` }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -112,7 +120,7 @@ export const Movie = Type.Object(
     width: Type.Optional(Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1920)' })),
     height: Type.Optional(Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1080)' })),
     fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 120, description: 'frames per second (default 30)' })),
-    scenes: Type.Array(Scene, { minItems: 1 }),
+    scenes: Type.Array(Scene, { minItems: 1, maxItems: MOVIE_LIMITS.scenes, description: `at least 1, at most ${MOVIE_LIMITS.scenes}` }),
   },
   { additionalProperties: false, $id: 'https://reelsmith.dev/schema/movie.json', title: 'Reelsmith Movie' },
 );

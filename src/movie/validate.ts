@@ -1,32 +1,74 @@
-// Validation: the schema's type errors and the semantic rules, every problem at once,
-// each with its JSON path and a plain sentence.
+// Validation: the schema's type errors and the semantic rules, each with its JSON path and a
+// plain sentence, found lazily so that listing and counting them stops at PROBLEM_CAPS.
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { Movie } from './schema.ts';
-import { pointerToPath, type Problem } from './problems.ts';
-import { semanticProblems, type SourcePolicy } from './rules.ts';
+import { Movie, MOVIE_LIMITS } from './schema.ts';
+import { PROBLEM_CAPS, pointerToPath, type Problem, type ProblemReport } from './problems.ts';
+import { isObj, semanticProblems, type SourcePolicy } from './rules.ts';
 
 export interface ValidateOptions extends SourcePolicy {}
 
-export function validateMovie(input: unknown, options: ValidateOptions = { allowLocalFiles: false }): Problem[] {
-  return dedupe([...schemaProblems(Movie, input), ...semanticProblems(input, options)]);
+/** The Movie schema compiled: checks a valid movie many times faster than walking it for errors. */
+const movieTypes = TypeCompiler.Compile(Movie);
+
+/** The movie's problems: the first PROBLEM_CAPS.listed, and how many there are. */
+export function validateMovie(input: unknown, options: ValidateOptions = { allowLocalFiles: false }): ProblemReport {
+  return collectProblems(movieProblems(input, options));
 }
 
-/** A value's type errors against any schema, as problems with paths under `root` ('' for none). */
-export function schemaProblems(schema: TSchema, input: unknown, root = 'movie'): Problem[] {
-  return [...Value.Errors(schema, input)].map((e) => ({ path: pointerToPath(e.path, root).replace(/^\./, '') || '(body)', message: sentence(e) }));
+/**
+ * Every problem of a movie, lazily, in document order: type errors, then the rules. A movie
+ * with more scenes or layers than the schema allows is not looked into further: its size is
+ * the problem, and walking it would cost whatever work the sender chose.
+ */
+export function* movieProblems(input: unknown, options: ValidateOptions): Generator<Problem> {
+  const oversized = [...oversizedLists(input)];
+  if (oversized.length > 0) return yield* oversized;
+  if (!movieTypes.Check(input)) yield* schemaProblems(Movie, input);
+  yield* semanticProblems(input, options);
 }
 
-/** One sentence per problem: a missing field is reported as missing, not also as mistyped. */
-function dedupe(problems: Problem[]): Problem[] {
+/** A value's type errors against any schema, lazily, as problems with paths under `root` ('' for none). */
+export function* schemaProblems(schema: TSchema, input: unknown, root = 'movie'): Generator<Problem> {
+  for (const e of Value.Errors(schema, input)) yield { path: pointerToPath(e.path, root).replace(/^\./, '') || '(body)', message: sentence(e) };
+}
+
+/**
+ * Lists and counts problems up to PROBLEM_CAPS, one sentence per problem: each once, and a
+ * missing field reported as missing, not also as mistyped (the schema reports it as missing first).
+ */
+export function collectProblems(found: Iterable<Problem>): ProblemReport {
+  const problems: Problem[] = [];
   const seen = new Set<string>();
-  const missing = new Set(problems.filter((p) => p.message === 'is required').map((p) => p.path));
-  return problems.filter((p) => {
-    if (missing.has(p.path) && p.message !== 'is required') return false;
+  const missing = new Set<string>();
+  for (const p of found) {
+    if (p.message === 'is required') missing.add(p.path);
+    else if (missing.has(p.path)) continue;
     const key = `${p.path}\0${p.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
+    if (seen.has(key)) continue;
+    if (seen.size === PROBLEM_CAPS.counted) return { problems, total: seen.size, countStopped: true };
+    seen.add(key);
+    if (problems.length < PROBLEM_CAPS.listed) problems.push(p);
+  }
+  return { problems, total: seen.size, countStopped: false };
+}
+
+/** Scene and layer lists longer than the schema allows (at most one per scene, so bounded). */
+function* oversizedLists(movie: unknown): Generator<Problem> {
+  const scenes = isObj(movie) && Array.isArray(movie.scenes) ? movie.scenes : [];
+  if (scenes.length > MOVIE_LIMITS.scenes) return yield tooMany('movie.scenes', scenes.length, MOVIE_LIMITS.scenes, 'scenes');
+  for (let i = 0; i < scenes.length; i++) {
+    const layers: unknown = isObj(scenes[i]) ? scenes[i].layers : undefined;
+    if (Array.isArray(layers) && layers.length > MOVIE_LIMITS.layersPerScene) {
+      yield tooMany(`movie.scenes[${i}].layers`, layers.length, MOVIE_LIMITS.layersPerScene, 'layers');
+    }
+  }
+}
+
+function tooMany(path: string, count: number, max: number, what: string): Problem {
+  return { path, message: `must have at most ${max.toLocaleString('en-US')} ${what} (it has ${count.toLocaleString('en-US')})` };
 }
 
 function sentence(e: ValueError): string {

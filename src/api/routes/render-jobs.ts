@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { isHttpUrl, Movie, normalizeMovie, schemaProblems, validateMovie, type Problem } from '../../movie/index.ts';
+import { collectProblems, isHttpUrl, Movie, movieProblems, normalizeMovie, schemaProblems, summarizeProblems, type Problem } from '../../movie/index.ts';
 import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
 import { ApiError, ErrorBody } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
@@ -28,25 +28,27 @@ export const RenderRequest = Type.Object(
 );
 type RenderRequest = Static<typeof RenderRequest>;
 
-/** Every problem with the body, by JSON path; the movie's own rules included. */
-function requestProblems(body: unknown, service: RenderService): Problem[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ path: '(body)', message: 'must be a JSON object' }];
+const RequestWithoutMovie = Type.Omit(RenderRequest, ['movie']);
+
+/** Every problem with the body by JSON path, the movie's own rules included, lazily: the caller lists and counts a bounded number. */
+function* requestProblems(body: unknown, service: RenderService): Generator<Problem> {
+  if (body === undefined) return yield { path: '(body)', message: 'is empty: send the render request as a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return yield { path: '(body)', message: 'must be a JSON object' };
   const { movie, ...rest } = body as Record<string, unknown>;
-  const problems = schemaProblems(Type.Omit(RenderRequest, ['movie']), rest, '');
-  if (movie === undefined) problems.push({ path: 'movie', message: 'is required' });
-  else problems.push(...validateMovie(movie, { allowLocalFiles: false }));
+  yield* schemaProblems(RequestWithoutMovie, rest, '');
+  if (movie === undefined) yield { path: 'movie', message: 'is required' };
+  else yield* movieProblems(movie, { allowLocalFiles: false });
   if (typeof rest.callbackUrl === 'string') {
     const refusal = !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl) ? 'must be an http:// or https:// URL' : service.callbackRefusal(rest.callbackUrl);
-    if (refusal) problems.push({ path: 'callbackUrl', message: refusal });
+    if (refusal) yield { path: 'callbackUrl', message: refusal };
   }
-  return problems;
 }
 
 export function renderJobRoutes(app: FastifyInstance, service: RenderService): void {
   app.post(
     '/v1/render/jobs',
     {
-      // the schema documents the body; requestProblems checks it and names every path, so Ajv must not touch it
+      // the schema documents the body; requestProblems checks it and names each problem's path, so Ajv must not touch it
       validatorCompiler: () => () => true,
       schema: {
         summary: 'Submit a render job',
@@ -62,8 +64,8 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
     async (request, reply) => {
       const { account, plan } = request;
       if (!plan.apiAccess) throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
-      const problems = requestProblems(request.body, service);
-      if (problems.length > 0) throw new ApiError(400, 'INVALID_MOVIE_JSON', `The request failed validation: ${problems.length} problem(s)`, problems);
+      const report = collectProblems(requestProblems(request.body, service));
+      if (report.total > 0) throw new ApiError(400, 'INVALID_MOVIE_JSON', `The request failed validation: ${summarizeProblems(report)}`, report.problems);
       const body = request.body as RenderRequest;
 
       const project = await service.accounts.project(account.id, body.projectId);
