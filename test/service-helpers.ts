@@ -90,11 +90,12 @@ export function assertErrorShape(value: unknown, code?: string): Record<string, 
 /** Polls a job until it reaches a final status. */
 export async function waitForJob(base: string, key: string, jobId: string, timeoutMs = 60_000): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // polls back off (100 ms up to 1 s), so a slow job on a loaded machine does not spend a small plan's requests per minute
+  for (let wait = 100; ; wait = Math.min(1000, wait * 2)) {
     const job = (await (await api(base, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
     if (['done', 'failed', 'cancelled'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}/${job.phase} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { failureIn, runFfmpeg, writeAtomically } from '../media/index.ts';
+import { failureIn, FORMATS, readInput, runFfmpeg, writeAtomically } from '../media/index.ts';
 import { assemblyLimits, type TimeLimits } from './time-limits.ts';
 
 export interface AssemblyOptions {
@@ -22,7 +22,7 @@ export async function assemble(scenes: Array<{ id: string; chunks: string[] }>, 
   try {
     await writeAtomically(output, (partial) =>
       runFfmpeg(
-        ['-f', 'concat', '-safe', '0', '-i', `file:${list}`, '-i', `file:${audioPath}`,
+        ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', `file:${list}`, ...readInput(FORMATS.mp4.demuxer, audioPath),
           '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', `file:${partial}`],
         { signal: options.signal, limits: assemblyLimits(options.limits, options.frames), names },
       ).catch(failureIn('assembly')),
