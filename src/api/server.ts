@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
+import { accessLog } from './access-log.ts';
 import { ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import type { Plans } from './plans.ts';
@@ -23,12 +24,14 @@ export interface ServerOptions {
   logger?: boolean;
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { service, plans } = options;
   const app = Fastify({
-    logger: options.logger ? { redact: ['req.headers["x-api-key"]'] } : false,
+    logger: options.logger ? accessLog : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
   });
@@ -43,7 +46,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  installMetrics(app, service);
+  installMetrics(app, service, options.metricsToken);
   fileRoutes(app, service);
 
   await app.register(async (api) => {
