@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDiskFull } from '../src/jobs/disk-space.ts';
+import { retryDelayMs, untilStored } from '../src/jobs/store-retry.ts';
+import { FfmpegError } from '../src/media/index.ts';
 import { api, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, startService, waitForJob, waitUntil } from './service-helpers.ts';
 
 /** A tmpfs of `mib` MiB mounted on a new temp folder, unmounted when the file's tests end. */
@@ -67,6 +70,32 @@ async function expect507(res: Response) {
 }
 
 const mib = 1024 * 1024;
+
+test('isDiskFull: ENOSPC, SQLITE_FULL, ffmpeg\'s "No space left on device", also as a cause; nothing else', () => {
+  const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  assert.equal(isDiskFull(coded('ENOSPC', 'ENOSPC: no space left on device, write')), true);
+  assert.equal(isDiskFull(coded('EDQUOT')), true);
+  assert.equal(isDiskFull(coded('SQLITE_FULL', 'database or disk is full')), true);
+  assert.equal(isDiskFull(new FfmpegError('ffmpeg exited with 1: Conversion failed!', 'av_interleaved_write_frame(): No space left on device\nConversion failed!')), true);
+  assert.equal(isDiskFull(new Error('render failed', { cause: coded('ENOSPC') })), true);
+  assert.equal(isDiskFull(coded('SQLITE_ERROR', 'cannot rollback - no transaction is active')), false);
+  assert.equal(isDiskFull(new FfmpegError('ffmpeg exited with 1: Invalid data found when processing input', 'Invalid data found when processing input')), false);
+  assert.equal(isDiskFull('No space left on device'), false, 'only errors');
+});
+
+test('a store write is retried after 250 ms, 500 ms, ... at most 10 s apart, and no more once stopped', async () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map(retryDelayMs), [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+  let tries = 0;
+  const waits: number[] = [];
+  const flaky = async () => {
+    if (++tries < 3) throw new Error(`full ${tries}`);
+    return 'written';
+  };
+  assert.equal(await untilStored(flaky, new AbortController().signal, (_err, ms) => waits.push(ms)), 'written');
+  assert.deepEqual(waits, [250, 500]);
+  const stopped = AbortSignal.abort();
+  await assert.rejects(untilStored(() => Promise.reject(new Error('still full')), stopped, () => assert.fail('no wait once stopped')), /still full/);
+});
 
 test('a submit while the disk has less free than the minimum: 507 INSUFFICIENT_STORAGE, nothing stored or reserved', { skip: cannotMount }, async () => {
   const dir = await mountTmpfs(32);

@@ -29,11 +29,11 @@ export function testPlans(): Plans {
   return { ...plans, 'free-api': { ...plans.free, name: 'Free (API)', apiAccess: true } };
 }
 
-export async function startService(options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number } = {}): Promise<TestService> {
+export async function startService(options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; metricsToken?: string } = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
   const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
-  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit });
+  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, metricsToken: options.metricsToken });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   service.setPublicUrl(address);
   await service.recover();

@@ -38,7 +38,7 @@ export function installMetrics(app: FastifyInstance, service: RenderService, tok
 
 /** Whether an Authorization header carries `token`, compared in constant time. */
 function isBearer(header: string | undefined, token: string): boolean {
-  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }
