@@ -65,6 +65,10 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   server.child.kill('SIGKILL');
   const killed = await server.exited;
   assert.equal(killed.signal, 'SIGKILL');
+  // the render's temp folder was in the data folder's work area, none in the OS temp folder
+  assert.deepEqual((await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')), [], 'no render folder in the OS temp folder');
+  const leftWork = (await readdir(join(data.dir, 'work', jobId))).filter((n) => n.startsWith('reelsmith-render-')).map((n) => join(data.dir, 'work', jobId, n));
+  assert.equal(leftWork.length, 1, 'the killed render left its folder in <data>/work');
   const doneBefore = before.scenes.map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1)).filter((i: number) => i >= 0);
   assert.ok(doneBefore.length >= 1 && doneBefore.length < 4, `mid-render at the kill: ${JSON.stringify(before.scenes)}`);
   assert.notEqual(before.status, 'done');
@@ -83,6 +87,7 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   });
   server = await serve(data.dir, { env: childTmp });
   assert.match(server.output(), /resumed 1 unfinished job/);
+  assert.equal(existsSync(leftWork[0]), false, 'the start swept the killed render\'s folder');
   const job = await waitForJob(server.url, data.key, jobId, 60_000).finally(() => watcher.close());
   assert.equal(job.status, 'done', JSON.stringify(job.error));
   assert.equal(job.phase, 'done');

@@ -29,14 +29,15 @@ export function testPlans(): Plans {
   return { ...plans, 'free-api': { ...plans.free, name: 'Free (API)', apiAccess: true } };
 }
 
-export async function startService(options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; metricsToken?: string } = {}): Promise<TestService> {
+export async function startService(options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; metricsToken?: string; recover?: boolean } = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
   const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
   const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, metricsToken: options.metricsToken });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   service.setPublicUrl(address);
-  await service.recover();
+  // recover: false leaves it to the test, as between `serve`'s listen and the end of its recovery
+  if (options.recover !== false) await service.recover();
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -175,7 +176,7 @@ export async function serve(dir: string, options: ServeOptions = {}): Promise<Se
   }
 }
 
-/** Polls a job until `ready(job)`; fails if the job ends first. */
+/** Polls a job until `ready(job)` (5 times a second: long waits stay under the Pro plan's 600 requests a minute); fails if the job ends first. */
 export async function waitUntil(base: string, key: string, jobId: string, ready: (job: Record<string, any>) => boolean, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -183,7 +184,7 @@ export async function waitUntil(base: string, key: string, jobId: string, ready:
     if (ready(job)) return job;
     if (['done', 'failed', 'cancelled'].includes(job.status)) throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
     if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
-    await sleep(50);
+    await sleep(200);
   }
 }
 

@@ -2,13 +2,16 @@
 // `reelsmith serve` child processes. A second server on a folder in use exits 2 naming the
 // folder and the holder's pid while the first renders on; a SIGKILLed server's lock is taken
 // over at once; admin commands work beside a running server; a server whose port is taken
-// exits before it locks, sweeps, recovers or renders anything.
+// exits before it locks, sweeps, recovers or renders anything; a job submitted while the
+// server recovers waits for the recovery.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listFiles, tempDir } from './helpers.ts';
-import { api, cli, dataFolder, exampleAssets, footageMovie, serve, spawnServe, waitForJob, waitUntil } from './service-helpers.ts';
+import { api, cli, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, spawnServe, startService, waitForJob, waitUntil } from './service-helpers.ts';
 
 const assets = await exampleAssets();
 
@@ -70,5 +73,22 @@ test('a serve whose port is taken exits non-zero and leaves no trace; the server
   assert.deepEqual(await listFiles(other.dir), before);
 
   const job = await waitForJob(first.url, data.key, jobId, 120_000);
+  assert.equal(job.status, 'done', JSON.stringify(job.error));
+});
+
+test('a job submitted after listen but before recovery has finished waits for it (never started, never swept), then renders', async () => {
+  const svc = await startService({ recover: false });
+  const t = await svc.tenant('pro', 'proj_abc123');
+  const res = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: seedMinimalBody });
+  assert.equal(res.status, 202);
+  const { jobId } = (await res.json()) as { jobId: string };
+  // a started job is planning within moments; this one stays queued with nothing on disk
+  await sleep(1500);
+  const waiting = (await (await api(svc.url, t.key, `/v1/jobs/${jobId}`)).json()) as { status: string; phase: string };
+  assert.deepEqual([waiting.status, waiting.phase], ['queued', 'queued']);
+  assert.equal(existsSync(join(svc.dataDir, 'work', jobId)), false);
+
+  assert.equal(await svc.service.recover(), 1, 'recovery picks the waiting job up');
+  const job = await waitForJob(svc.url, t.key, jobId, 120_000);
   assert.equal(job.status, 'done', JSON.stringify(job.error));
 });
