@@ -105,7 +105,7 @@ export const seedMinimalBody = {
 // The CLI and the server as child processes.
 
 const root = join(import.meta.dirname, '..');
-export const CLI = join(root, 'bin/reelsmith.js');
+const CLI = join(root, 'bin/reelsmith.js');
 const exec = promisify(execFile);
 
 /** An admin command (`accounts create ... --json`) run as a child process; its JSON output. */
