@@ -3,123 +3,26 @@
 // finishes after a restart; SIGTERM drains quickly and the job completes after a restart.
 // Then the seed's two curl bodies, verbatim but for where their URLs point, render done.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
-import { mediaServer, probe, tempDir } from './helpers.ts';
-import { api, seedMinimalBody, startService, waitForJob } from './service-helpers.ts';
+import { probe, tempDir } from './helpers.ts';
+import { api, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, startService, waitForJob, waitUntil } from './service-helpers.ts';
 
-const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------
 // The shipped example assets, served under the seed's paths (footage/, audio/, brand/).
 
-const assetsDir = await tempDir('reelsmith-durability-assets-');
-await Promise.all(
-  [
-    ['city.mp4', 'footage'],
-    ['upbeat.mp3', 'audio'],
-    ['logo-white.png', 'brand'],
-  ].map(async ([name, folder]) => {
-    await mkdir(join(assetsDir, folder), { recursive: true });
-    await copyFile(join(root, 'examples/assets', name), join(assetsDir, folder, name));
-  }),
-);
-const assets = await mediaServer(assetsDir);
+const assets = await exampleAssets();
 /** os.tmpdir() of the child processes, kept out of the shared /tmp. */
-const childTmp = await tempDir('reelsmith-durability-tmp-');
+const childTmp = { TMPDIR: await tempDir('reelsmith-durability-tmp-') };
 const outDir = await tempDir('reelsmith-durability-out-');
-
-// ---------------------------------------------------------------------------------------
-// The CLI and the server as child processes.
-
-async function cli(...args: string[]): Promise<Record<string, any>> {
-  const { stdout } = await exec(process.execPath, [join(root, 'bin/reelsmith.js'), ...args], { cwd: root, env: { ...process.env, TMPDIR: childTmp } });
-  return JSON.parse(stdout) as Record<string, any>;
-}
-
-/** A data folder with a Pro account, project proj_abc123 and a key, made with the CLI. */
-async function dataFolder(): Promise<{ dir: string; key: string; projectId: string; webhookSecret: string }> {
-  const dir = await tempDir('reelsmith-durability-data-');
-  const account = await cli('accounts', 'create', '--plan', 'pro', '--data', dir, '--json');
-  assert.equal(typeof account.accountId, 'string');
-  assert.equal(account.plan, 'pro');
-  const project = await cli('projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json');
-  assert.equal(project.projectId, 'proj_abc123');
-  assert.match(project.webhookSecret, /^whsec_/);
-  const key = await cli('keys', 'create', '--account', account.accountId, '--data', dir, '--json');
-  assert.equal(typeof key.key, 'string');
-  return { dir, key: key.key, projectId: project.projectId, webhookSecret: project.webhookSecret };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-/** `reelsmith serve` on `dir`, ready when it says it listens (after resuming unfinished jobs) and /healthz answers. */
-async function serve(dir: string, port?: number): Promise<Server> {
-  port ??= await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [join(root, 'bin/reelsmith.js'), 'serve', '--data', dir, '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--workers', '2', '--allow-private-networks'],
-    { cwd: root, env: { ...process.env, TMPDIR: childTmp }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c));
-  child.stderr!.on('data', (c: Buffer) => (output += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${output}`);
-    const ok = output.includes('Reelsmith listening on') && (await fetch(`${url}/healthz`).then((r) => r.ok, () => false));
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`serve did not start:\n${output}`);
-    await sleep(100);
-  }
-  return { url, child, output: () => output, exited };
-}
-
-async function getJob(base: string, key: string, jobId: string): Promise<Record<string, any>> {
-  return (await (await api(base, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
-}
-
-/** Polls until `ready(job)`; fails if the job ends first. */
-async function waitUntil(base: string, key: string, jobId: string, ready: (job: Record<string, any>) => boolean, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await getJob(base, key, jobId);
-    if (ready(job)) return job;
-    if (['done', 'failed', 'cancelled'].includes(job.status)) throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
-    await sleep(50);
-  }
-}
 
 /** Downloads a job's output through its outputUrl and probes it. */
 async function probeOutput(job: Record<string, any>, name: string) {
@@ -129,29 +32,6 @@ async function probeOutput(job: Record<string, any>, name: string) {
   const path = join(outDir, name);
   await writeFile(path, Buffer.from(await res.arrayBuffer()));
   return probe(path);
-}
-
-/** Scenes of 1080p footage, one after another (one worker), long enough to be mid-render after ~2 s. */
-function footageMovie(tag: string, scenes: number, seconds: number) {
-  return {
-    kind: 'movie',
-    projectId: 'proj_abc123',
-    renderOptions: { requestedConcurrency: 1 },
-    movie: {
-      width: 1920,
-      height: 1080,
-      fps: 30,
-      scenes: Array.from({ length: scenes }, (_, i) => ({
-        id: `${tag}_${i}`,
-        duration: seconds,
-        bgColor: '#000000',
-        layers: [
-          { id: 'footage', type: 'video', source: `${assets.url}/footage/city.mp4`, trimStart: i, position: { x: 0, y: 0 }, size: { width: 1920, height: 1080 }, mute: true },
-          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 72, color: '#ffffff', position: { x: 100, y: 100 }, size: { width: 1200, height: 120 } },
-        ],
-      })),
-    },
-  };
 }
 
 /** Every file of a scene-cache entry with its mtime. */
@@ -175,9 +55,9 @@ async function allJobsFinal(base: string, key: string) {
 // ---------------------------------------------------------------------------------------
 
 test('SIGKILL mid-render, restart on the same data folder: the job finishes, finished scenes are not rendered again', async () => {
-  const data = await dataFolder();
-  let server = await serve(data.dir);
-  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie('crash', 4, 2.5) });
+  const data = await dataFolder(undefined, childTmp);
+  let server = await serve(data.dir, { env: childTmp });
+  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, 'crash', 4, 2.5) });
   assert.equal(submitted.status, 202);
   const { jobId } = (await submitted.json()) as { jobId: string };
 
@@ -185,6 +65,10 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   server.child.kill('SIGKILL');
   const killed = await server.exited;
   assert.equal(killed.signal, 'SIGKILL');
+  // the render's temp folder was in the data folder's work area, none in the OS temp folder
+  assert.deepEqual((await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')), [], 'no render folder in the OS temp folder');
+  const leftWork = (await readdir(join(data.dir, 'work', jobId))).filter((n) => n.startsWith('reelsmith-render-')).map((n) => join(data.dir, 'work', jobId, n));
+  assert.equal(leftWork.length, 1, 'the killed render left its folder in <data>/work');
   const doneBefore = before.scenes.map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1)).filter((i: number) => i >= 0);
   assert.ok(doneBefore.length >= 1 && doneBefore.length < 4, `mid-render at the kill: ${JSON.stringify(before.scenes)}`);
   assert.notEqual(before.status, 'done');
@@ -201,8 +85,9 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   const watcher = watch(projectCache, (_type, name) => {
     if (name?.startsWith('.tmp-') && !leftBehind.includes(name)) workspaces.add(name);
   });
-  server = await serve(data.dir);
+  server = await serve(data.dir, { env: childTmp });
   assert.match(server.output(), /resumed 1 unfinished job/);
+  assert.equal(existsSync(leftWork[0]), false, 'the start swept the killed render\'s folder');
   const job = await waitForJob(server.url, data.key, jobId, 60_000).finally(() => watcher.close());
   assert.equal(job.status, 'done', JSON.stringify(job.error));
   assert.equal(job.phase, 'done');
@@ -233,10 +118,10 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
 
 /** SIGTERM while a job renders (with a progress stream open, or not): exit 0 within 5 s, then a restart completes the job. */
 async function drainAndResume(tag: string, withStream: boolean) {
-  const data = await dataFolder();
-  let server = await serve(data.dir);
+  const data = await dataFolder(undefined, childTmp);
+  let server = await serve(data.dir, { env: childTmp });
   try {
-    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(tag, 3, 2.5) });
+    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, tag, 3, 2.5) });
     const { jobId } = (await submitted.json()) as { jobId: string };
     await waitUntil(server.url, data.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering');
     const stream = withStream ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text().catch((err: Error) => `(stream broken: ${err.message})`) : undefined;
@@ -248,7 +133,7 @@ async function drainAndResume(tag: string, withStream: boolean) {
     assert.match(server.output(), /SIGTERM: draining/);
     if (stream) assert.doesNotMatch(await stream, /event: done/, 'the stream ended with the server, before the job was done');
 
-    server = await serve(data.dir);
+    server = await serve(data.dir, { env: childTmp });
     assert.match(server.output(), /resumed 1 unfinished job/);
     const job = await waitForJob(server.url, data.key, jobId, 60_000);
     assert.equal(job.status, 'done', JSON.stringify(job.error));

@@ -1,11 +1,18 @@
 // Starting the real service for a test: a temp data folder, SQLite, a real HTTP port,
-// and an account/project/key on the plan the test asks for.
+// and an account/project/key on the plan the test asks for; or `reelsmith serve` and the
+// admin commands as child processes, as an operator runs them.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { buildServer, type ConnectionTimeouts } from '../src/api/server.ts';
 import { loadPlans, type Plans } from '../src/api/plans.ts';
 import { RenderService, type ServiceOptions } from '../src/jobs/index.ts';
-import { tempDir } from './helpers.ts';
+import { mediaServer, tempDir } from './helpers.ts';
 
 export interface TestService {
   url: string;
@@ -32,15 +39,16 @@ export function testPlans(): Plans {
 }
 
 export async function startService(
-  options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; timeouts?: Partial<ConnectionTimeouts> } = {},
+  options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; timeouts?: Partial<ConnectionTimeouts>; metricsToken?: string; recover?: boolean } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
   const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
-  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
+  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, timeouts: options.timeouts, metricsToken: options.metricsToken });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   service.setPublicUrl(address);
-  await service.recover();
+  // recover: false leaves it to the test, as between `serve`'s listen and the end of its recovery
+  if (options.recover !== false) await service.recover();
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -119,3 +127,129 @@ export const seedMinimalBody = {
     ],
   },
 };
+
+// ---------------------------------------------------------------------------------------
+// The CLI and the server as child processes.
+
+const root = join(import.meta.dirname, '..');
+const CLI = join(root, 'bin/reelsmith.js');
+const exec = promisify(execFile);
+
+/** An admin command (`accounts create ... --json`) run as a child process; its JSON output. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Record<string, any>> {
+  const { stdout } = await exec(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...env } });
+  return JSON.parse(stdout) as Record<string, any>;
+}
+
+/** A data folder (`dir`, or a new temp one) with a Pro account, project proj_abc123 and a key, made with the CLI. */
+export async function dataFolder(dir?: string, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string; key: string; accountId: string; projectId: string; webhookSecret: string }> {
+  dir ??= await tempDir('reelsmith-data-');
+  const account = await cli(['accounts', 'create', '--plan', 'pro', '--data', dir, '--json'], env);
+  const project = await cli(['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json'], env);
+  const key = await cli(['keys', 'create', '--account', account.accountId, '--data', dir, '--json'], env);
+  return { dir, key: key.key, accountId: account.accountId, projectId: project.projectId, webhookSecret: project.webhookSecret };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export interface ServeChild {
+  url: string;
+  child: ChildProcess;
+  /** stdout and stderr so far. */
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface ServeOptions {
+  port?: number;
+  /** More `serve` options. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `reelsmith serve --data dir` on 127.0.0.1 (2 workers, private networks allowed), started
+ * but not waited for; SIGKILLed when the test that started it ends, if still running.
+ */
+export async function spawnServe(dir: string, options: ServeOptions = {}): Promise<ServeChild> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--data', dir, '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--workers', '2', '--allow-private-networks', ...(options.args ?? [])];
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  after(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c));
+  child.stderr.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { url, child, output: () => output, exited };
+}
+
+/** `spawnServe`, ready once it says it listens (after resuming unfinished jobs) and /healthz answers. */
+export async function serve(dir: string, options: ServeOptions = {}): Promise<ServeChild> {
+  const server = await spawnServe(dir, options);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (server.child.exitCode !== null) throw new Error(`serve exited ${server.child.exitCode}:\n${server.output()}`);
+    const ok = server.output().includes('Reelsmith listening on') && (await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false));
+    if (ok) return server;
+    if (Date.now() > deadline) throw new Error(`serve did not start:\n${server.output()}`);
+    await sleep(100);
+  }
+}
+
+/** Polls a job until `ready(job)` (5 times a second: long waits stay under the Pro plan's 600 requests a minute); fails if the job ends first. */
+export async function waitUntil(base: string, key: string, jobId: string, ready: (job: Record<string, any>) => boolean, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await (await api(base, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
+    if (ready(job)) return job;
+    if (['done', 'failed', 'cancelled'].includes(job.status)) throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
+    await sleep(200);
+  }
+}
+
+/** The shipped example assets served over HTTP under the seed's paths (footage/, audio/, brand/). */
+export async function exampleAssets(): Promise<{ url: string }> {
+  const dir = await tempDir('reelsmith-assets-');
+  await Promise.all(
+    [
+      ['city.mp4', 'footage'],
+      ['upbeat.mp3', 'audio'],
+      ['logo-white.png', 'brand'],
+    ].map(async ([name, folder]) => {
+      await mkdir(join(dir, folder), { recursive: true });
+      await copyFile(join(root, 'examples/assets', name), join(dir, folder, name));
+    }),
+  );
+  return mediaServer(dir);
+}
+
+/** Scenes of 1080p footage (from exampleAssets at `mediaBase`), one after another (one worker), long enough to be mid-render after ~2 s. */
+export function footageMovie(mediaBase: string, tag: string, scenes: number, seconds: number) {
+  return {
+    kind: 'movie',
+    projectId: 'proj_abc123',
+    renderOptions: { requestedConcurrency: 1 },
+    movie: {
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      scenes: Array.from({ length: scenes }, (_, i) => ({
+        id: `${tag}_${i}`,
+        duration: seconds,
+        bgColor: '#000000',
+        layers: [
+          { id: 'footage', type: 'video', source: `${mediaBase}/footage/city.mp4`, trimStart: i, position: { x: 0, y: 0 }, size: { width: 1920, height: 1080 }, mute: true },
+          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 72, color: '#ffffff', position: { x: 100, y: 100 }, size: { width: 1200, height: 120 } },
+        ],
+      })),
+    },
+  };
+}

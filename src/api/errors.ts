@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { StorageFullError } from '../jobs/index.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -40,6 +41,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     let api: ApiError;
     if (err instanceof ApiError) api = err;
+    else if (err instanceof StorageFullError) api = new ApiError(507, err.code, err.message);
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') api = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') api = new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
     else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400 && err instanceof SyntaxError))

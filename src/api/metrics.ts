@@ -1,9 +1,12 @@
-// Prometheus metrics: HTTP requests by route and status, their latency, and jobs by status.
+// Prometheus metrics: HTTP requests by route and status, their latency, and jobs by status
+// (all tenants' together: with a token, only whoever holds it may read them).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RenderService } from '../jobs/index.ts';
+import { ApiError } from './errors.ts';
 
-export function installMetrics(app: FastifyInstance, service: RenderService): void {
+export function installMetrics(app: FastifyInstance, service: RenderService, token?: string): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({ name: 'reelsmith_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -24,5 +27,18 @@ export function installMetrics(app: FastifyInstance, service: RenderService): vo
     requests.inc({ method: request.method, route, status: reply.statusCode });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (token !== undefined && !isBearer(request.headers.authorization, token)) {
+      void reply.header('www-authenticate', 'Bearer');
+      throw new ApiError(401, 'UNAUTHORIZED', 'GET /metrics needs the header Authorization: Bearer <metrics token>');
+    }
+    return reply.header('content-type', registry.contentType).send(await registry.metrics());
+  });
+}
+
+/** Whether an Authorization header carries `token`, compared in constant time. */
+function isBearer(header: string | undefined, token: string): boolean {
+  const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
+import { accessLog } from './access-log.ts';
 import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import type { Plans } from './plans.ts';
@@ -25,6 +26,8 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** How long a client may take (ms); see CONNECTION_TIMEOUTS for each and its default. */
   timeouts?: Partial<ConnectionTimeouts>;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 /** The defaults: a slow or stalled client holds a connection (and an fd) for at most this long. */
@@ -47,7 +50,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (timeouts.headersMs > timeouts.requestMs) throw new RangeError('the headers timeout must not be longer than the request timeout');
   if (heartbeatMs >= timeouts.idleMs) throw new RangeError('the SSE heartbeat must be shorter than the idle timeout, or progress streams are cut');
   const app = Fastify({
-    logger: options.logger ? { redact: ['req.headers["x-api-key"]'] } : false,
+    logger: options.logger ? accessLog : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
     requestTimeout: timeouts.requestMs,
@@ -69,7 +72,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  installMetrics(app, service);
+  installMetrics(app, service, options.metricsToken);
   fileRoutes(app, service);
 
   await app.register(async (api) => {

@@ -1,10 +1,11 @@
 // `reelsmith serve`, and the admin commands that manage accounts, projects and keys in a
 // data folder: `accounts create`, `projects create`, `keys create`.
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer } from '../api/server.ts';
 import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
-import { RenderService } from '../jobs/index.ts';
+import { createPrivately, DataFolderInUse, DEFAULT_MIN_FREE_BYTES, keepPrivate, lockDataFolder, RenderService } from '../jobs/index.ts';
 import { networkPolicyFromEnv, type NetworkPolicy } from '../render/index.ts';
 import { CliError } from './load-movie.ts';
 import { integer } from './options.ts';
@@ -14,6 +15,8 @@ interface DataOptions {
   json?: boolean;
 }
 
+const MiB = 1024 * 1024;
+
 const dataOption = (cmd: Command) => cmd.option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data');
 
 function print(opts: { json?: boolean }, value: Record<string, unknown>, text: string): void {
@@ -21,6 +24,7 @@ function print(opts: { json?: boolean }, value: Record<string, unknown>, text: s
 }
 
 async function withService<T>(dataDir: string, fn: (service: RenderService) => Promise<T>): Promise<T> {
+  createPrivately();
   const service = await RenderService.open({ dataDir: resolve(dataDir), publicUrl: 'http://localhost' });
   try {
     return await fn(service);
@@ -41,25 +45,56 @@ export function serviceCommands(program: Command): void {
       .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)', integer(1, 256))
       .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
       .option('--project-id <id>', "id of the project made on an empty data folder's first start", FIRST_PROJECT_ID)
-      .option('--log', 'log every request'),
+      .option('--log', 'log every request (signed file URLs without their query)')
+      .option('--metrics-token <token>', 'GET /metrics needs Authorization: Bearer <token> (default $REELSMITH_METRICS_TOKEN; none: open)')
+      .option('--min-free-disk <MiB>', `refuse new jobs (507) while the data folder's disk has less free (default $REELSMITH_MIN_FREE_DISK_MB or ${DEFAULT_MIN_FREE_BYTES / MiB})`, integer(0, 1024 * 1024)),
   ).action(async (opts) => {
     const port = opts.port ?? Number(process.env.PORT ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('PORT must be a port number');
+    const minFreeMiB = opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
+    if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0) throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
     const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
     const plans = loadPlans(opts.plans);
+    const dataDir = resolve(opts.data);
+    // nothing in the data folder is touched before the port is known to be free and the folder is ours
+    await checkPortFree(port, opts.host);
+    createPrivately();
+    try {
+      lockDataFolder(dataDir);
+    } catch (err) {
+      throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
+    }
+    await keepPrivate(dataDir);
     const service = await RenderService.open({
-      dataDir: resolve(opts.data),
+      dataDir,
       publicUrl: opts.publicUrl ?? process.env.REELSMITH_PUBLIC_URL ?? `http://localhost:${port}`,
       network,
       workers: opts.workers,
+      minFreeBytes: minFreeMiB * MiB,
     });
-    const first = await bootstrap(service, opts.projectId);
-    // recover before listening: it clears half-written work, which must not be a new job's
-    const resumed = await service.recover();
-    const app = await buildServer({ service, plans, logger: Boolean(opts.log) });
-    const address = await app.listen({ port, host: opts.host });
+    const app = await buildServer({ service, plans, logger: Boolean(opts.log), metricsToken: opts.metricsToken ?? (process.env.REELSMITH_METRICS_TOKEN || undefined) });
+    // listen before recovering: a server that cannot listen must not sweep or run anything;
+    // jobs submitted meanwhile wait in the queue until recovery is done
+    const address = await app.listen({ port, host: opts.host }).catch(async (err: NodeJS.ErrnoException) => {
+      await service.close();
+      throw err.code === 'EADDRINUSE' ? portInUse(port, opts.host) : err;
+    });
     if (!opts.publicUrl && !process.env.REELSMITH_PUBLIC_URL) service.setPublicUrl(`http://localhost:${new URL(address).port}`);
-    console.log(`Reelsmith listening on ${address} (data: ${resolve(opts.data)}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: draining (unfinished jobs go back to the queue)`);
+      await service.drain();
+      await app.close();
+      await service.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    const first = await bootstrap(service, opts.projectId);
+    const resumed = await service.recover();
+    console.log(`Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
     if (first) {
       const base = service.options.publicUrl;
       console.log(`
@@ -78,18 +113,6 @@ curl -X POST ${base}/v1/render/jobs \\
 then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
 `);
     }
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`${signal}: draining (unfinished jobs go back to the queue)`);
-      await service.drain();
-      await app.close();
-      await service.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
   });
 
   const accounts = program.command('accounts').description('manage accounts');
@@ -142,4 +165,18 @@ async function bootstrap(service: RenderService, projectId: string) {
   const project = await service.accounts.createProject({ accountId: account.id, name: 'default', id: projectId });
   const key = await service.accounts.createKey({ accountId: account.id });
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
+}
+
+/** Fails at once when `port` is taken, before the data folder is touched (port 0: the system picks a free one). */
+async function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((done, fail) => {
+    probe.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EADDRINUSE' ? portInUse(port, host) : err));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => done()));
+  });
+}
+
+function portInUse(port: number, host: string): CliError {
+  return new CliError(`port ${port} on ${host} is in use (another server?); nothing was started`);
 }

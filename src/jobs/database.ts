@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Generated, type Selectable } from 'kysely';
+import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Generated, type Selectable } from 'kysely';
 
 export interface AccountRow {
   id: string;
@@ -128,9 +128,29 @@ export async function openSqlite(dataDir: string): Promise<Database> {
   file.pragma('journal_mode = WAL');
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialectKeepingErrors(file) });
   await createTables(db);
   return db;
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL on a full disk, I/O
+ * errors); Kysely's own rollback would then fail with "cannot rollback - no transaction is
+ * active" and throw that instead of the real error. Roll back only what is still open.
+ */
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(private readonly file: SQLite.Database) {
+    super({ database: file });
+  }
+
+  override createDriver(): Driver {
+    const file = this.file;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+        if (file.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: file });
+  }
 }
 
 async function createTables(db: Database): Promise<void> {

@@ -12,6 +12,7 @@ import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
 import type { SceneCache } from './scene-cache.ts';
+import { untilStored } from './store-retry.ts';
 
 export interface RunnerContext {
   store: JobStore;
@@ -83,6 +84,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     let phase: string = 'planning';
     await renderMovie(movie, {
       output,
+      workRoot: workDir,
       signal,
       concurrency: job.workers,
       cores: ctx.cores,
@@ -115,7 +117,9 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     const key = `outputs/${job.id}/output.mp4`;
     const stored = await ctx.storage.put(key, output, { move: true });
     const mediaData = { duration: movie.frames / movie.fps, width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, bytes: stored.bytes };
-    await record(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData) }, {}));
+    // the output is stored: its end is written even if that takes tries (a full disk), until cancelled or drained
+    const logRetry = (err: unknown, waitMs: number) => console.error(`job ${job.id}: cannot record that it is done (${(err as Error).message}); trying again in ${waitMs / 1000} s`);
+    await record(() => untilStored(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData) }, {}), signal, logRetry));
     throwIfWriteFailed();
   } finally {
     reportFrames.cancel();

@@ -9,11 +9,13 @@ import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy, type TimeLimit
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
+import { DEFAULT_MIN_FREE_BYTES, DISK_FULL_WHILE_RENDERING, freeBytes, INSUFFICIENT_STORAGE, isDiskFull, StorageFullError } from './disk-space.ts';
 import { EventHub } from './event-hub.ts';
 import { isTerminal } from './job-state.ts';
-import { JobStore } from './job-store.ts';
+import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';
 import { JobFailure, runJob } from './job-runner.ts';
 import { SceneCache } from './scene-cache.ts';
+import { untilStored } from './store-retry.ts';
 import { WebhookOutbox } from './webhooks.ts';
 
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
@@ -31,6 +33,8 @@ export interface ServiceOptions {
   webhookRetryScale?: number;
   /** How long each ffmpeg of a job may run (default: the engine's DEFAULT_TIME_LIMITS). */
   limits?: Partial<TimeLimits>;
+  /** Submits are refused (507) while the data folder's disk has less free (default 256 MiB). */
+  minFreeBytes?: number;
 }
 
 export class RenderService {
@@ -47,6 +51,10 @@ export class RenderService {
   /** Jobs planning, rendering or assembling at once: enough to keep the scene pool busy. */
   private readonly maxActiveJobs: number;
   private accepting = true;
+  /** Jobs start only once `recover` has swept what a killed process left, so it never sweeps theirs. */
+  private recovered = false;
+  /** Aborted when the server stops: a job's end that cannot be written is then left to the next start. */
+  private readonly stopping = new AbortController();
 
   private constructor(
     readonly db: Database,
@@ -78,9 +86,23 @@ export class RenderService {
     await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
     await this.redeliverLostEndings();
     this.webhooks.start();
+    // jobs submitted while recovering are among these (they wait in the queue until now)
     const jobs = await this.store.unfinished();
+    this.recovered = true;
     for (const job of jobs) this.start(job);
+    this.startWaiting();
     return jobs.length;
+  }
+
+  /**
+   * Stores a new job (see JobStore.submit), unless the disk is nearly full: then, or when the
+   * store's write fails for a full disk, a StorageFullError and nothing stored.
+   */
+  async submit(input: NewJob, limits: SubmitLimits): Promise<SubmitOutcome> {
+    if ((await freeBytes(this.options.dataDir)) < (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES)) throw new StorageFullError();
+    return this.store.submit(input, limits).catch((err) => {
+      throw isDiskFull(err) ? new StorageFullError(err) : err;
+    });
   }
 
   /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
@@ -91,14 +113,12 @@ export class RenderService {
   }
 
   private startWaiting(): void {
-    while (this.accepting && this.running.size < this.maxActiveJobs && this.waiting.length > 0) {
+    while (this.accepting && this.recovered && this.running.size < this.maxActiveJobs && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       const abort = new AbortController();
       const entry = { abort, requeue: false, done: Promise.resolve() };
       entry.done = runJob(job, this.runnerContext(), abort.signal)
         .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
-        // the store itself failed (disk full, database locked): the job stays unfinished and resumes on the next start
-        .catch((err) => console.error(`job ${job.id}: cannot record its end: ${(err as Error).message}`))
         .finally(() => {
           this.running.delete(job.id);
           this.startWaiting();
@@ -125,6 +145,7 @@ export class RenderService {
   /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */
   async drain(): Promise<void> {
     this.accepting = false;
+    this.stopping.abort();
     this.waiting = [];
     const entries = [...this.running.values()];
     for (const entry of entries) {
@@ -193,19 +214,30 @@ export class RenderService {
     if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event, WEBHOOK_URL_TTL));
   }
 
-  /** A run that threw: put back in the queue (drain), cancelled (whatever the error), or failed. */
+  /**
+   * A run that threw (its work folder is removed by then): put back in the queue (drain),
+   * cancelled (whatever the error), or failed. The store write is retried until it succeeds
+   * (a full disk, a locked database), since a job left `running` with nobody working on it
+   * would hold its minutes forever; only a stopping server gives up, and its next start
+   * resumes the job.
+   */
   private async settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
-    if (outcome === 'requeue') {
-      await this.announce(await this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0));
+    const end = async () => {
+      if (outcome === 'requeue') return this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0);
+      if (outcome === 'cancel' || err instanceof AbortedError) return this.store.finish(jobId, 'cancelled', {}, {});
+      const { code, message } = failureOf(err);
+      return this.store.finish(jobId, 'failed', { error_code: code, error_message: message }, { error: { code, message } });
+    };
+    const logRetry = (error: unknown, waitMs: number) => console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); trying again in ${waitMs / 1000} s`);
+    let event: JobEvent | undefined;
+    try {
+      event = await untilStored(end, this.stopping.signal, logRetry);
+    } catch (error) {
+      console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); the next start resumes it`);
       return;
     }
-    if (outcome === 'cancel' || err instanceof AbortedError) {
-      await this.announce(await this.store.finish(jobId, 'cancelled', {}, {}));
-      return;
-    }
-    const code = err instanceof JobFailure ? err.code : 'RENDER_FAILED';
-    const message = (err as Error).message ?? String(err);
-    await this.announce(await this.store.finish(jobId, 'failed', { error_code: code, error_message: message }, { error: { code, message } }));
+    // a lost webhook delivery is made again by the next start (redeliverLostEndings)
+    await this.announce(event).catch((error) => console.error(`job ${jobId}: cannot announce its end: ${(error as Error).message}`));
   }
 
   private runnerContext() {
@@ -227,6 +259,13 @@ export class RenderService {
     const job = await this.store.job(jobId);
     return job ? this.accounts.projectById(job.project_id) : undefined;
   }
+}
+
+/** A failed job's code and message: a full disk is told as such, whatever part of the work hit it. */
+function failureOf(err: unknown): { code: string; message: string } {
+  if (isDiskFull(err)) return { code: INSUFFICIENT_STORAGE, message: DISK_FULL_WHILE_RENDERING };
+  if (err instanceof JobFailure) return { code: err.code, message: err.message };
+  return { code: 'RENDER_FAILED', message: (err as Error).message ?? String(err) };
 }
 
 /** The secret that signs output URLs: made once per data folder. */

@@ -52,6 +52,8 @@ export interface RenderOptions {
   scenes?: SceneStore;
   /** How long each ffmpeg may run (default DEFAULT_TIME_LIMITS, any of them overridden). */
   limits?: Partial<TimeLimits>;
+  /** Folder the render's temporary work folder is made in (default: the OS temp folder); the service sweeps its own at start. */
+  workRoot?: string;
 }
 
 export interface MediaData {
@@ -76,7 +78,7 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
   // aborted when the caller cancels, and on any failure or exit, so no sibling work outlives the call
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const workDir = await mkdtemp(join(tmpdir(), 'reelsmith-render-'));
+  const workDir = await mkdtemp(join(options.workRoot ?? tmpdir(), 'reelsmith-render-'));
   const progress = progressTracker(movie, options.onProgress);
   const timings = { planning: 0, rendering: 0, assembling: 0 };
   let started = performance.now();

@@ -57,7 +57,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
         body: RenderRequest,
         response: {
           202: Type.Object({ jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }), status: Type.String({ description: 'queued (a replayed Idempotency-Key returns the job\'s current status)' }) }),
-          400: ErrorBody, 401: ErrorBody, 402: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody,
+          400: ErrorBody, 401: ErrorBody, 402: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody, 507: ErrorBody,
         },
       },
     },
@@ -88,7 +88,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       }
 
       const key = request.headers['idempotency-key'];
-      const outcome = await service.store.submit(
+      const outcome = await service.submit(
         {
           accountId: account.id,
           projectId: project.id,

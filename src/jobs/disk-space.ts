@@ -1,0 +1,41 @@
+// A full disk: the service takes no new job while the data folder's disk is nearly full, and
+// tells a full disk apart from other failures (ffmpeg, the file system and SQLite each say it
+// their own way), so the job ends with INSUFFICIENT_STORAGE rather than a render error.
+import { statfs } from 'node:fs/promises';
+
+/** Free space a data folder's disk keeps for the jobs already running; below it, submits are refused. */
+export const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
+
+export const INSUFFICIENT_STORAGE = 'INSUFFICIENT_STORAGE';
+
+/** Messages a tenant may see: they name no path and no amount of our disk. */
+export const DISK_FULL_AT_SUBMIT = 'The server is out of disk space and takes no new jobs for now; nothing was saved. Try again later.';
+export const DISK_FULL_WHILE_RENDERING = 'The server ran out of disk space while working on this job; its reserved minutes were returned. Submit it again later.';
+
+/** A job refused because the disk is (nearly) full; the API answers 507. */
+export class StorageFullError extends Error {
+  readonly code = INSUFFICIENT_STORAGE;
+  constructor(cause?: unknown) {
+    super(DISK_FULL_AT_SUBMIT, { cause });
+    this.name = 'StorageFullError';
+  }
+}
+
+/** Bytes an unprivileged writer can still put on the disk that holds `dir`. */
+export async function freeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return stats.bavail * stats.bsize;
+}
+
+/** True when `err` (or what caused it) is a full disk or an exhausted quota. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const { code, stderr } = e as Error & { code?: unknown; stderr?: unknown };
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+    if (DISK_FULL_TEXT.test(e.message) || (typeof stderr === 'string' && DISK_FULL_TEXT.test(stderr))) return true;
+  }
+  return false;
+}
+
+/** How ffmpeg (strerror) and SQLite word it. */
+const DISK_FULL_TEXT = /No space left on device|Disk quota exceeded|database or disk is full/i;

@@ -1,0 +1,38 @@
+// A store write that must not be lost (a job's end): tried again with backoff until it
+// succeeds, because a job left `running` in the store with nobody working on it holds its
+// reserved minutes and counts as active forever.
+
+/** Milliseconds to wait before try `attempt + 1`: 250 ms, doubling, at most 10 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(10_000, 250 * 2 ** attempt);
+}
+
+/**
+ * Runs `write` until it succeeds. Once `signal` aborts (the server stops, the job is cancelled)
+ * the last error is thrown instead of waiting again.
+ */
+export async function untilStored<T>(write: () => Promise<T>, signal: AbortSignal, onRetry: (err: unknown, waitMs: number) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const wait = retryDelayMs(attempt);
+      onRetry(err, wait);
+      await sleep(wait, signal);
+    }
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
