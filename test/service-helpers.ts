@@ -193,7 +193,8 @@ export async function spawnServe(dir: string, options: ServeOptions = {}): Promi
 /** `spawnServe`, ready once it says it listens (after resuming unfinished jobs) and /healthz answers. */
 export async function serve(dir: string, options: ServeOptions = {}): Promise<ServeChild> {
   const server = await spawnServe(dir, options);
-  const deadline = Date.now() + 20_000;
+  // generous: on a loaded 2-core machine, loading the CLI through tsx alone can take many seconds
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (server.child.exitCode !== null) throw new Error(`serve exited ${server.child.exitCode}:\n${server.output()}`);
     const ok = server.output().includes('Reelsmith listening on') && (await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false));
