@@ -126,10 +126,12 @@ test('`reelsmith render` prints that scene\'s error too, and writes nothing', as
 });
 
 test('with an audio layer, a scene past its time limit fails with the timeout naming the scene and the limit', { skip: !onLinux && '/proc' }, async () => {
-  // ten minutes of 320x180 video, every frame encoded, cannot finish in 1 s
-  const err = await attempt(withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600), { sceneBaseSeconds: 1, scenePerFrameSeconds: 0 });
+  // ten minutes of 640x360 video, every frame encoded, would need 1800 frames a second to finish
+  // in 10 s; the one-second intro has the same 10 s, room enough on a loaded machine
+  const movie = { ...withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600), width: 640, height: 360 };
+  const err = await attempt(movie, { sceneBaseSeconds: 10, scenePerFrameSeconds: 0 });
   assert.ok(err instanceof FfmpegTimeoutError, String(err));
-  assert.equal(err.message, 'scene "broken" (movie.scenes[1]): ffmpeg ran longer than its 1 s limit');
+  assert.equal(err.message, 'scene "broken" (movie.scenes[1]): ffmpeg ran longer than its 10 s limit');
   await assertNoFfmpegLeft();
 });
 
