@@ -6,6 +6,7 @@ export type Script = 'latin' | 'emoji' | 'arabic' | 'hebrew' | 'devanagari' | 't
 
 export interface BundledFont {
   script: Script;
+  family: string;
   package: string;
   /** The stylesheet (in the package) listing the files for one weight. */
   stylesheet: (weight: number) => string;
@@ -13,26 +14,27 @@ export interface BundledFont {
   weights: readonly number[];
 }
 
-const fontsource = (script: Script, name: string, weights: readonly number[] = [400, 700]): BundledFont => ({
+const fontsource = (script: Script, family: string, weights: readonly number[] = [400, 700]): BundledFont => ({
   script,
-  package: `@fontsource/${name}`,
+  family,
+  package: `@fontsource/${family.toLowerCase().replaceAll(' ', '-')}`,
   stylesheet: (weight) => `${weight}.css`,
   weights,
 });
 
 export const BUNDLED_FONTS: readonly BundledFont[] = [
   // Latin, Latin Extended, Cyrillic, Greek, Vietnamese
-  fontsource('latin', 'inter', [100, 200, 300, 400, 500, 600, 700, 800, 900]),
+  fontsource('latin', 'Inter', [100, 200, 300, 400, 500, 600, 700, 800, 900]),
   // COLRv1 colour emoji (Skia draws COLRv1; the @fontsource build is SVG-in-OpenType, which it does not)
-  { script: 'emoji', package: '@infolektuell/noto-color-emoji', stylesheet: () => 'index.css', weights: [400] },
-  fontsource('arabic', 'noto-sans-arabic'),
-  fontsource('hebrew', 'noto-sans-hebrew'),
-  fontsource('devanagari', 'noto-sans-devanagari'),
-  fontsource('thai', 'noto-sans-thai'),
-  fontsource('zh-Hans', 'noto-sans-sc'),
-  fontsource('zh-Hant', 'noto-sans-tc'),
-  fontsource('ja', 'noto-sans-jp'),
-  fontsource('ko', 'noto-sans-kr'),
+  { script: 'emoji', family: 'Noto Color Emoji', package: '@infolektuell/noto-color-emoji', stylesheet: () => 'index.css', weights: [400] },
+  fontsource('arabic', 'Noto Sans Arabic'),
+  fontsource('hebrew', 'Noto Sans Hebrew'),
+  fontsource('devanagari', 'Noto Sans Devanagari'),
+  fontsource('thai', 'Noto Sans Thai'),
+  fontsource('zh-Hans', 'Noto Sans SC'),
+  fontsource('zh-Hant', 'Noto Sans TC'),
+  fontsource('ja', 'Noto Sans JP'),
+  fontsource('ko', 'Noto Sans KR'),
 ];
 
 /**

@@ -83,7 +83,7 @@ export function loadFontFile(path: string, digest: string): Face | undefined {
   return face;
 }
 
-/** The bundled packages with their versions: part of a text raster's identity (another font version, other pixels). */
+/** `Inter (@fontsource/inter@5.3.0)`, ...: what ships; part of a text raster's identity too (another font version, other pixels). */
 export function bundledFontPackages(): string[] {
-  return BUNDLED_FONTS.map((font) => `${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version}`);
+  return BUNDLED_FONTS.map((font) => `${font.family} (${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version})`);
 }
