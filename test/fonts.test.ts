@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadImage, createCanvas } from '@napi-rs/canvas';
+import SQLite from 'better-sqlite3';
+import { openSqlite } from '../src/jobs/database.ts';
 import { normalizeMovie, type TextLayer } from '../src/movie/index.ts';
 import { fallbackOrder, nearestWeight } from '../src/render/bundled-fonts.ts';
 import { mappedCodePoints } from '../src/render/font-cmap.ts';
@@ -307,5 +309,21 @@ describe('a character no font has is named, never a silent box', () => {
     const clean = await submit({ ...movie, scenes: [{ ...movie.scenes[0], layers: [{ ...movie.scenes[0].layers[0], text: 'Sale 🔥' }] }] });
     assert.equal(clean.status, 'done');
     assert.deepEqual(clean.warnings, []);
+  });
+
+  test('a data folder from before job warnings gets the column, once', async () => {
+    const dataDir = await tempDir('reelsmith-old-data-');
+    const old = new SQLite(join(dataDir, 'reelsmith.db'));
+    // the jobs table as it was before
+    const columns = 'id, account_id, project_id, status, phase, progress, request, seconds, workers, callback_url, error_code, error_message, output_key, media_data, created_at, started_at, updated_at, finished_at';
+    old.exec(`CREATE TABLE jobs (${columns.replace('id,', 'id text PRIMARY KEY,')})`);
+    old.exec(`INSERT INTO jobs (id, account_id, project_id, status) VALUES ('job_old', 'acc', 'proj', 'done')`);
+    old.close();
+    for (let open = 0; open < 2; open++) {
+      const db = await openSqlite(dataDir);
+      const row = await db.selectFrom('jobs').select(['id', 'warnings']).executeTakeFirstOrThrow();
+      assert.deepEqual(row, { id: 'job_old', warnings: null });
+      await db.destroy();
+    }
   });
 });
