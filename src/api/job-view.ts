@@ -27,6 +27,7 @@ export const JobView = Type.Object(
     outputUrl: Type.Optional(Type.String({ description: 'signed, expiring URL of the MP4 (done only)' })),
     mediaData: Type.Optional(Type.Object({ duration: Type.Number(), width: Type.Integer(), height: Type.Integer(), fps: Type.Integer(), frames: Type.Integer(), bytes: Type.Integer() })),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+    warnings: Type.Array(Type.String(), { description: 'what the user should know about the output, e.g. a text character no bundled font has (drawn as a box); empty until done' }),
   },
   { $id: 'Job' },
 );
@@ -47,5 +48,6 @@ export async function jobView(job: JobRow, service: RenderService, options: { sc
     ...(job.status === 'done' && job.output_key ? { outputUrl: service.outputUrl(job.output_key) } : {}),
     ...(job.media_data ? { mediaData: JSON.parse(job.media_data) } : {}),
     ...(job.error_code ? { error: { code: job.error_code, message: job.error_message ?? '' } } : {}),
+    warnings: job.warnings ? (JSON.parse(job.warnings) as string[]) : [],
   };
 }

@@ -1,7 +1,7 @@
 // `reelsmith doctor`: which ffmpeg and ffprobe run, their versions, whether they can do
 // what the engine needs, and which fonts ship.
 import { ffmpegBinary, ffprobeBinary, run } from '../media/index.ts';
-import { bundledFontFiles } from '../render/index.ts';
+import { bundledFontPackages } from '../render/index.ts';
 
 export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [`node       ${process.version}`];
@@ -27,6 +27,6 @@ export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
   } catch {
     ok = false;
   }
-  lines.push(`fonts      ${bundledFontFiles().length} bundled weights of Inter (${bundledFontFiles()[3]}, ...)`);
+  lines.push(`fonts      ${bundledFontPackages().join(', ')}`);
   return { ok, lines };
 }

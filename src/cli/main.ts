@@ -58,6 +58,7 @@ program
         onProgress: (p) => bar?.update(p),
       });
       bar?.stop();
+      for (const warning of result.warnings) console.error(`warning: ${warning}`);
       const m = result.mediaData;
       console.log(`${result.path}: ${m.width}x${m.height} ${m.fps} fps, ${m.frames} frames, ${m.duration.toFixed(3)} s, ${m.bytes} bytes`);
     } finally {

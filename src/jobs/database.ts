@@ -48,6 +48,8 @@ export interface JobRow {
   error_message: string | null;
   output_key: string | null;
   media_data: string | null;
+  /** JSON array of the render's warnings (characters no font has), null until done. */
+  warnings: string | null;
   created_at: string;
   started_at: string | null;
   updated_at: string;
@@ -195,11 +197,15 @@ async function createTables(db: Database): Promise<void> {
     .addColumn('error_message', text)
     .addColumn('output_key', text)
     .addColumn('media_data', text)
+    .addColumn('warnings', text)
     .addColumn('created_at', text, (c) => c.notNull())
     .addColumn('started_at', text)
     .addColumn('updated_at', text, (c) => c.notNull())
     .addColumn('finished_at', text)
     .execute();
+  // a data folder from before job warnings existed gets the column
+  const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
+  if (!jobs?.columns.some((c) => c.name === 'warnings')) await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
   await db.schema.createIndex('jobs_by_project').ifNotExists().on('jobs').columns(['project_id', 'created_at', 'id']).execute();
   await db.schema.createIndex('jobs_by_account').ifNotExists().on('jobs').columns(['account_id', 'status', 'created_at']).execute();
   await db.schema

@@ -75,6 +75,7 @@ export class JobStore {
         error_message: null,
         output_key: null,
         media_data: null,
+        warnings: null,
         created_at: stamp,
         started_at: null,
         updated_at: stamp,

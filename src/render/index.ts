@@ -8,6 +8,6 @@ export { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 export { DEFAULT_ENCODER, checkEncoder, type EncoderProfile } from './encoder.ts';
 export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts';
 export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';
-export { bundledFontFiles } from './fonts.ts';
+export { bundledFontPackages } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
 export { SourceStore, AbortedError, FfmpegTimeoutError, postJson, urlRefusal, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';

@@ -6,8 +6,8 @@ import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/ind
 import { FORMATS, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
-import { BUNDLED_FONT } from '../movie/index.ts';
-import { loadFontFile } from './fonts.ts';
+import { missingGlyphs } from './font-fallback.ts';
+import { bundledFontPackages, loadFontFile } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { rasterizeText } from './text-raster.ts';
@@ -65,6 +65,8 @@ export interface MoviePlan {
   movie: NormalizedMovie;
   scenes: ScenePlan[];
   audio: AudioTrack[];
+  /** Things the user should know that do not stop the render (characters no font has), in scene and layer order. */
+  warnings: string[];
 }
 
 export interface PlanContext {
@@ -77,6 +79,7 @@ export interface PlanContext {
 
 export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promise<MoviePlan> {
   const audio: AudioTrack[] = [];
+  const warnings: Array<{ scene: number; layer: number; text: string }> = [];
   // scenes plan side by side (fetches and probes overlap), a few at a time
   const planning = new ScenePool(PLANNED_AT_ONCE);
   const planScene = async (scene: NormalizedScene): Promise<ScenePlan> => {
@@ -93,11 +96,16 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
         switch (layer.type) {
           case 'text': {
             const font = layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
-            const family = font ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)')) : BUNDLED_FONT;
+            const own = font ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)')) : undefined;
             if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
-            await rasterizeText(layer, family, path);
-            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest: digestOf(layer, font?.digest) });
+            const { missing } = await rasterizeText(layer, own, path);
+            if (missing.length > 0) {
+              const text = `text layer "${layer.id}" (movie.scenes[${scene.index}].layers[${layer.index}]): ${missingGlyphs(missing, own !== undefined)}`;
+              warnings.push({ scene: scene.index, layer: layer.index, text });
+            }
+            const digest = digestOf(layer, `${font?.digest ?? ''} ${bundledFontPackages().join(' ')}`);
+            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest });
             return;
           }
           case 'image': {
@@ -127,7 +135,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
   };
   const scenes = await Promise.all(movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))));
   audio.sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
-  return { movie, scenes, audio };
+  warnings.sort((a, b) => a.scene - b.scene || a.layer - b.layer);
+  return { movie, scenes, audio, warnings: warnings.map((w) => w.text) };
 }
 
 function track(

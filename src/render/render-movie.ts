@@ -70,6 +70,8 @@ export interface RenderResult {
   mediaData: MediaData;
   /** Seconds spent in each phase. */
   timings: Record<'planning' | 'rendering' | 'assembling', number>;
+  /** What the user should know about the output (a text character no font has), in scene and layer order. */
+  warnings: string[];
 }
 
 export async function renderMovie(movie: NormalizedMovie, options: RenderOptions): Promise<RenderResult> {
@@ -141,6 +143,7 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       path: options.output,
       mediaData: { duration: movie.frames / movie.fps, width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, bytes },
       timings,
+      warnings: plan.warnings,
     };
   } catch (err) {
     if (options.signal?.aborted) throw new AbortedError();

@@ -31,18 +31,23 @@ export function wrapText(text: string, maxWidth: number, measure: (s: string) =>
         lines.push(line);
         line = word;
       }
-      // a single word wider than the box is broken between characters: the longest prefix that fits
-      while (line.length > 1 && measure(line) > maxWidth) {
+      // a single word wider than the box is broken between characters (whole emoji and clusters): the longest prefix that fits
+      let chars = graphemes(line);
+      while (chars.length > 1 && measure(line) > maxWidth) {
         let cut = 1;
-        while (cut < line.length && measure(line.slice(0, cut + 1)) <= maxWidth) cut++;
-        lines.push(line.slice(0, cut));
-        line = line.slice(cut);
+        while (cut < chars.length && measure(chars.slice(0, cut + 1).join('')) <= maxWidth) cut++;
+        lines.push(chars.slice(0, cut).join(''));
+        chars = chars.slice(cut);
+        line = chars.join('');
       }
     }
     lines.push(line);
   }
   return lines;
 }
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const graphemes = (text: string) => [...segmenter.segment(text)].map((s) => s.segment);
 
 /** Where each line goes: ascent and descent are the font's, in pixels. */
 export function placeLines(lines: string[], box: TextBox, ascent: number, descent: number): PlacedLine[] {

@@ -1,0 +1,65 @@
+// Which font draws each character of a text. Skia, given a list of families, draws each
+// character with the first family in the list that has it, and asks the host's fonts when
+// none has; so the list it gets holds only our fonts, in our order, and a character none of
+// them has is replaced by a noncharacter (drawn as the first font's missing-glyph box on any
+// machine) and reported. Pure: the caller says what each font file has.
+import { inRanges, type CodeRanges } from './font-faces.ts';
+
+export interface Face {
+  /** The family name the file is registered under with Skia (one file per family). */
+  family: string;
+  file: string;
+  ranges: CodeRanges;
+}
+
+/** Whether the face's file maps the code point to a glyph (its cmap). */
+export type HasGlyph = (face: Face, codePoint: number) => boolean;
+
+/** Drawn in place of a character no font has: no font maps a noncharacter, so every machine draws the same box. */
+export const MISSING_GLYPH = '\uffff';
+
+/** Characters with nothing to draw (joiners, variation selectors, controls): never reported; dropped when no font has them, but line breaks and tabs stay for wrapping. */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}|\p{Cc}/u;
+const LAYOUT = /[\t\n\v\f\r]/;
+
+/** The face that draws a code point: the first of `chain` whose unicode-range and cmap both have it. */
+export function faceFor(codePoint: number, chain: readonly Face[], has: HasGlyph): Face | undefined {
+  return chain.find((face) => inRanges(face.ranges, codePoint) && has(face, codePoint));
+}
+
+export interface ResolvedText {
+  /** The text to draw: missing characters replaced by MISSING_GLYPH, invisible ones no font has dropped. */
+  text: string;
+  /** The faces that draw it, in chain order (the first face of the chain always, for its missing-glyph box and metrics). */
+  faces: Face[];
+  /** Code points no face has, each once, in order of appearance. */
+  missing: number[];
+}
+
+export function resolveText(text: string, chain: readonly Face[], has: HasGlyph): ResolvedText {
+  const used = new Set<Face>(chain.slice(0, 1));
+  const missing = new Set<number>();
+  let drawn = '';
+  for (const char of text) {
+    const codePoint = char.codePointAt(0)!;
+    const face = faceFor(codePoint, chain, has);
+    if (face || LAYOUT.test(char)) {
+      if (face) used.add(face);
+      drawn += char;
+    } else if (!INVISIBLE.test(char)) {
+      missing.add(codePoint);
+      drawn += MISSING_GLYPH;
+    }
+  }
+  return { text: drawn, faces: chain.filter((face) => used.has(face)), missing: [...missing] };
+}
+
+/** Missing characters named in one warning; the rest are counted. */
+const NAMED_AT_MOST = 8;
+
+/** `no bundled font has U+0D9A "ක", U+0DBD "ල"`: the warning for a text's missing characters. */
+export function missingGlyphs(missing: readonly number[], withOwnFont: boolean): string {
+  const named = missing.slice(0, NAMED_AT_MOST).map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')} "${String.fromCodePoint(c)}"`);
+  const more = missing.length > NAMED_AT_MOST ? ` and ${missing.length - NAMED_AT_MOST} more` : '';
+  return `no bundled font${withOwnFont ? ' nor its fontUrl font' : ''} has ${named.join(', ')}${more}`;
+}
