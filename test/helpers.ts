@@ -44,6 +44,10 @@ export interface StreamInfo {
   channels?: number;
   duration?: string;
   nb_read_frames?: string;
+  color_space?: string;
+  color_primaries?: string;
+  color_transfer?: string;
+  color_range?: string;
 }
 
 export async function probe(path: string): Promise<{ video: StreamInfo; audio?: StreamInfo; format: { duration: string; format_name: string } }> {
@@ -147,7 +151,8 @@ function runBuffer(binary: string, args: string[]): Promise<Buffer> {
 /** Test media made with ffmpeg: a solid-colour PNG, a tone, a colour video. */
 export const media = {
   async png(path: string, colour: string, width: number, height: number) {
-    await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', path]);
+    // made as RGB: the color source's own YUV would round the colour on its way to the PNG
+    await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height},format=rgb24`, '-frames:v', '1', path]);
     return path;
   },
   async tone(path: string, seconds: number, frequency = 440, channels = 2) {
@@ -160,6 +165,18 @@ export const media = {
       '-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
       ...(options.silent ? [] : ['-f', 'lavfi', '-i', `sine=f=300:r=48000:d=${seconds}`]),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.silent ? [] : ['-c:a', 'aac']), '-shortest', path,
+    ]);
+    return path;
+  },
+  /**
+   * A silent video of one flat colour (#rrggbb) converted to YUV with `matrix` (limited
+   * range), its colour tags written only when `tagged`.
+   */
+  async flatVideo(path: string, colour: string, width: number, height: number, matrix: 'bt601' | 'bt709', tagged: boolean) {
+    const tags = tagged ? ['-colorspace', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_primaries', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_trc', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_range', 'tv'] : [];
+    await ffmpeg([
+      '-f', 'lavfi', '-i', `color=c=0x${colour.slice(1)}:s=${width}x${height}:r=30:d=0.3,format=rgb24,scale=out_color_matrix=${matrix}:out_range=tv,format=yuv420p`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', ...tags, path,
     ]);
     return path;
   },
