@@ -8,7 +8,10 @@ import type { VideoColour } from '../media/index.ts';
 /** The output's colour in ffmpeg's names: matrix, primaries and transfer, and range. */
 const OUTPUT = { standard: 'bt709', range: 'tv' } as const;
 
-/** Encoder options that tag the H.264 stream (its VUI, which also fills the MP4's colr box). */
+/**
+ * Encoder options that tag the H.264 stream (its VUI); the MP4 muxer copies them into its
+ * colr box (ffmpeg 4.3 and later by itself, older builds with -movflags +write_colr).
+ */
 export function colourTagArgs(): string[] {
   return ['-colorspace', OUTPUT.standard, '-color_primaries', OUTPUT.standard, '-color_trc', OUTPUT.standard, '-color_range', OUTPUT.range];
 }
@@ -34,6 +37,12 @@ export const IMAGE_TO_RGBA = 'scale=in_color_matrix=bt601,format=rgba';
 /** The output's YUV back to RGB, as a browser decodes the tagged file. */
 export const TO_RGB = `scale=in_color_matrix=${OUTPUT.standard}:in_range=${OUTPUT.range},format=rgb24`;
 
+/** A picture's way into the output's colour: options for the `scale` pass that fits it, then the filters after that pass. */
+export interface Conversion {
+  scale: string;
+  after: string[];
+}
+
 /** A video source's colour as the file says, and its height (by which an untagged one is read). */
 export interface SourceColour extends VideoColour {
   height: number;
@@ -48,7 +57,7 @@ const CONVERTIBLE = new Set(['bt470bg', 'smpte170m', 'fcc', 'smpte240m', 'ycgco'
  * pass (a matrix conversion when the source's differs). An untagged source is read as
  * players read it: BT.601 below 720 lines, BT.709 from 720 up.
  */
-export function sourceConversion(colour: SourceColour): { scale: string; after: string[] } {
+export function sourceConversion(colour: SourceColour): Conversion {
   const known = colour.matrix === OUTPUT.standard || colour.matrix === 'gbr' || CONVERTIBLE.has(colour.matrix ?? '');
   const matrix = known ? colour.matrix! : colour.height < 720 ? 'smpte170m' : OUTPUT.standard;
   if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv420p'] };

@@ -6,7 +6,7 @@
 // encoded stream there into one MP4 per chunk. Pure: paths in, arguments out.
 import { join } from 'node:path';
 import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
-import { fromRgb, IMAGE_TO_RGBA, sourceConversion, TO_OUTPUT, TO_RGB } from './colour.ts';
+import { fromRgb, IMAGE_TO_RGBA, sourceConversion, TO_OUTPUT, TO_RGB, type Conversion } from './colour.ts';
 import { sceneOutputArgs, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, stillChunks, type Span } from './spans.ts';
@@ -167,7 +167,7 @@ function repeatFilter(frames: number, fps: number): string {
  * same `scale` pass (`colour.scale` are that pass's options, `colour.after` follow it).
  * Contain pads with transparent black, the same YUV in every matrix.
  */
-export function fitFilter(fit: Fit, width: number, height: number, colour: { scale: string; after: string[] }): string {
+export function fitFilter(fit: Fit, width: number, height: number, colour: Conversion): string {
   const then = colour.after.join(',');
   switch (fit) {
     case 'fill':
