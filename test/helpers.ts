@@ -44,6 +44,10 @@ export interface StreamInfo {
   channels?: number;
   duration?: string;
   nb_read_frames?: string;
+  color_space?: string;
+  color_primaries?: string;
+  color_transfer?: string;
+  color_range?: string;
 }
 
 export async function probe(path: string): Promise<{ video: StreamInfo; audio?: StreamInfo; format: { duration: string; format_name: string } }> {
@@ -66,11 +70,15 @@ export interface Frames {
   pixel(frame: number, x: number, y: number): Rgb;
 }
 
-/** Frames of a video decoded to RGB: all of them (keep such videos small), or `only` these numbers. */
+/**
+ * Frames of a video (or picture) decoded to RGB as a browser decodes them: all of them
+ * (keep such videos small), or `only` these numbers.
+ */
 export async function decodeFrames(path: string, width: number, height: number, selected?: number[]): Promise<Frames> {
   const only = selected && [...selected].sort((a, b) => a - b);
-  const select = only ? ['-vf', `select='${only.map((n) => `eq(n\\,${n})`).join('+')}'`, '-vsync', '0'] : [];
-  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', ...select, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+  const select = only ? [`select='${only.map((n) => `eq(n\\,${n})`).join('+')}'`] : [];
+  const filters = [...select, await toRgbAsTagged(path)].join(',');
+  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', '-vf', filters, ...(only ? ['-vsync', '0'] : []), '-f', 'rawvideo', '-']);
   const size = width * height * 3;
   const index = (frame: number) => (only ? only.indexOf(frame) : frame);
   return {
@@ -82,6 +90,21 @@ export async function decodeFrames(path: string, width: number, height: number, 
       return [raw[at], raw[at + 1], raw[at + 2]];
     },
   };
+}
+
+/**
+ * A filter to RGB with the matrix and range the file's video is tagged with; untagged, as
+ * players read it (BT.601 below 720 lines, BT.709 from 720 up). RGB pictures stay as they are.
+ */
+async function toRgbAsTagged(path: string): Promise<string> {
+  const out = await run(ffprobeBinary().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=pix_fmt,height,color_space,color_range', '-of', 'json', path]);
+  const [stream] = (JSON.parse(out) as { streams: Array<{ pix_fmt: string; height: number; color_space?: string; color_range?: string }> }).streams;
+  if (!/^(yuv|nv)/.test(stream.pix_fmt)) return 'format=rgb24';
+  // ffprobe's names to swscale's
+  const matrices: Record<string, string> = { bt709: 'bt709', smpte170m: 'smpte170m', bt470bg: 'bt601', fcc: 'fcc', smpte240m: 'smpte240m', bt2020nc: 'bt2020' };
+  const matrix = matrices[stream.color_space ?? ''] ?? (stream.height < 720 ? 'bt601' : 'bt709');
+  const range = stream.color_range === 'pc' || stream.pix_fmt.startsWith('yuvj') ? 'pc' : 'tv';
+  return `scale=in_color_matrix=${matrix}:in_range=${range},format=rgb24`;
 }
 
 /** The decoded audio as interleaved stereo float samples at 48 kHz. */
@@ -128,7 +151,8 @@ function runBuffer(binary: string, args: string[]): Promise<Buffer> {
 /** Test media made with ffmpeg: a solid-colour PNG, a tone, a colour video. */
 export const media = {
   async png(path: string, colour: string, width: number, height: number) {
-    await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', path]);
+    // made as RGB: the color source's own YUV would round the colour on its way to the PNG
+    await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height},format=rgb24`, '-frames:v', '1', path]);
     return path;
   },
   async tone(path: string, seconds: number, frequency = 440, channels = 2) {
@@ -141,6 +165,18 @@ export const media = {
       '-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
       ...(options.silent ? [] : ['-f', 'lavfi', '-i', `sine=f=300:r=48000:d=${seconds}`]),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.silent ? [] : ['-c:a', 'aac']), '-shortest', path,
+    ]);
+    return path;
+  },
+  /**
+   * A silent video of one flat colour (#rrggbb) converted to YUV with `matrix` (limited
+   * range), its colour tags written only when `tagged`.
+   */
+  async flatVideo(path: string, colour: string, width: number, height: number, matrix: 'bt601' | 'bt709', tagged: boolean) {
+    const tags = tagged ? ['-colorspace', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_primaries', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_trc', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_range', 'tv'] : [];
+    await ffmpeg([
+      '-f', 'lavfi', '-i', `color=c=0x${colour.slice(1)}:s=${width}x${height}:r=30:d=0.3,format=rgb24,scale=out_color_matrix=${matrix}:out_range=tv,format=yuv420p`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', ...tags, path,
     ]);
     return path;
   },

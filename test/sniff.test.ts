@@ -159,7 +159,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
   assert.deepEqual(parseInputDescription(npm2018), {
     duration: 2.02,
     streams: 2,
-    video: { width: 320, height: 180 },
+    video: { width: 320, height: 180, colour: {} },
     audio: { channels: 1, sampleRate: 44100 },
   });
   const debian = [
@@ -174,7 +174,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
   assert.deepEqual(parseInputDescription(debian), {
     duration: 3723.5,
     streams: 3,
-    video: { width: 1920, height: 1080 },
+    video: { width: 1920, height: 1080, colour: { matrix: 'bt709', range: 'tv' } },
     audio: { channels: 6, sampleRate: 48000 },
   });
   assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0[0x100]: Audio: mp2, 48000 Hz, 3 channels, s16p"), {
@@ -185,7 +185,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
   assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: h264 ([27][0][0][0] / 0x001B), none, 90k tbr, 90k tbn"), {
     duration: undefined,
     streams: 1,
-    video: { width: 0, height: 0 },
+    video: { width: 0, height: 0, colour: {} },
   });
   assert.equal(parseInputDescription('file:/data/sources/x.ts: Invalid data found when processing input'), undefined);
 });
@@ -201,8 +201,8 @@ test("ffprobe's JSON: the first real video stream (not cover art), the first aud
   });
   assert.deepEqual(parseProbeJson(json), { video: undefined, audio: { channels: 1, sampleRate: 44100, duration: 3.5 }, duration: 3.6, streams: 3 });
   const video = JSON.stringify({ streams: [{ codec_type: 'video', width: 320, height: 180, duration: 'N/A', disposition: { attached_pic: 0 } }], format: {} });
-  assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined }, audio: undefined, duration: undefined, streams: 1 });
+  assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined, colour: {} }, audio: undefined, duration: undefined, streams: 1 });
   // a decoder bounded by -max_pixels reports no size: 0x0, refused by the limits
   const unsized = JSON.stringify({ streams: [{ codec_type: 'video', width: 0, height: 0 }], format: { duration: '0.04' } });
-  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined }, audio: undefined, duration: 0.04, streams: 1 });
+  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined, colour: {} }, audio: undefined, duration: 0.04, streams: 1 });
 });

@@ -2,6 +2,7 @@
 export * from './binaries.ts';
 export * from './run-ffmpeg.ts';
 export * from './probe.ts';
+export type { VideoColour } from './input-description.ts';
 export * from './sniff.ts';
 export * from './source-limits.ts';
 export * from './read-input.ts';

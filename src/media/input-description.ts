@@ -5,12 +5,31 @@
 // ffmpeg instead; this text has kept its shape across ffmpeg versions.
 
 export interface StreamFacts {
-  video?: { width: number; height: number; duration?: number };
+  video?: { width: number; height: number; duration?: number; colour?: VideoColour };
   audio?: { channels: number; sampleRate: number; duration?: number };
   /** Seconds, when the container knows. */
   duration?: number;
   /** Every stream of the container, whatever its type. */
   streams: number;
+}
+
+/** How a video stream's pixels are coded, as far as the file says (ffmpeg's names). */
+export interface VideoColour {
+  /** The YUV matrix ("bt709", "smpte170m", "bt470bg", ...), or "gbr" for RGB-coded pixels; absent when untagged. */
+  matrix?: string;
+  /** Limited ("tv") or full ("pc") range; absent when untagged. */
+  range?: 'tv' | 'pc';
+}
+
+/** A video stream's colour from its pixel format and tags (ffmpeg's names; "unknown" is untagged). */
+export function videoColour(pixelFormat: string | undefined, space: string | undefined, range: string | undefined): VideoColour {
+  const colour: VideoColour = {};
+  if (pixelFormat !== undefined && /^(?:gbr|rgb|bgr|argb|abgr|0rgb|0bgr|pal8)/.test(pixelFormat)) colour.matrix = 'gbr';
+  else if (space !== undefined && space !== 'unknown') colour.matrix = space;
+  // a yuvj format is full range by definition, tagged or not
+  if (range === 'tv' || range === 'pc') colour.range = range;
+  else if (pixelFormat?.startsWith('yuvj')) colour.range = 'pc';
+  return colour;
 }
 
 /** The facts about input #0, or undefined when the text does not describe one. */
@@ -27,11 +46,23 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
   const video = streams.find((s) => s.type === 'Video' && !s.details.includes('(attached pic)'));
   // no size when the decoder, bounded by -max_pixels, could not tell it
   const size = video && /, (\d+)x(\d+)(?=[\s,]|$)/.exec(video.details);
-  if (video) facts.video = { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0) };
+  if (video) facts.video = { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0), colour: describedColour(video.details) };
   const audio = streams.find((s) => s.type === 'Audio');
   const sound = audio && /, (\d+) Hz, ([^,]+)/.exec(audio.details);
   if (sound) facts.audio = { channels: channelsOf(sound[2]), sampleRate: Number(sound[1]) };
   return facts;
+}
+
+/**
+ * The colour of a "Video:" line: its pixel format is followed by "(range, matrix[/primaries/transfer],
+ * field order)", each part only when known: "yuv420p(tv, bt709)", "yuv420p(pc, smpte170m/bt709/bt709, progressive)".
+ */
+function describedColour(details: string): VideoColour {
+  const m = /, (\w+)(?:\(([^)]*)\))?/.exec(details);
+  const parts = m?.[2]?.split(', ') ?? [];
+  const range = parts.find((p) => p === 'tv' || p === 'pc');
+  const space = parts.find((p) => p !== range && !/^(?:progressive|top first|bottom first|top coded first|bottom coded first)/.test(p))?.split('/')[0];
+  return videoColour(m?.[1], space, range);
 }
 
 /** Channels of a layout as ffmpeg names it: "mono", "stereo", "5.1(side)", "3 channels", ... */

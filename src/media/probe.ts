@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { ffmpegBinary } from './binaries.ts';
 import { imageDimensions } from './image-header.ts';
-import { parseInputDescription, type StreamFacts } from './input-description.ts';
+import { parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
 import { readInput } from './read-input.ts';
 import { DEFAULT_RUN_SECONDS, FfmpegError, FfmpegTimeoutError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
 import { FORMAT_LABELS, FORMATS, HEAD_BYTES, sniff, type MediaFormat } from './sniff.ts';
@@ -80,6 +80,9 @@ interface ProbeJson {
     codec_type?: string;
     width?: number;
     height?: number;
+    pix_fmt?: string;
+    color_space?: string;
+    color_range?: string;
     channels?: number;
     sample_rate?: string;
     duration?: string;
@@ -98,7 +101,7 @@ export function parseProbeJson(out: string): StreamFacts {
   const num = (s: string | undefined) => (s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined);
   return {
     // size 0 when the decoder, bounded by -max_pixels, could not tell it
-    video: v ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration) } : undefined,
+    video: v ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration), colour: videoColour(v.pix_fmt, v.color_space, v.color_range) } : undefined,
     audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration) } : undefined,
     duration: num(json.format?.duration),
     streams: streams.length,

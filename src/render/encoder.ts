@@ -1,5 +1,6 @@
 // The encoder settings every segment shares: identical parameters are what lets
 // segments join by stream copy.
+import { colourTagArgs } from './colour.ts';
 
 export interface EncoderProfile {
   /** libx264 preset (default veryfast). */
@@ -20,9 +21,12 @@ export function checkEncoder(profile: EncoderProfile): string | undefined {
   return undefined;
 }
 
-/** The H.264 encoder and its settings, the same for every scene (threads 0: libx264 decides). */
+/** The H.264 encoder and its settings, the same for every scene (threads 0: libx264 decides); tagged with the output's colour. */
 export function encoderArgs(profile: EncoderProfile, fps: number, threads: number): string[] {
-  return ['-c:v', 'libx264', '-preset', profile.preset, '-crf', String(profile.crf), '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-threads', String(threads), '-r', String(fps)];
+  return [
+    '-c:v', 'libx264', '-preset', profile.preset, '-crf', String(profile.crf), '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...colourTagArgs(),
+    '-threads', String(threads), '-r', String(fps),
+  ];
 }
 
 /**

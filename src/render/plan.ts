@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
 import { FORMATS, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
+import type { SourceColour } from './colour.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
 import { missingGlyphs } from './font-fallback.ts';
@@ -16,7 +17,7 @@ import { rasterizeText } from './text-raster.ts';
 const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 export class LayerSourceError extends Error {
   constructor(
@@ -38,6 +39,8 @@ export interface LayerInput extends SourceFile {
   digest: string;
   /** Seconds, for a video whose container says. */
   duration?: number;
+  /** A video's colour, to convert it from. */
+  colour?: SourceColour;
 }
 
 export interface ScenePlan {
@@ -118,7 +121,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
-            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: media.video?.duration ?? media.duration });
+            const colour = { ...media.video!.colour, height: media.video!.height };
+            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: media.video?.duration ?? media.duration, colour });
             if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }

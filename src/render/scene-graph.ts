@@ -6,6 +6,7 @@
 // encoded stream there into one MP4 per chunk. Pure: paths in, arguments out.
 import { join } from 'node:path';
 import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
+import { fromRgb, IMAGE_TO_RGBA, sourceConversion, TO_OUTPUT, TO_RGB, type Conversion } from './colour.ts';
 import { sceneOutputArgs, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, stillChunks, type Span } from './spans.ts';
@@ -77,8 +78,9 @@ export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, png
   const graph = new Graph();
   const span: Span = { kind: 'motion', start: frame, end: frame + 1, layers: layersAt(plan.scene, frame).filter((l) => plan.inputs.has(l.id)) };
   const stills = stillStreams(graph, { ...plan, spans: [span] });
-  const label = composeSpan(graph, span, 1, plan, canvas, stills);
-  return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${label}]`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${pngPath}`];
+  // back to RGB as a browser decodes the video, so the preview is what it shows
+  const [rgb] = graph.chain([composeSpan(graph, span, 1, plan, canvas, stills)], TO_RGB);
+  return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${rgb}]`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${pngPath}`];
 }
 
 /**
@@ -92,8 +94,9 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
   for (const [layer, count] of uses) {
     const input = inputOf(plan, layer);
     const filters = ['trim=end_frame=1'];
-    if (layer.type === 'image') filters.push(fitFilter(layer.fit, layer.width, layer.height));
-    filters.push('format=yuva420p');
+    // to RGBA, then fitted and converted to the output's YUV in one pass
+    if (layer.type === 'image') filters.push(IMAGE_TO_RGBA, fitFilter(layer.fit, layer.width, layer.height, { scale: TO_OUTPUT, after: ['format=yuva420p'] }));
+    else filters.push(fromRgb('yuva420p'));
     if (layer.type === 'image' && layer.opacity < 1) filters.push(`lutyuv=a=val*${layer.opacity}`);
     if (count > 1) filters.push(`split=${count}`);
     streams.set(layer, graph.chain([graph.input(input)], filters.join(','), count));
@@ -104,9 +107,11 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
 /** The span's picture over `frames` frames (1 for a still span): base colour, then layers in order. */
 function composeSpan(graph: Graph, span: Span, frames: number, plan: ScenePlan, canvas: Canvas, stills: Map<VisualLayer, string[]>): string {
   const scene: NormalizedScene = plan.scene;
+  // one frame of the colour, made as RGB (the color source's own YUV is BT.601) and converted once
   let [picture] = graph.chain(
     [],
-    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${canvas.fps},format=yuv420p,trim=end_frame=${frames}`,
+    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${canvas.fps},format=rgb24,trim=end_frame=1,${fromRgb('yuv420p')}` +
+      (frames > 1 ? `,${repeatFilter(frames, canvas.fps)}` : ''),
   );
   for (const layer of span.layers) {
     // the layer's frames within this output: [from, to)
@@ -130,7 +135,7 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
     'setpts=PTS-STARTPTS',
     `fps=${canvas.fps}`,
     `trim=end_frame=${to - from}`,
-    fitFilter(layer.fit, layer.width, layer.height),
+    fitFilter(layer.fit, layer.width, layer.height, sourceConversion(input.colour!)),
     ...(needsAlpha ? ['format=yuva420p'] : []),
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,
@@ -150,18 +155,27 @@ export function sourcePosition(position: number, duration: number | undefined, l
 
 /** One frame played `frames` times at the movie's rate. */
 function repeatFrame(graph: Graph, label: string, frames: number, fps: number): string {
-  return graph.chain([label], `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`)[0];
+  return graph.chain([label], repeatFilter(frames, fps))[0];
 }
 
-/** ffmpeg filters that fit media into a width x height box. */
-export function fitFilter(fit: Fit, width: number, height: number): string {
+function repeatFilter(frames: number, fps: number): string {
+  return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
+}
+
+/**
+ * ffmpeg filters that fit media into a width x height box, converting its colour in the
+ * same `scale` pass (`colour.scale` are that pass's options, `colour.after` follow it).
+ * Contain pads with transparent black, the same YUV in every matrix.
+ */
+export function fitFilter(fit: Fit, width: number, height: number, colour: Conversion): string {
+  const then = colour.after.join(',');
   switch (fit) {
     case 'fill':
-      return `scale=${width}:${height}`;
+      return `scale=${width}:${height}:${colour.scale},${then}`;
     case 'cover':
-      return `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`;
+      return `scale=${width}:${height}:force_original_aspect_ratio=increase:${colour.scale},${then},crop=${width}:${height}`;
     case 'contain':
-      return `scale=${width}:${height}:force_original_aspect_ratio=decrease,format=yuva420p,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=black@0`;
+      return `scale=${width}:${height}:force_original_aspect_ratio=decrease:${colour.scale},${then},format=yuva420p,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=black@0`;
   }
 }
 
