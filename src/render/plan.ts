@@ -16,7 +16,7 @@ import { rasterizeText } from './text-raster.ts';
 const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 export class LayerSourceError extends Error {
   constructor(
@@ -150,9 +150,17 @@ function track(
   };
 }
 
-function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: NormalizedMovie, encoder: EncoderProfile): string {
+/**
+ * Scene cache key: the scene's content, its files' digests in layer order (the order
+ * `inputs` was filled in is the order fetches happened to finish, so it is never used),
+ * the canvas, the encoder and the engine version.
+ */
+export function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: Pick<NormalizedMovie, 'width' | 'height' | 'fps'>, encoder: EncoderProfile): string {
   const { offset: _offset, index: _index, ...content } = scene;
-  const digests = [...inputs.values()].map((i) => [i.layer.id, i.digest]);
+  const digests = scene.layers.flatMap((l) => {
+    const input = inputs.get(l.id);
+    return input ? [[l.id, input.digest]] : [];
+  });
   const material = JSON.stringify({ content, digests, width: movie.width, height: movie.height, fps: movie.fps, encoder, ENGINE_VERSION });
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
