@@ -17,7 +17,7 @@ function inputs(m: ReturnType<typeof movie>, order: string[]): Map<string, Layer
     order.map((id) => {
       const layer = layers.find((l) => l.id === id)!;
       if (layer.type === 'audio') throw new Error('visual layers only');
-      return [id, { layer, path: `/work/text-${id}.png`, demuxer: 'png_pipe', digest: `digest-of-${id}-${layer.type === 'text' ? layer.text : ''}` }];
+      return [id, { layer, path: `/work/text-${id}.png`, demuxer: 'png_pipe', start: 0, digest: `digest-of-${id}-${layer.type === 'text' ? layer.text : ''}` }];
     }),
   );
 }

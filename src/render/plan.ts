@@ -36,8 +36,10 @@ export interface LayerInput extends SourceFile {
   layer: VisualLayer;
   /** Content digest of that file. */
   digest: string;
-  /** Seconds, for a video whose container says. */
+  /** Seconds from the source's start (its earliest stream's) to the end of its video, when the container says. */
   duration?: number;
+  /** The source's start: its container's start time, the timestamp that trimStart and every position count from (0 for pictures and text). */
+  start: number;
 }
 
 export interface ScenePlan {
@@ -51,6 +53,9 @@ export interface ScenePlan {
 export interface AudioTrack extends SourceFile {
   layerId: string;
   channels: number;
+  /** The source's start (its container's start time), and seconds from there to its first sound: 0.48 for sound that starts after the picture. */
+  start: number;
+  audioStart: number;
   trimStart: number;
   loop: boolean;
   /** First frame on the movie's timeline, and length in frames. */
@@ -97,20 +102,20 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
             await rasterizeText(layer, family, path);
-            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest: digestOf(layer, font?.digest) });
+            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest: digestOf(layer, font?.digest), start: 0 });
             return;
           }
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
-            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest });
+            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, start: 0 });
             return;
           }
           case 'video': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
-            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: media.video?.duration ?? media.duration });
+            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: videoEnd(media), start: media.start ?? 0 });
             if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }
@@ -140,6 +145,8 @@ function track(
     path: media.path,
     demuxer: media.format.demuxer,
     channels: media.audio!.channels,
+    start: media.start ?? 0,
+    audioStart: sinceStart(media, media.audio!.start),
     trimStart: layer.trimStart,
     loop: layer.loop,
     startFrame: scene.offset + layer.startFrame,
@@ -148,6 +155,16 @@ function track(
     fadeIn: layer.fadeIn ?? 0,
     fadeOut: layer.fadeOut ?? 0,
   };
+}
+
+/** Seconds from the source's start to a stream's first timestamp (0 when either is unknown). */
+function sinceStart(media: MediaInfo, streamStart: number | undefined): number {
+  return media.start === undefined || streamStart === undefined ? 0 : Math.max(0, streamStart - media.start);
+}
+
+/** Seconds from the source's start to the end of its video, or the container's length. */
+function videoEnd(media: MediaInfo): number | undefined {
+  return media.video?.duration === undefined ? media.duration : sinceStart(media, media.video.start) + media.video.duration;
 }
 
 /**
