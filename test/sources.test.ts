@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decodeAudio, decodeFrames, ffmpeg, render, tempDir } from './helpers.ts';
+import { decodeAudio, decodeFrames, ffmpeg, media, render, tempDir } from './helpers.ts';
 import { probeMedia } from '../src/media/index.ts';
 
 const W = 320;
@@ -96,4 +96,38 @@ describe('trimStart to the frame, picture and sound in step', { timeout: 300_000
   test('WebM', async () => checkTrims(await markedSource('marked.webm', ['-c:v', 'libvpx', '-b:v', '1M', '-c:a', 'libopus']), { madeInStep: false }));
   test('MPEG-TS whose sound starts 0.2 s after its picture', async () => checkTrims(await markedSource('marked.ts', H264_AAC, 0.2)));
   test('MP4 whose sound starts 0.48 s after its picture', async () => checkTrims(await markedSource('late-sound.mp4', H264_AAC, 0.48)));
+});
+
+/** Renders a silent scene with one audio layer of `source` (from `startTime`, cut at trimStart); the beep's time in the movie and when it was due. */
+async function beepOf(source: string, trimStart: number, startTime: number): Promise<{ heard: number; due: number }> {
+  const { beep: beepAt } = await sourceClock(source);
+  const movie = { width: W, height: H, fps: FPS, scenes: [{ id: 's', duration: 2, layers: [{ id: 'sound', type: 'audio', source, trimStart, startTime }] }] };
+  const { path } = await render(movie, dir);
+  return { heard: onset(await decodeAudio(path)), due: startTime + beepAt - trimStart };
+}
+
+describe('sound-only layers', { timeout: 300_000 }, () => {
+  test('an MP3 with cover art plays as an audio layer, cut at trimStart to the sample', async () => {
+    const path = join(dir, 'covered.mp3');
+    const cover = await media.png(join(dir, 'cover.png'), 'red', 64, 64);
+    await ffmpeg(['-f', 'lavfi', '-i', beep(1.5), '-i', cover, '-map', '0:a', '-map', '1:v', '-c:a', 'libmp3lame', '-c:v', 'png', '-disposition:v', 'attached_pic', '-id3v2_version', '3', path]);
+    assert.equal((await probeMedia(path)).video, undefined, 'the cover is not a video');
+    const { heard, due } = await beepOf(path, 0.5, 0.2);
+    assert.ok(Math.abs(heard - due) <= 0.001, `the beep at ${heard.toFixed(4)} s, due at ${due.toFixed(4)} s`);
+  });
+
+  test('an MPEG-TS plays as an audio layer, cut at trimStart to the sample', async () => {
+    const { heard, due } = await beepOf(await markedSource('sound.ts', H264_AAC, 0.2), 1.0333, 0.1);
+    assert.ok(Math.abs(heard - due) <= 0.001, `the beep at ${heard.toFixed(4)} s, due at ${due.toFixed(4)} s`);
+  });
+});
+
+test('a looping video wraps round to its first frame, cut at trimStart', { timeout: 120_000 }, async () => {
+  const short = join(dir, 'second.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', MARKED_FRAMES, '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', short]);
+  const layer = { id: 'loop', type: 'video', source: short, trimStart: 0.5, loop: true, position: { x: 0, y: 0 }, size: { width: W, height: H } };
+  const { path } = await render({ width: W, height: H, fps: FPS, scenes: [{ id: 's', duration: 2.5, layers: [layer] }] }, dir);
+  const frames = await decodeFrames(path, W, H);
+  const shown = Array.from({ length: frames.count }, (_, n) => markerOf(frames, n));
+  assert.deepEqual(shown, shown.map((_, n) => (15 + n) % 30));
 });
