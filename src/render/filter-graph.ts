@@ -54,10 +54,10 @@ const SEEK_LEAD = 1;
  * How to read a source from `seconds` after `start`, its clock's start (the container's
  * start time: its earliest stream's first timestamp): input options, and the source's
  * own timestamp of that moment, where the graph cuts. The timestamps are the file's own
- * (-copyts: ffmpeg otherwise moves each MPEG-TS stream to 0 on its own first timestamp
- * and makes other starts 0 by guesswork), so a source's picture and sound keep their
- * offset. -copyts is global to the command; every other input the engine reads (pictures,
- * text rasters) starts at 0 and is timed by frame count, not timestamp.
+ * (-copyts: without it ffmpeg shifts them, and an MPEG-TS stream read alone starts at 0
+ * whatever its start), so a source's picture and sound keep their offset. -copyts is
+ * global to the command; every other input the engine reads (pictures, text rasters)
+ * starts at 0 and is timed by frame count, not timestamp.
  */
 export function seek(file: SourceFile, start: number, seconds: number): { before: string[]; cut: number } {
   const to = SEEKS_LATE.has(file.demuxer) ? 0 : Math.max(0, seconds - SEEK_LEAD);

@@ -129,7 +129,7 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
   const filters = [
     // time 0 becomes `at` on the source's clock (shared with its sound); each movie frame shows
     // the source frame nearest to it, the first one held if the picture starts later
-    `setpts=PTS-${cut}/TB`,
+    `setpts=PTS-(${cut})/TB`,
     `fps=${canvas.fps}:start_time=0`,
     `trim=end_frame=${to - from}`,
     fitFilter(layer.fit, layer.width, layer.height),
