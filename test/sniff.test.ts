@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { imageDimensions } from '../src/media/image-header.ts';
-import { parseInputDescription } from '../src/media/input-description.ts';
+import { parseFirstPacketTime, parseInputDescription } from '../src/media/input-description.ts';
 import { parseProbeJson } from '../src/media/probe.ts';
 import { FORMATS, sniff } from '../src/media/sniff.ts';
 import { limitRefusal, SOURCE_LIMITS } from '../src/media/source-limits.ts';
@@ -158,6 +158,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
   ].join('\n');
   assert.deepEqual(parseInputDescription(npm2018), {
     duration: 2.02,
+    start: 1.4,
     streams: 2,
     video: { width: 320, height: 180, colour: {} },
     audio: { channels: 1, sampleRate: 44100 },
@@ -173,36 +174,46 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
   ].join('\n');
   assert.deepEqual(parseInputDescription(debian), {
     duration: 3723.5,
+    start: 1.4,
     streams: 3,
     video: { width: 1920, height: 1080, colour: { matrix: 'bt709', range: 'tv' } },
     audio: { channels: 6, sampleRate: 48000 },
   });
   assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0[0x100]: Audio: mp2, 48000 Hz, 3 channels, s16p"), {
     duration: undefined,
+    start: undefined,
     streams: 1,
     audio: { channels: 3, sampleRate: 48000 },
   });
   assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: h264 ([27][0][0][0] / 0x001B), none, 90k tbr, 90k tbn"), {
     duration: undefined,
+    start: undefined,
     streams: 1,
     video: { width: 0, height: 0, colour: {} },
   });
   assert.equal(parseInputDescription('file:/data/sources/x.ts: Invalid data found when processing input'), undefined);
 });
 
+test('the first packet of a framecrc listing gives a stream\'s start in seconds', () => {
+  const listing = ['#software: Lavf59.27.100', '#tb 0: 1/90000', '#media_type 0: audio', '0,     142080,     142080,     1920,      23, 0x0b3f0a3b', '0,     144000,     144000,     1920,      6, 0x02ed00ba'].join('\n');
+  assert.equal(parseFirstPacketTime(listing), 1.5786666666666667);
+  assert.equal(parseFirstPacketTime('#tb 0: 1/1000\n0,        -7,        -7,       20,      3, 0x01, S=1'), -0.007);
+  assert.equal(parseFirstPacketTime('#tb 0: 1/90000\n'), undefined, 'no packet');
+});
+
 test("ffprobe's JSON: the first real video stream (not cover art), the first audio stream, every stream counted", () => {
   const json = JSON.stringify({
     streams: [
       { codec_type: 'video', width: 600, height: 600, disposition: { attached_pic: 1 } },
-      { codec_type: 'audio', channels: 1, sample_rate: '44100', duration: '3.5' },
+      { codec_type: 'audio', channels: 1, sample_rate: '44100', duration: '3.5', start_time: '0.480000' },
       { codec_type: 'subtitle' },
     ],
-    format: { duration: '3.6' },
+    format: { duration: '3.6', start_time: '-0.021333' },
   });
-  assert.deepEqual(parseProbeJson(json), { video: undefined, audio: { channels: 1, sampleRate: 44100, duration: 3.5 }, duration: 3.6, streams: 3 });
+  assert.deepEqual(parseProbeJson(json), { video: undefined, audio: { channels: 1, sampleRate: 44100, duration: 3.5, start: 0.48 }, duration: 3.6, start: -0.021333, streams: 3 });
   const video = JSON.stringify({ streams: [{ codec_type: 'video', width: 320, height: 180, duration: 'N/A', disposition: { attached_pic: 0 } }], format: {} });
-  assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined, colour: {} }, audio: undefined, duration: undefined, streams: 1 });
+  assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined, start: undefined, colour: {} }, audio: undefined, duration: undefined, start: undefined, streams: 1 });
   // a decoder bounded by -max_pixels reports no size: 0x0, refused by the limits
   const unsized = JSON.stringify({ streams: [{ codec_type: 'video', width: 0, height: 0 }], format: { duration: '0.04' } });
-  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined, colour: {} }, audio: undefined, duration: 0.04, streams: 1 });
+  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined, start: undefined, colour: {} }, audio: undefined, duration: 0.04, start: undefined, streams: 1 });
 });

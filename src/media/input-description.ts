@@ -5,10 +5,13 @@
 // ffmpeg instead; this text has kept its shape across ffmpeg versions.
 
 export interface StreamFacts {
-  video?: { width: number; height: number; duration?: number; colour?: VideoColour };
-  audio?: { channels: number; sampleRate: number; duration?: number };
+  /** `start`: the stream's first timestamp in seconds, when known (compare it with the container's). */
+  video?: { width: number; height: number; duration?: number; start?: number; colour?: VideoColour };
+  audio?: { channels: number; sampleRate: number; duration?: number; start?: number };
   /** Seconds, when the container knows. */
   duration?: number;
+  /** The container's first timestamp (its earliest stream's), in seconds: ffmpeg reads every stream from there. */
+  start?: number;
   /** Every stream of the container, whatever its type. */
   streams: number;
 }
@@ -39,8 +42,10 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
   const input = text.slice(start).split(/^(?:Input #1|Output #0|At least one output)/m)[0];
   const streams = [...input.matchAll(/^\s*Stream #0:\d+\S*: (\w+): (.*)$/gm)].map(([, type, details]) => ({ type, details }));
   const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(input);
+  const origin = /Duration: .*, start: (-?\d+(?:\.\d+)?)/.exec(input);
   const facts: StreamFacts = {
     duration: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined,
+    start: origin ? Number(origin[1]) : undefined,
     streams: streams.length,
   };
   const video = streams.find((s) => s.type === 'Video' && !s.details.includes('(attached pic)'));
@@ -70,4 +75,15 @@ function channelsOf(layout: string): number {
   const counted = /^(\d+) channels/.exec(layout) ?? /^(\d+)\.(\d+)/.exec(layout);
   if (counted) return counted.slice(1).reduce((sum, n) => sum + Number(n), 0);
   return layout === 'mono' ? 1 : layout === 'quad' ? 4 : 2;
+}
+
+/**
+ * The first packet's timestamp in seconds from a framecrc listing of one stream read with
+ * -copyts (`#tb 0: 1/90000`, then `0, dts, pts, duration, size, crc`): the description
+ * names no stream's start, so this is how an MPEG-TS stream's start is read.
+ */
+export function parseFirstPacketTime(listing: string): number | undefined {
+  const base = /^#tb 0: (\d+)\/(\d+)$/m.exec(listing);
+  const packet = /^0,\s*-?\d+,\s*(-?\d+),/m.exec(listing);
+  return base && packet ? (Number(packet[1]) * Number(base[1])) / Number(base[2]) : undefined;
 }

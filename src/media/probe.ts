@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { ffmpegBinary } from './binaries.ts';
 import { imageDimensions } from './image-header.ts';
-import { parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
+import { parseFirstPacketTime, parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
 import { readInput } from './read-input.ts';
 import { DEFAULT_RUN_SECONDS, FfmpegError, FfmpegTimeoutError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
 import { FORMAT_LABELS, FORMATS, HEAD_BYTES, sniff, type MediaFormat } from './sniff.ts';
@@ -51,7 +51,12 @@ async function imageFacts(path: string, format: MediaFormat, head: Uint8Array, s
 }
 
 async function streamFacts(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
-  if (format === FORMATS.mpegts) return describedByFfmpeg(path, format, signal);
+  if (format === FORMATS.mpegts) {
+    const facts = await describedByFfmpeg(path, format, signal);
+    if (facts.video) facts.video.start = await firstPacketTime(path, format, 'v', signal);
+    if (facts.audio) facts.audio.start = await firstPacketTime(path, format, 'a', signal);
+    return facts;
+  }
   const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal }).catch((err: Error) => {
     throw unreadable(err, `cannot be read as ${format.label}`, path);
   });
@@ -75,6 +80,19 @@ async function describedByFfmpeg(path: string, format: MediaFormat, signal?: Abo
   return facts;
 }
 
+/**
+ * When a stream's first packet plays, in seconds: its timestamp, copied out unchanged
+ * (-copyts) as a framecrc listing. ffmpeg's description of an MPEG-TS names the
+ * container's start only, and ffprobe, which names each stream's, is not usable there.
+ */
+async function firstPacketTime(path: string, format: MediaFormat, type: 'v' | 'a', signal?: AbortSignal): Promise<number | undefined> {
+  const args = ['-hide_banner', '-loglevel', 'error', '-copyts', ...readInput(format.demuxer, path), '-map', `0:${type}:0`, '-c', 'copy', `-frames:${type}`, '1', '-f', 'framecrc', 'pipe:1'];
+  const listing = await run(ffmpegBinary().path, args, { signal }).catch((err: Error) => {
+    throw unreadable(err, `cannot be read as ${format.label}`, path);
+  });
+  return parseFirstPacketTime(listing);
+}
+
 interface ProbeJson {
   streams?: Array<{
     codec_type?: string;
@@ -86,9 +104,10 @@ interface ProbeJson {
     channels?: number;
     sample_rate?: string;
     duration?: string;
+    start_time?: string;
     disposition?: { attached_pic?: number };
   }>;
-  format?: { duration?: string };
+  format?: { duration?: string; start_time?: string };
 }
 
 /** ffprobe's JSON (-show_streams -show_format) as the facts the planner needs. */
@@ -101,9 +120,12 @@ export function parseProbeJson(out: string): StreamFacts {
   const num = (s: string | undefined) => (s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined);
   return {
     // size 0 when the decoder, bounded by -max_pixels, could not tell it
-    video: v ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration), colour: videoColour(v.pix_fmt, v.color_space, v.color_range) } : undefined,
-    audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration) } : undefined,
+    video: v
+      ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration), start: num(v.start_time), colour: videoColour(v.pix_fmt, v.color_space, v.color_range) }
+      : undefined,
+    audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration), start: num(a.start_time) } : undefined,
     duration: num(json.format?.duration),
+    start: num(json.format?.start_time),
     streams: streams.length,
   };
 }

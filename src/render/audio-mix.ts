@@ -12,17 +12,22 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
   const graph = new FilterGraph();
   const total = framesToSamples(totalFrames, fps, AUDIO_SAMPLE_RATE);
   const placed = tracks.map((t) => {
-    const input = graph.audioInput(t, [...(t.loop ? ['-stream_loop', '-1'] : []), ...seek(t.trimStart)]);
+    const { before, cut } = seek(t, t.start, t.trimStart);
+    const input = graph.audioInput(t, [...(t.loop ? ['-stream_loop', '-1'] : []), ...before]);
+    // a source whose sound starts after trimStart (after its picture) is silent until then
+    const silence = Math.round(Math.max(0, t.audioStart - t.trimStart) * AUDIO_SAMPLE_RATE);
     const length = framesToSamples(t.frames, fps, AUDIO_SAMPLE_RATE);
     const delay = framesToSamples(t.startFrame, fps, AUDIO_SAMPLE_RATE);
     const fadeIn = Math.min(length, Math.round(t.fadeIn * AUDIO_SAMPLE_RATE));
     const fadeOut = Math.min(length, Math.round(t.fadeOut * AUDIO_SAMPLE_RATE));
     const filters = [
+      `atrim=start=${cut}`,
       'asetpts=PTS-STARTPTS',
       `aresample=${AUDIO_SAMPLE_RATE}`,
       // a mono source plays at full level on both sides rather than -3 dB
       ...(t.channels === 1 ? ['pan=stereo|c0=c0|c1=c0'] : []),
       'aformat=sample_fmts=fltp:channel_layouts=stereo',
+      ...(silence > 0 ? [`adelay=${silence}S|${silence}S`] : []),
       `atrim=end_sample=${length}`,
       ...(t.volume !== 1 ? [`volume=${t.volume}`] : []),
       ...(fadeIn > 0 ? [`afade=t=in:ss=0:ns=${fadeIn}`] : []),

@@ -40,7 +40,26 @@ export class FilterGraph {
 }
 
 
-/** Input option that starts reading `seconds` into a source. */
-export function seek(seconds: number): string[] {
-  return seconds > 0 ? ['-ss', seconds.toFixed(6)] : [];
+/**
+ * Demuxers whose input seek lands past its target: MPEG-TS seeks to a byte position and
+ * decoding resumes at the next keyframe (seconds late, or never near the end), so it is
+ * read from its start and cut by timestamp.
+ */
+const SEEKS_LATE = new Set(['mpegts']);
+
+/** How far before a position a source is sought: what must be decoded first (the frame nearest it, Opus's pre-roll) is no further back. */
+const SEEK_LEAD = 1;
+
+/**
+ * How to read a source from `seconds` after `start`, its clock's start (the container's
+ * start time: its earliest stream's first timestamp): input options, and the source's
+ * own timestamp of that moment, where the graph cuts. The timestamps are the file's own
+ * (-copyts: without it ffmpeg shifts them, and an MPEG-TS stream read alone starts at 0
+ * whatever its start), so a source's picture and sound keep their offset. -copyts is
+ * global to the command; every other input the engine reads (pictures, text rasters)
+ * starts at 0 and is timed by frame count, not timestamp.
+ */
+export function seek(file: SourceFile, start: number, seconds: number): { before: string[]; cut: number } {
+  const to = SEEKS_LATE.has(file.demuxer) ? 0 : Math.max(0, seconds - SEEK_LEAD);
+  return { before: ['-copyts', ...(to > 0 ? ['-ss', to.toFixed(6)] : [])], cut: Number((start + seconds).toFixed(6)) };
 }

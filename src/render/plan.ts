@@ -37,10 +37,12 @@ export interface LayerInput extends SourceFile {
   layer: VisualLayer;
   /** Content digest of that file. */
   digest: string;
-  /** Seconds, for a video whose container says. */
+  /** Seconds from the source's start (its earliest stream's) to the end of its video, when the container says. */
   duration?: number;
   /** A video's colour, to convert it from. */
   colour?: SourceColour;
+  /** The source's start: its container's start time, the timestamp that trimStart and every position count from (0 for pictures and text). */
+  start: number;
 }
 
 export interface ScenePlan {
@@ -54,6 +56,9 @@ export interface ScenePlan {
 export interface AudioTrack extends SourceFile {
   layerId: string;
   channels: number;
+  /** The source's start (its container's start time), and seconds from there to its first sound: 0.48 for sound that starts after the picture. */
+  start: number;
+  audioStart: number;
   trimStart: number;
   loop: boolean;
   /** First frame on the movie's timeline, and length in frames. */
@@ -108,13 +113,13 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               warnings.push({ scene: scene.index, layer: layer.index, text });
             }
             const digest = digestOf(layer, `${font?.digest ?? ''} ${bundledFontPackages().join(' ')}`);
-            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest });
+            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest, start: 0 });
             return;
           }
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
-            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest });
+            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, start: 0 });
             return;
           }
           case 'video': {
@@ -122,7 +127,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
-            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: media.video?.duration ?? media.duration, colour });
+            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: videoEnd(media), start: media.start ?? 0, colour });
             if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }
@@ -153,6 +158,8 @@ function track(
     path: media.path,
     demuxer: media.format.demuxer,
     channels: media.audio!.channels,
+    start: media.start ?? 0,
+    audioStart: sinceStart(media, media.audio!.start),
     trimStart: layer.trimStart,
     loop: layer.loop,
     startFrame: scene.offset + layer.startFrame,
@@ -163,9 +170,27 @@ function track(
   };
 }
 
-function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: NormalizedMovie, encoder: EncoderProfile): string {
+/** Seconds from the source's start to a stream's first timestamp (0 when either is unknown). */
+function sinceStart(media: MediaInfo, streamStart: number | undefined): number {
+  return media.start === undefined || streamStart === undefined ? 0 : Math.max(0, streamStart - media.start);
+}
+
+/** Seconds from the source's start to the end of its video, or the container's length. */
+function videoEnd(media: MediaInfo): number | undefined {
+  return media.video?.duration === undefined ? media.duration : sinceStart(media, media.video.start) + media.video.duration;
+}
+
+/**
+ * Scene cache key: the scene's content, its files' digests in layer order (the order
+ * `inputs` was filled in is the order fetches happened to finish, so it is never used),
+ * the canvas, the encoder and the engine version.
+ */
+export function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: Pick<NormalizedMovie, 'width' | 'height' | 'fps'>, encoder: EncoderProfile): string {
   const { offset: _offset, index: _index, ...content } = scene;
-  const digests = [...inputs.values()].map((i) => [i.layer.id, i.digest]);
+  const digests = scene.layers.flatMap((l) => {
+    const input = inputs.get(l.id);
+    return input ? [[l.id, input.digest]] : [];
+  });
   const material = JSON.stringify({ content, digests, width: movie.width, height: movie.height, fps: movie.fps, encoder, ENGINE_VERSION });
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }

@@ -129,22 +129,24 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
   const input = inputOf(plan, layer);
   const skipped = Math.max(0, span.start - layer.startFrame) / canvas.fps;
   const at = sourcePosition(layer.trimStart + skipped, input.duration, layer.loop, canvas.fps);
-  const before = [...(layer.loop ? ['-stream_loop', '-1'] : []), ...seek(at)];
+  const { before, cut } = seek(input, input.start, at);
   const needsAlpha = layer.opacity < 1 || layer.fit === 'contain';
   const filters = [
-    'setpts=PTS-STARTPTS',
-    `fps=${canvas.fps}`,
+    // time 0 becomes `at` on the source's clock (shared with its sound); each movie frame shows
+    // the source frame nearest to it, the first one held if the picture starts later
+    `setpts=PTS-(${cut})/TB`,
+    `fps=${canvas.fps}:start_time=0`,
     `trim=end_frame=${to - from}`,
     fitFilter(layer.fit, layer.width, layer.height, sourceConversion(input.colour!)),
     ...(needsAlpha ? ['format=yuva420p'] : []),
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,
   ];
-  return graph.chain([graph.input(input, before)], filters.join(','))[0];
+  return graph.chain([graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before])], filters.join(','))[0];
 }
 
 /**
- * Where in a video source to start reading for a span that begins `position` seconds in:
+ * Where in a video source (seconds from its start) to start reading for a span that begins `position` seconds in:
  * past the end, a looping source has wrapped round (a loop restarts from 0), and any other
  * holds its last frame, as the video does.
  */
