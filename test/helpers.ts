@@ -69,7 +69,7 @@ export interface Frames {
 /** Frames of a video decoded to RGB: all of them (keep such videos small), or `only` these numbers. */
 export async function decodeFrames(path: string, width: number, height: number, selected?: number[]): Promise<Frames> {
   const only = selected && [...selected].sort((a, b) => a - b);
-  const select = only ? ['-vf', `select='${only.map((n) => `eq(n\\,${n})`).join('+')}'`, '-vsync', '0'] : [];
+  const select = only ? ['-vf', `select='${anyOf(only.map((n) => `eq(n\\,${n})`))}'`, '-vsync', '0'] : [];
   const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', ...select, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
   const size = width * height * 3;
   const index = (frame: number) => (only ? only.indexOf(frame) : frame);
@@ -82,6 +82,13 @@ export async function decodeFrames(path: string, width: number, height: number, 
       return [raw[at], raw[at + 1], raw[at + 2]];
     },
   };
+}
+
+/** An ffmpeg expression true when any term is: a balanced sum, as ffmpeg 5.1 refuses a flat one past 100 terms. */
+function anyOf(terms: string[]): string {
+  if (terms.length === 1) return terms[0];
+  const half = terms.length >> 1;
+  return `(${anyOf(terms.slice(0, half))}+${anyOf(terms.slice(half))})`;
 }
 
 /** The decoded audio as interleaved stereo float samples at 48 kHz. */
@@ -105,6 +112,18 @@ export function maxStep(samples: Float32Array, from: number, to: number): number
   let max = 0;
   for (let i = Math.round(from * 48000) * 2 + 2; i < Math.round(to * 48000) * 2; i++) max = Math.max(max, Math.abs(samples[i] - samples[i - 2]));
   return max;
+}
+
+/** Each video packet's duration as ffprobe reads it from the container, in its time base. */
+export async function videoPacketDurations(path: string): Promise<number[]> {
+  const out = await run(ffprobeBinary().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=duration', '-of', 'csv=p=0', path]);
+  return out.trim().split('\n').map(Number);
+}
+
+/** Seconds at which the audio first rises above `threshold` at or after `from` seconds (undefined: never). */
+export function onsetAfter(samples: Float32Array, from: number, threshold = 0.05): number | undefined {
+  for (let i = Math.max(0, Math.round(from * 48000) * 2); i < samples.length; i++) if (Math.abs(samples[i]) > threshold) return Math.floor(i / 2) / 48000;
+  return undefined;
 }
 
 export function near(actual: Rgb, expected: Rgb, tolerance = 6): boolean {
