@@ -18,7 +18,7 @@ import { renderScene } from './render-scene.ts';
 import { ScenePool } from './scene-pool.ts';
 import { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 import { verifyOutput, type MediaData } from './verify-output.ts';
-import { sceneWorkers, threadsPerProcess } from './workers.ts';
+import { encodersAtOnce, sceneWorkers, threadsPerProcess } from './workers.ts';
 
 /** Where rendered scenes are kept, by cache key; the service keeps them per project. */
 export interface SceneStore {
@@ -98,12 +98,13 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     }
 
     progress.enter('waiting');
-    const workers = options.concurrency ?? sceneWorkers();
+    const cores = options.cores ?? availableParallelism();
+    const workers = encodersAtOnce(options.concurrency ?? sceneWorkers(), cores, movie);
     const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
     const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);
     // only scene encodes share the cores (the audio mix is light); a shared pool may be full of other renders' scenes
     const sharing = options.pool ? pool.size : Math.min(workers, Math.max(1, toRender.length));
-    const threads = threadsPerProcess(options.cores ?? availableParallelism(), sharing);
+    const threads = threadsPerProcess(cores, sharing);
     const renderOne = async (i: number) => {
       if (signal.aborted) throw new AbortedError();
       progress.enter('rendering');
