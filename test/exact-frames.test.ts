@@ -7,6 +7,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { pictureCounter } from '../src/render/h264-stream.ts';
 import { outputProblems } from '../src/render/verify-output.ts';
 import { cli, decodeAudio, decodeFrames, media, onsetAfter, probe, render, tempDir, videoPacketDurations, type Frames } from './helpers.ts';
 
@@ -113,6 +114,17 @@ describe('the file is the movie, and says so (issue 7, item 2)', () => {
     ]);
     assert.deepEqual(outputProblems({ timescale: 1000, tracks: [good.tracks[0]] }, expected), ['it has no audio track']);
     assert.deepEqual(outputProblems(undefined, expected), ['it has no MP4 index (moov box)']);
+  });
+
+  test('pictures in a raw H.264 stream are counted the same however its bytes are split', () => {
+    // SPS, PPS, IDR slice (first_mb 0), P slice (first_mb 0), a second slice of it (first_mb 1), P slice, 4-byte start code
+    const stream = Buffer.from([0, 0, 0, 1, 0x67, 0x64, 0, 0, 1, 0x68, 0xee, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 1, 0x41, 0x9a, 0x22, 0, 0, 1, 0x41, 0x40, 0, 0, 0, 1, 0x41, 0x9a, 0x10]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const counter = pictureCounter();
+      counter.push(stream.subarray(0, cut));
+      counter.push(stream.subarray(cut));
+      assert.equal(counter.pictures, 3, `split at ${cut}`);
+    }
   });
 
   test('a scene whose stored chunks lost frames fails the render, naming the scene, and leaves no file', async () => {
