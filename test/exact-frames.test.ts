@@ -116,6 +116,15 @@ describe('the file is the movie, and says so (issue 7, item 2)', () => {
     assert.deepEqual(outputProblems(undefined, expected), ['it has no MP4 index (moov box)']);
   });
 
+  test('a video scene longer than the encoder\'s keyframe interval (250 frames) keeps every frame', async () => {
+    const clip = await media.video(join(dir, 'long.mp4'), '#404040', 160, 90, 10, { silent: true });
+    const movie = { width: 160, height: 90, fps: 30, scenes: [{ id: 'clip', duration: 10, layers: [{ id: 'v', type: 'video', source: clip }, { ...marker('m', 260, 2, 30, 0), zIndex: 1 }] }] };
+    const { path, mediaData } = await render(movie, dir);
+    assert.equal(mediaData.frames, 300);
+    const frames = await decodeFrames(path, 160, 90, around([[260, 262]], 300));
+    assertOnExactly(frames, 0, [260, 262], 300, 'marker over the video');
+  });
+
   test('pictures in a raw H.264 stream are counted the same however its bytes are split', () => {
     // SPS, PPS, IDR slice (first_mb 0), P slice (first_mb 0), a second slice of it (first_mb 1), P slice, 4-byte start code
     const stream = Buffer.from([0, 0, 0, 1, 0x67, 0x64, 0, 0, 1, 0x68, 0xee, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 1, 0x41, 0x9a, 0x22, 0, 0, 1, 0x41, 0x40, 0, 0, 0, 1, 0x41, 0x9a, 0x10]);

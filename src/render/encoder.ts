@@ -51,7 +51,9 @@ export function sceneOutputArgs(profile: EncoderProfile, fps: number, frames: nu
     '-an',
     '-f', 'segment',
     '-segment_format', CHUNK_DEMUXER,
-    ...(cuts.length > 0 ? ['-segment_frames', cuts.join(',')] : []),
+    // always a frame list, ending past the last frame: without one the muxer cuts every 2 s
+    // at x264's own keyframes (every 250 frames)
+    '-segment_frames', [...cuts, frames].join(','),
   ];
 }
 
