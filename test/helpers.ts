@@ -76,7 +76,7 @@ export interface Frames {
  */
 export async function decodeFrames(path: string, width: number, height: number, selected?: number[]): Promise<Frames> {
   const only = selected && [...selected].sort((a, b) => a - b);
-  const select = only ? [`select='${only.map((n) => `eq(n\\,${n})`).join('+')}'`] : [];
+  const select = only ? [`select='${anyOf(only.map((n) => `eq(n\\,${n})`))}'`] : [];
   const filters = [...select, await toRgbAsTagged(path)].join(',');
   const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', '-vf', filters, ...(only ? ['-vsync', '0'] : []), '-f', 'rawvideo', '-']);
   const size = width * height * 3;
@@ -107,6 +107,13 @@ async function toRgbAsTagged(path: string): Promise<string> {
   return `scale=in_color_matrix=${matrix}:in_range=${range},format=rgb24`;
 }
 
+/** An ffmpeg expression true when any term is: a balanced sum, as ffmpeg 5.1 refuses a flat one past 100 terms. */
+function anyOf(terms: string[]): string {
+  if (terms.length === 1) return terms[0];
+  const half = terms.length >> 1;
+  return `(${anyOf(terms.slice(0, half))}+${anyOf(terms.slice(half))})`;
+}
+
 /** The decoded audio as interleaved stereo float samples at 48 kHz. */
 export async function decodeAudio(path: string): Promise<Float32Array> {
   const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:a:0', '-f', 'f32le', '-ac', '2', '-ar', '48000', '-']);
@@ -128,6 +135,18 @@ export function maxStep(samples: Float32Array, from: number, to: number): number
   let max = 0;
   for (let i = Math.round(from * 48000) * 2 + 2; i < Math.round(to * 48000) * 2; i++) max = Math.max(max, Math.abs(samples[i] - samples[i - 2]));
   return max;
+}
+
+/** Each video packet's duration as ffprobe reads it from the container, in its time base. */
+export async function videoPacketDurations(path: string): Promise<number[]> {
+  const out = await run(ffprobeBinary().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=duration', '-of', 'csv=p=0', path]);
+  return out.trim().split('\n').map(Number);
+}
+
+/** Seconds at which the audio first rises above `threshold` at or after `from` seconds (undefined: never). */
+export function onsetAfter(samples: Float32Array, from: number, threshold = 0.05): number | undefined {
+  for (let i = Math.max(0, Math.round(from * 48000) * 2); i < samples.length; i++) if (Math.abs(samples[i]) > threshold) return Math.floor(i / 2) / 48000;
+  return undefined;
 }
 
 export function near(actual: Rgb, expected: Rgb, tolerance = 6): boolean {

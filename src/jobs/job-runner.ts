@@ -82,7 +82,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     const movie = normalizeMovie(request.movie, { allowLocalFiles: false });
     const output = join(workDir, 'output.mp4');
     let phase: string = 'planning';
-    const { warnings } = await renderMovie(movie, {
+    const { mediaData, warnings } = await renderMovie(movie, {
       output,
       workRoot: workDir,
       signal,
@@ -115,8 +115,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
 
     await enter('uploading', UPLOADING);
     const key = `outputs/${job.id}/output.mp4`;
-    const stored = await ctx.storage.put(key, output, { move: true });
-    const mediaData = { duration: movie.frames / movie.fps, width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, bytes: stored.bytes };
+    await ctx.storage.put(key, output, { move: true });
     // the output is stored: its end is written even if that takes tries (a full disk), until cancelled or drained
     const logRetry = (err: unknown, waitMs: number) => console.error(`job ${job.id}: cannot record that it is done (${(err as Error).message}); trying again in ${waitMs / 1000} s`);
     await record(() => untilStored(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData), warnings: JSON.stringify(warnings) }, {}), signal, logRetry));

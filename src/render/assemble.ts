@@ -1,33 +1,70 @@
-// The last step: every scene's chunks joined by stream copy, the one audio track muxed,
-// written under a temporary name and renamed, so no half file is ever visible.
+// The last step: every scene's chunks concatenated byte for byte into one raw H.264
+// stream (each scene's frames counted on the way), then muxed ONCE with the audio
+// track: ffmpeg numbers the pictures at exactly the movie's rate, so every frame lasts
+// 1/fps in a timescale that holds it exactly and the video starts with the audio.
+// Written under a temporary name and renamed, so no half file is ever visible.
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { failureIn, FORMATS, readInput, runFfmpeg, writeAtomically } from '../media/index.ts';
+import { AbortedError, failureIn, FORMATS, readInput, runFfmpeg, writeAtomically } from '../media/index.ts';
+import { chunkFrames } from './chunk-frames.ts';
+import { CHUNK_DEMUXER, videoTimescale } from './encoder.ts';
+import { SceneFramesError } from './render-scene.ts';
 import { assemblyLimits, type TimeLimits } from './time-limits.ts';
 
 export interface AssemblyOptions {
+  fps: number;
   /** The movie's frames, for the time limit. */
   frames: number;
   limits: TimeLimits;
   signal?: AbortSignal;
 }
 
+export interface AssembledScene {
+  id: string;
+  index: number;
+  frames: number;
+  /** Chunk files in play order. */
+  chunks: string[];
+}
+
 /** Joins the scenes' chunk files (in play order) and the audio track into `output`. */
-export async function assemble(scenes: Array<{ id: string; chunks: string[] }>, audioPath: string, output: string, workDir: string, options: AssemblyOptions): Promise<void> {
-  const list = join(workDir, `segments-${randomBytes(4).toString('hex')}.ffconcat`);
-  const chunks = scenes.flatMap((s) => s.chunks);
-  await writeFile(list, ['ffconcat version 1.0', ...chunks.map((p) => `file '${p.replace(/'/g, "'\\''")}'`)].join('\n') + '\n');
-  const names = new Map([[list, 'the scene list'], [audioPath, 'the audio mix'], ...scenes.flatMap((s) => s.chunks.map((p): [string, string] => [p, `scene "${s.id}"`]))]);
+export async function assemble(scenes: AssembledScene[], audioPath: string, output: string, workDir: string, options: AssemblyOptions): Promise<void> {
+  const video = join(workDir, `video-${randomBytes(4).toString('hex')}.h264`);
   try {
+    await concatenate(scenes, video, options.signal);
     await writeAtomically(output, (partial) =>
       runFfmpeg(
-        ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', `file:${list}`, ...readInput(FORMATS.mp4.demuxer, audioPath),
-          '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', `file:${partial}`],
-        { signal: options.signal, limits: assemblyLimits(options.limits, options.frames), names },
+        ['-framerate', String(options.fps), ...readInput(CHUNK_DEMUXER, video), ...readInput(FORMATS.mp4.demuxer, audioPath),
+          '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-video_track_timescale', String(videoTimescale(options.fps)),
+          '-movflags', '+faststart', '-f', 'mp4', `file:${partial}`],
+        { signal: options.signal, limits: assemblyLimits(options.limits, options.frames), names: new Map([[video, 'the video'], [audioPath, 'the audio mix']]) },
       ).catch(failureIn('assembly')),
     );
   } finally {
-    await rm(list, { force: true });
+    await rm(video, { force: true });
   }
+}
+
+/** Writes every scene's chunks, in play order, into one file; a scene whose chunks hold other than its frames fails it. */
+async function concatenate(scenes: AssembledScene[], path: string, signal?: AbortSignal): Promise<void> {
+  const out = await open(path, 'w');
+  try {
+    for (const scene of scenes) {
+      let found = 0;
+      for (const chunk of scene.chunks) {
+        if (signal?.aborted) throw new AbortedError();
+        found += await chunkFrames(chunk, (piece) => out.write(piece)).catch(missingAsNone);
+      }
+      if (found !== scene.frames) throw new SceneFramesError(`scene "${scene.id}" (movie.scenes[${scene.index}]): its encoded chunks hold ${found} frames, expected ${scene.frames}`);
+    }
+  } finally {
+    await out.close();
+  }
+}
+
+/** A chunk file that is gone (a scene cache entry removed by hand) holds no frames. */
+function missingAsNone(err: NodeJS.ErrnoException): number {
+  if (err.code === 'ENOENT') return 0;
+  throw err;
 }

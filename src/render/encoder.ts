@@ -1,5 +1,10 @@
-// The encoder settings every segment shares: identical parameters are what lets
-// segments join by stream copy.
+// The encoder settings every chunk shares: identical parameters are what lets chunks
+// join by concatenating their bytes. Chunks are raw H.264 (Annex B): no container, no
+// timestamps, so nothing at a join can be rounded; the one mux at the end gives every
+// frame exactly 1/fps. No B-frames: a raw H.264 stream carries no presentation times,
+// and ffmpeg reads one with B-frames in decode order as if it were display order (both
+// builds), so they would show out of order. Measured at 1080p veryfast crf 20: 2.5-5 %
+// larger, 25 % less CPU and memory per encoder.
 import { colourTagArgs } from './colour.ts';
 
 export interface EncoderProfile {
@@ -25,26 +30,43 @@ export function checkEncoder(profile: EncoderProfile): string | undefined {
 export function encoderArgs(profile: EncoderProfile, fps: number, threads: number): string[] {
   return [
     '-c:v', 'libx264', '-preset', profile.preset, '-crf', String(profile.crf), '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...colourTagArgs(),
-    '-threads', String(threads), '-r', String(fps),
+    '-threads', String(threads), '-r', String(fps), '-bf', '0',
   ];
 }
 
+/** Chunk files: raw H.264, read back with this demuxer. */
+export const CHUNK_EXTENSION = '.h264';
+export const CHUNK_DEMUXER = 'h264';
+
 /**
- * Output options for a scene's H.264 stream of `frames` frames, cut into one MP4 per chunk
- * at the frame numbers `cuts`, each of which starts with a keyframe.
+ * Output options for a scene's H.264 stream of `frames` frames, cut into one raw H.264
+ * file per chunk at the frame numbers `cuts`, each of which starts with an IDR picture
+ * (x264's GOPs are closed) carrying the parameter sets (dump_extra: the segment muxer
+ * asks the encoder for them out of band). Keyframes are forced by a list of times, which
+ * takes any number of cuts (an expression is refused past 100 terms by ffmpeg 5.1).
  */
 export function sceneOutputArgs(profile: EncoderProfile, fps: number, frames: number, threads: number, cuts: number[]): string[] {
   return [
     ...encoderArgs(profile, fps, threads),
     '-frames:v', String(frames),
-    ...(cuts.length > 0 ? ['-force_key_frames', `expr:${cuts.map((n) => `eq(n,${n})`).join('+')}`] : []),
+    ...(cuts.length > 0 ? ['-force_key_frames', cuts.map((n) => (n / fps).toFixed(6)).join(',')] : []),
+    '-bsf:v', 'dump_extra',
     '-an',
     '-f', 'segment',
-    '-segment_format', 'mp4',
-    '-segment_format_options', `video_track_timescale=${fps * 512}`,
-    ...(cuts.length > 0 ? ['-segment_frames', cuts.join(',')] : []),
-    '-reset_timestamps', '1',
+    '-segment_format', CHUNK_DEMUXER,
+    // always a frame list, ending past the last frame: without one the muxer cuts every 2 s
+    // at x264's own keyframes (every 250 frames)
+    '-segment_frames', [...cuts, frames].join(','),
   ];
+}
+
+/**
+ * The timescale of the output's video track: one tick per frame. Finer ones (fps * 512,
+ * fps * 1000) leave the last frame one tick short on both builds, as ffmpeg converts from
+ * the raw H.264 reader's own time base.
+ */
+export function videoTimescale(fps: number): number {
+  return fps;
 }
 
 /** Output options for the movie's one audio track. */

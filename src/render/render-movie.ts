@@ -1,9 +1,10 @@
 // The engine's one entry point: a normalised Movie in, an MP4 out. The CLI's `render`
 // and the service's jobs both call it. It plans (fetch, probe, rasterize), looks each
 // scene up in a scene store, renders the others in a pool of scene workers while the
-// audio is mixed, and assembles by stream copy. Knows nothing of HTTP, databases or
+// audio is mixed, assembles, and reads the finished file back to check it is the movie
+// planned (what it returns of the file comes from that reading). Knows nothing of HTTP, databases or
 // tenants: the service brings its shared pool and its per-project scene cache as options.
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie } from '../movie/index.ts';
@@ -16,7 +17,8 @@ import { progressOf, type RenderPhase, type RenderProgress } from './progress.ts
 import { renderScene } from './render-scene.ts';
 import { ScenePool } from './scene-pool.ts';
 import { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
-import { sceneWorkers, threadsPerProcess } from './workers.ts';
+import { verifyOutput, type MediaData } from './verify-output.ts';
+import { encodersAtOnce, sceneWorkers, threadsPerProcess } from './workers.ts';
 
 /** Where rendered scenes are kept, by cache key; the service keeps them per project. */
 export interface SceneStore {
@@ -56,17 +58,9 @@ export interface RenderOptions {
   workRoot?: string;
 }
 
-export interface MediaData {
-  duration: number;
-  width: number;
-  height: number;
-  fps: number;
-  frames: number;
-  bytes: number;
-}
-
 export interface RenderResult {
   path: string;
+  /** The output as read back from the file. */
   mediaData: MediaData;
   /** Seconds spent in each phase. */
   timings: Record<'planning' | 'rendering' | 'assembling', number>;
@@ -106,12 +100,13 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     }
 
     progress.enter('waiting');
-    const workers = options.concurrency ?? sceneWorkers();
+    const cores = options.cores ?? availableParallelism();
+    const workers = encodersAtOnce(options.concurrency ?? sceneWorkers(), cores, movie);
     const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
     const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);
     // only scene encodes share the cores (the audio mix is light); a shared pool may be full of other renders' scenes
     const sharing = options.pool ? pool.size : Math.min(workers, Math.max(1, toRender.length));
-    const threads = threadsPerProcess(options.cores ?? availableParallelism(), sharing);
+    const threads = threadsPerProcess(cores, sharing);
     const renderOne = async (i: number) => {
       if (signal.aborted) throw new AbortedError();
       progress.enter('rendering');
@@ -134,17 +129,15 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     lap('rendering');
 
     progress.enter('assembling');
-    const scenes = plan.scenes.map((s, i) => ({ id: s.scene.id, chunks: chunks[i] }));
-    await assemble(scenes, audioPath, options.output, workDir, { frames: movie.frames, limits, signal });
+    const scenes = plan.scenes.map((s, i) => ({ id: s.scene.id, index: s.scene.index, frames: s.scene.frames, chunks: chunks[i] }));
+    await assemble(scenes, audioPath, options.output, workDir, { fps: movie.fps, frames: movie.frames, limits, signal });
+    const mediaData = await verifyOutput(options.output, { width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, scenes }).catch(async (err) => {
+      await rm(options.output, { force: true });
+      throw err;
+    });
     lap('assembling');
-    const bytes = (await stat(options.output)).size;
     progress.enter('done');
-    return {
-      path: options.output,
-      mediaData: { duration: movie.frames / movie.fps, width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, bytes },
-      timings,
-      warnings: plan.warnings,
-    };
+    return { path: options.output, mediaData, timings, warnings: plan.warnings };
   } catch (err) {
     if (options.signal?.aborted) throw new AbortedError();
     throw err;

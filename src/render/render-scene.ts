@@ -1,7 +1,8 @@
-// One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the scene's folder.
-import { rm } from 'node:fs/promises';
+// One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the
+// scene's folder; every chunk is counted frame by frame before the scene counts as rendered.
 import { join } from 'node:path';
 import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
+import { chunkFrames } from './chunk-frames.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
 import { compileScene, type Canvas } from './scene-graph.ts';
@@ -20,13 +21,17 @@ export interface SceneRenderOptions {
 export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, options: SceneRenderOptions): Promise<string[]> {
   const command = compileScene(plan, canvas, options.encoder, options.threads, dir);
   const frames = plan.scene.frames;
+  const scene = `scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}])`;
   await runFfmpeg(command.args, {
     signal: options.signal,
     limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
     names: inputNames(plan),
     onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
-  }).catch(failureIn(`scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}])`));
-  await rm(join(dir, command.lead), { force: true });
+  }).catch(failureIn(scene));
+  for (const [i, chunk] of command.chunks.entries()) {
+    const found = await chunkFrames(join(dir, chunk.name)).catch(() => 0);
+    if (found !== chunk.frames) throw new SceneFramesError(`${scene}: the encoder wrote ${found} frames for chunk ${i + 1} of ${command.chunks.length}, which has ${chunk.frames}`);
+  }
   options.onFrames?.(frames);
   return command.playlist;
 }
@@ -34,4 +39,12 @@ export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, 
 /** Each file the scene's graph reads by the layer it belongs to, for ffmpeg's messages. */
 export function inputNames(plan: ScenePlan): Map<string, string> {
   return layerNames([...plan.inputs.values()].map((input) => ({ layerId: input.layer.id, path: input.path })));
+}
+
+/** A scene whose encoded frames are not the ones planned. */
+export class SceneFramesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SceneFramesError';
+  }
 }

@@ -2,12 +2,15 @@
 // composed once on a one-frame yuv420p base and repeated by the loop filter into a chunk
 // of at most a second (plus one for the remainder), which the playlist plays again and
 // again; each motion span is one chunk encoded whole. The chunks are joined into one
-// stream, keyframes are forced where chunks begin, and the segment muxer cuts the
-// encoded stream there into one MP4 per chunk. Pure: paths in, arguments out.
+// stream numbered frame by frame (so no frame is dropped or doubled), keyframes are
+// forced where chunks begin, and the segment muxer cuts the encoded stream there into
+// one raw H.264 file per chunk: bytes that join by concatenation, in any order and any
+// number of times, because each begins with an IDR picture and its parameter sets.
+// Pure: paths in, arguments out.
 import { join } from 'node:path';
 import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import { fromRgb, IMAGE_TO_RGBA, sourceConversion, TO_OUTPUT, TO_RGB, type Conversion } from './colour.ts';
-import { sceneOutputArgs, type EncoderProfile } from './encoder.ts';
+import { CHUNK_EXTENSION, sceneOutputArgs, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, stillChunks, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
@@ -22,18 +25,11 @@ export interface SceneCommand {
   args: string[];
   /** The scene's frames as chunk file names in play order (a chunk may appear many times). */
   playlist: string[];
-  /** A throwaway one-frame chunk the command also writes (see LEAD below). */
-  lead: string;
+  /** Each chunk file the command writes, with its frame count. */
+  chunks: Array<{ name: string; frames: number }>;
   /** Frames the command encodes, as ffmpeg's progress counts them. */
   encodedFrames: number;
 }
-
-/**
- * The segment muxer gives its first file other start timestamps than the rest when the
- * encoder uses B-frames, and ffmpeg 5's concat demuxer then leaves gaps at its joins.
- * So every scene stream starts with one extra frame, cut off as a file nobody plays.
- */
-const LEAD = 1;
 
 export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderProfile, threads: number, dir: string): SceneCommand {
   const graph = new Graph();
@@ -45,7 +41,6 @@ export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderPr
     for (let i = 0; i < plays; i++) playlist.push(chunks.length - 1);
   };
 
-  chunk(graph.chain([], `color=c=black:s=${canvas.width}x${canvas.height}:r=${canvas.fps},format=yuv420p,trim=end_frame=${LEAD}`)[0], LEAD, 0);
   for (const span of plan.spans) {
     if (span.kind === 'motion') {
       chunk(composeSpan(graph, span, span.end - span.start, plan, canvas, stills), span.end - span.start);
@@ -54,23 +49,23 @@ export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderPr
     const { unit, repeat, rest } = stillChunks(span.end - span.start, canvas.fps);
     const frame = composeSpan(graph, span, 1, plan, canvas, stills);
     const [forUnit, forRest] = rest > 0 ? graph.chain([frame], 'split=2', 2) : [frame];
-    chunk(repeatFrame(graph, forUnit, unit, canvas.fps), unit, repeat);
-    if (rest > 0) chunk(repeatFrame(graph, forRest, rest, canvas.fps), rest);
+    chunk(repeatFrame(graph, forUnit, unit), unit, repeat);
+    if (rest > 0) chunk(repeatFrame(graph, forRest, rest), rest);
   }
 
-  const [stream] = graph.chain(chunks.map((c) => c.label), `concat=n=${chunks.length}:v=1:a=0`);
-  // frame numbers where each chunk after the first begins
-  const cuts = chunks.slice(0, -1).map((_, i) => chunks.slice(0, i + 1).reduce((sum, c) => sum + c.frames, 0));
+  // frame n of the scene's stream is at n / fps whatever timestamps the pieces brought
+  const [stream] = graph.chain(chunks.map((c) => c.label), `concat=n=${chunks.length}:v=1:a=0,settb=1/${canvas.fps},setpts=N`);
+  const starts = chunks.map((_, i) => chunks.slice(0, i).reduce((sum, c) => sum + c.frames, 0));
   const encodedFrames = chunks.reduce((sum, c) => sum + c.frames, 0);
-  const name = (i: number) => `chunk${String(i).padStart(4, '0')}.mp4`;
+  const name = (i: number) => `chunk${String(i).padStart(4, '0')}${CHUNK_EXTENSION}`;
   const args = [
     ...graph.inputArgs,
     '-filter_complex', graph.chains.join(';'),
     '-map', `[${stream}]`,
-    ...sceneOutputArgs(encoder, canvas.fps, encodedFrames, threads, cuts),
-    `file:${join(dir, 'chunk%04d.mp4')}`,
+    ...sceneOutputArgs(encoder, canvas.fps, encodedFrames, threads, starts.slice(1)),
+    `file:${join(dir, `chunk%04d${CHUNK_EXTENSION}`)}`,
   ];
-  return { args, playlist: playlist.map(name), lead: name(0), encodedFrames };
+  return { args, playlist: playlist.map(name), chunks: chunks.map((c, i) => ({ name: name(i), frames: c.frames })), encodedFrames };
 }
 
 /** A command for one frame of a scene as a PNG, composed exactly as the scene's video is. */
@@ -155,11 +150,12 @@ export function sourcePosition(position: number, duration: number | undefined, l
   return loop ? (position - duration) % duration : Math.max(0, duration - 1 / fps);
 }
 
-/** One frame played `frames` times at the movie's rate. */
-function repeatFrame(graph: Graph, label: string, frames: number, fps: number): string {
-  return graph.chain([label], repeatFilter(frames, fps))[0];
+/** One frame played `frames` times (the scene's stream numbers the frames). */
+function repeatFrame(graph: Graph, label: string, frames: number): string {
+  return graph.chain([label], `loop=loop=${frames - 1}:size=1:start=0`)[0];
 }
 
+/** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
   return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
 }

@@ -12,3 +12,15 @@ export function sceneWorkers(preset: QualityPreset = 'balanced', requested?: num
 export function threadsPerProcess(cores: number, workers: number): number {
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
+
+const FULL_HD = 1920 * 1080;
+
+/**
+ * Scene encoders run at once for a canvas: from 1080p up, at most one per core. Each such
+ * ffmpeg holds 170-250 MB (x264 at veryfast, one thread, plus a large photo decoded),
+ * and a third one on two cores only waits for CPU while holding its memory (bench T2/T4:
+ * 3 at once peaked at 1.04-1.07 GB).
+ */
+export function encodersAtOnce(workers: number, cores: number, canvas: { width: number; height: number }): number {
+  return canvas.width * canvas.height >= FULL_HD ? Math.max(1, Math.min(workers, cores)) : workers;
+}
