@@ -37,7 +37,7 @@ export async function assemble(scenes: AssembledScene[], audioPath: string, outp
       runFfmpeg(
         ['-framerate', String(options.fps), ...readInput(CHUNK_DEMUXER, video), ...readInput(FORMATS.mp4.demuxer, audioPath),
           '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-video_track_timescale', String(videoTimescale(options.fps)),
-          '-movflags', '+faststart', '-f', 'mp4', `file:${partial}`],
+          '-movflags', '+faststart+write_colr', '-f', 'mp4', `file:${partial}`],
         { signal: options.signal, limits: assemblyLimits(options.limits, options.frames), names: new Map([[video, 'the video'], [audioPath, 'the audio mix']]) },
       ).catch(failureIn('assembly')),
     );

@@ -10,7 +10,7 @@ const OUTPUT = { standard: 'bt709', range: 'tv' } as const;
 
 /**
  * Encoder options that tag the H.264 stream (its VUI); the MP4 muxer copies them into its
- * colr box (ffmpeg 4.3 and later by itself, older builds with -movflags +write_colr).
+ * colr box (ffmpeg 4.3 and later by itself, older builds with -movflags +write_colr, which assembly passes).
  */
 export function colourTagArgs(): string[] {
   return ['-colorspace', OUTPUT.standard, '-color_primaries', OUTPUT.standard, '-color_trc', OUTPUT.standard, '-color_range', OUTPUT.range];
