@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileNames, lastLines, layerNames, namePaths } from '../src/media/ffmpeg-message.ts';
 import { progressReader } from '../src/media/run-ffmpeg.ts';
-import { encodersAtOnce } from '../src/render/workers.ts';
 import { assemblyLimits, audioMixLimits, DEFAULT_TIME_LIMITS as D, frameLimits, sceneLimits } from '../src/render/time-limits.ts';
 
 test('a scene gets 60 s plus 0.5 s a frame at 1080p or smaller, stalled after 60 s without progress', () => {
@@ -77,12 +76,4 @@ test('layers that share one file are all named', () => {
 test('the last three lines of stderr on one line', () => {
   assert.equal(lastLines('one\ntwo\nthree\nfour\n'), 'two | three | four');
   assert.equal(lastLines('  \n'), 'no output');
-});
-
-test('scene encoders at once: from 1080p up one per two cores (at least one), below it every worker', () => {
-  const hd = { width: 1920, height: 1080 };
-  assert.deepEqual([1, 2, 3, 4, 8].map((cores) => encodersAtOnce(3, cores, hd)), [1, 1, 1, 2, 3]);
-  assert.equal(encodersAtOnce(6, 16, { width: 3840, height: 2160 }), 6);
-  assert.equal(encodersAtOnce(3, 2, { width: 1280, height: 720 }), 3);
-  assert.equal(encodersAtOnce(3, 2, { width: 1080, height: 1920 }), 1, 'portrait 1080p counts too');
 });

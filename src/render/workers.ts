@@ -16,12 +16,11 @@ export function threadsPerProcess(cores: number, workers: number): number {
 const FULL_HD = 1920 * 1080;
 
 /**
- * Scene encoders run at once for a canvas: from 1080p up, one per two cores, each with two
- * threads. A 1080p x264 holds about 170 MB (250 MB with a large photo decoded beside it)
- * whether it has one thread or two, and with two it runs nearly twice as fast, so fewer,
- * wider encoders give the same throughput in less memory (bench, 2 cores: one encoder
- * peaked at 542-581 MB for T2/T4 where two peaked at 820-880 MB, for 3-5 % more time).
+ * Scene encoders run at once for a canvas: from 1080p up, at most one per core. Each such
+ * ffmpeg holds 170-250 MB (x264 at veryfast, one thread, plus a large photo decoded),
+ * and a third one on two cores only waits for CPU while holding its memory (bench T2/T4:
+ * 3 at once peaked at 1.04-1.07 GB).
  */
 export function encodersAtOnce(workers: number, cores: number, canvas: { width: number; height: number }): number {
-  return canvas.width * canvas.height >= FULL_HD ? Math.max(1, Math.min(workers, Math.floor(cores / 2))) : workers;
+  return canvas.width * canvas.height >= FULL_HD ? Math.max(1, Math.min(workers, cores)) : workers;
 }
