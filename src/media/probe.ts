@@ -42,9 +42,9 @@ async function imageFacts(path: string, format: MediaFormat, head: Uint8Array, s
   if (!size) throw new SourceRefusal(`is not a valid ${format.label} image (its header is missing or damaged)`);
   const refusal = limitRefusal(size);
   if (refusal) throw new SourceRefusal(refusal);
-  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal, limits: { seconds: DEFAULT_RUN_SECONDS } }).catch(
+  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch(
     (err: Error) => {
-      throw unreadable(err, `cannot be decoded as ${format.label}`, path);
+      throw unreadable(err, `cannot be decoded as ${format.label}`);
     },
   );
   return { video: size, streams: 1 };
@@ -57,8 +57,8 @@ async function streamFacts(path: string, format: MediaFormat, signal?: AbortSign
     if (facts.audio) facts.audio.start = await firstPacketTime(path, format, 'a', signal);
     return facts;
   }
-  const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal }).catch((err: Error) => {
-    throw unreadable(err, `cannot be read as ${format.label}`, path);
+  const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal, names: unnamed(path) }).catch((err: Error) => {
+    throw unreadable(err, `cannot be read as ${format.label}`);
   });
   return parseProbeJson(out);
 }
@@ -68,7 +68,7 @@ async function streamFacts(path: string, format: MediaFormat, signal?: AbortSign
  * and then exits with an error, so the description is read from that error's stderr.
  */
 async function describedByFfmpeg(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
-  const stderr = await run(ffmpegBinary().path, ['-hide_banner', ...readInput(format.demuxer, path)], { signal }).then(
+  const stderr = await run(ffmpegBinary().path, ['-hide_banner', ...readInput(format.demuxer, path)], { signal, names: unnamed(path) }).then(
     () => '',
     (err: Error) => {
       if (err instanceof FfmpegError) return err.stderr;
@@ -76,7 +76,7 @@ async function describedByFfmpeg(path: string, format: MediaFormat, signal?: Abo
     },
   );
   const facts = parseInputDescription(stderr);
-  if (!facts) throw unreadable(new FfmpegError('', stderr), `cannot be read as ${format.label}`, path);
+  if (!facts) throw unreadable(new FfmpegError('', stderr), `cannot be read as ${format.label}`);
   return facts;
 }
 
@@ -87,8 +87,8 @@ async function describedByFfmpeg(path: string, format: MediaFormat, signal?: Abo
  */
 async function firstPacketTime(path: string, format: MediaFormat, type: 'v' | 'a', signal?: AbortSignal): Promise<number | undefined> {
   const args = ['-hide_banner', '-loglevel', 'error', '-copyts', ...readInput(format.demuxer, path), '-map', `0:${type}:0`, '-c', 'copy', `-frames:${type}`, '1', '-f', 'framecrc', 'pipe:1'];
-  const listing = await run(ffmpegBinary().path, args, { signal }).catch((err: Error) => {
-    throw unreadable(err, `cannot be read as ${format.label}`, path);
+  const listing = await run(ffmpegBinary().path, args, { signal, names: unnamed(path) }).catch((err: Error) => {
+    throw unreadable(err, `cannot be read as ${format.label}`);
   });
   return parseFirstPacketTime(listing);
 }
@@ -134,7 +134,7 @@ export function parseProbeJson(out: string): StreamFacts {
  * A failed read as a refusal whose reason is ffmpeg's own last words, without our paths
  * or its "[demuxer @ 0x...]" prefixes. Cancellation and other errors pass through.
  */
-function unreadable(err: Error, what: string, path: string): Error {
+function unreadable(err: Error, what: string): Error {
   // a source that keeps a reader busy past its limit is the source's fault, not the render's
   if (err instanceof FfmpegTimeoutError) return new SourceRefusal(`${what}: not read within ${err.seconds} s`);
   if (!(err instanceof FfmpegError)) return err;
@@ -143,10 +143,15 @@ function unreadable(err: Error, what: string, path: string): Error {
   if (overLimit) return new SourceRefusal(overLimit);
   const lines = err.stderr
     .split('\n')
-    .map((line) => line.split(`file:${path}`).join('').split(path).join('').replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '').replace(/^: /, '').trim())
+    .map((line) => line.replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '').replace(/^: /, '').trim())
     .filter((line) => line && !line.startsWith('At least one output file'));
   const last = [...new Set(lines)].slice(-2).join(' | ');
   return new SourceRefusal(last ? `${what} (${last})` : what);
+}
+
+/** ffmpeg's words about the source file with its path left out: the message already names the layer and the URL. */
+function unnamed(path: string): ReadonlyMap<string, string> {
+  return new Map([[path, '']]);
 }
 
 async function readHead(path: string): Promise<Uint8Array> {
