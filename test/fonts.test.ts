@@ -232,7 +232,7 @@ async function inChild(code: string, hideHostFonts: boolean): Promise<Record<str
 }
 
 describe('host independence and lazy loading', () => {
-  test('the same text gives the same pixels with and without the host fonts', async () => {
+  test('the same text gives the same pixels with and without the host fonts', { skip: process.getuid?.() !== 0 && 'hiding the host fonts takes a mount namespace of its own (root, as in CI)' }, async () => {
     // Cyrillic and Greek (which fell back to a host serif), Arabic and Hebrew (which only the host's DejaVu drew), Braille (which DejaVu has and we do not)
     const text = `Привет Γειά שלום مرحبا 夏のセール 🔥 ${String.fromCodePoint(BRAILLE)}`;
     const png = (name: string) => join(dir, name);
