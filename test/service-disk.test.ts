@@ -129,7 +129,7 @@ test('the disk fills while a job renders: failed INSUFFICIENT_STORAGE, minutes r
   const dir = await mountTmpfs(96);
   const svc = await startService({ dataDir: dir, minFreeBytes: mib });
   const t = await svc.tenant('pro', 'proj_abc123');
-  const res = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, 'full', 4, 2.5) });
+  const res = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, 'full', 4, 2.5) });
   assert.equal(res.status, 202);
   const { jobId } = (await res.json()) as { jobId: string };
   await waitUntil(svc.url, t.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering', 60_000);

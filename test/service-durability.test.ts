@@ -57,7 +57,7 @@ async function allJobsFinal(base: string, key: string) {
 test('SIGKILL mid-render, restart on the same data folder: the job finishes, finished scenes are not rendered again', async () => {
   const data = await dataFolder(undefined, childTmp);
   let server = await serve(data.dir, { env: childTmp });
-  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, 'crash', 4, 2.5) });
+  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, 'crash', 4, 2.5) });
   assert.equal(submitted.status, 202);
   const { jobId } = (await submitted.json()) as { jobId: string };
 
@@ -121,7 +121,7 @@ async function drainAndResume(tag: string, withStream: boolean) {
   const data = await dataFolder(undefined, childTmp);
   let server = await serve(data.dir, { env: childTmp });
   try {
-    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, tag, 3, 2.5) });
+    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2.5) });
     const { jobId } = (await submitted.json()) as { jobId: string };
     await waitUntil(server.url, data.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering');
     const stream = withStream ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text().catch((err: Error) => `(stream broken: ${err.message})`) : undefined;

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { decodeFrames, media, mediaServer, near, tempDir } from './helpers.ts';
-import { api, startService, waitForJob, type TestService } from './service-helpers.ts';
+import { api, footageMovie as sharedFootageMovie, startService, waitForJob, type TestService } from './service-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 const assetsDir = await tempDir('reelsmith-events-assets-');
@@ -115,27 +115,10 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
   }
 }
 
-/** Scenes of footage at 1280x720, long enough for several progress events. */
+/** Scenes of footage at 1280x720, long enough for several progress events; two workers. */
 function footageMovie(tag: string, scenes: number, seconds: number, callbackUrl?: string) {
-  return {
-    kind: 'movie',
-    projectId: '',
-    ...(callbackUrl ? { callbackUrl } : {}),
-    renderOptions: { qualityPreset: 'stable' },
-    movie: {
-      width: 1280,
-      height: 720,
-      fps: 30,
-      scenes: Array.from({ length: scenes }, (_, i) => ({
-        id: `${tag}_${i}`,
-        duration: seconds,
-        layers: [
-          { id: 'footage', type: 'video', source: `${assets.url}/city.mp4`, trimStart: i, position: { x: 0, y: 0 }, size: { width: 1280, height: 720 }, mute: true },
-          { id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 60, color: '#ffffff', position: { x: 80, y: 80 }, size: { width: 800, height: 100 } },
-        ],
-      })),
-    },
-  };
+  const body = sharedFootageMovie(`${assets.url}/city.mp4`, tag, scenes, seconds, { width: 1280, height: 720 });
+  return { ...body, projectId: '', renderOptions: { qualityPreset: 'stable' }, ...(callbackUrl ? { callbackUrl } : {}) };
 }
 
 const SEED_PHASES = ['queued', 'planning', 'dispatching', 'waiting', 'rendering', 'assembling', 'uploading'];

@@ -232,23 +232,25 @@ export async function exampleAssets(): Promise<{ url: string }> {
   return mediaServer(dir);
 }
 
-/** Scenes of 1080p footage (from exampleAssets at `mediaBase`), one after another (one worker), long enough to be mid-render after ~2 s. */
-export function footageMovie(mediaBase: string, tag: string, scenes: number, seconds: number) {
+/**
+ * Scenes of footage (the video at `source`, one second further into it each scene) on a
+ * canvas (default 1080p), one after another (one worker), long enough to be mid-render after ~2 s.
+ */
+export function footageMovie(source: string, tag: string, scenes: number, seconds: number, canvas = { width: 1920, height: 1080 }) {
   return {
     kind: 'movie',
     projectId: 'proj_abc123',
     renderOptions: { requestedConcurrency: 1 },
     movie: {
-      width: 1920,
-      height: 1080,
+      ...canvas,
       fps: 30,
       scenes: Array.from({ length: scenes }, (_, i) => ({
         id: `${tag}_${i}`,
         duration: seconds,
         bgColor: '#000000',
         layers: [
-          { id: 'footage', type: 'video', source: `${mediaBase}/footage/city.mp4`, trimStart: i, position: { x: 0, y: 0 }, size: { width: 1920, height: 1080 }, mute: true },
-          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 72, color: '#ffffff', position: { x: 100, y: 100 }, size: { width: 1200, height: 120 } },
+          { id: 'footage', type: 'video', source, trimStart: i, position: { x: 0, y: 0 }, size: canvas, mute: true },
+          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 60, color: '#ffffff', position: { x: 80, y: 80 }, size: { width: canvas.width / 2, height: 100 } },
         ],
       })),
     },

@@ -17,7 +17,7 @@ const assets = await exampleAssets();
 
 /** Submits a few seconds of footage and waits until it renders. */
 async function renderingJob(base: string, key: string, tag: string): Promise<string> {
-  const res = await api(base, key, '/v1/render/jobs', { method: 'POST', json: footageMovie(assets.url, tag, 3, 2) });
+  const res = await api(base, key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2) });
   assert.equal(res.status, 202);
   const { jobId } = (await res.json()) as { jobId: string };
   await waitUntil(base, key, jobId, (j) => j.phase === 'rendering', 'rendering', 60_000);
