@@ -31,7 +31,7 @@ export interface ServerOptions {
 }
 
 /** The defaults: a slow or stalled client holds a connection (and an fd) for at most this long. */
-export const CONNECTION_TIMEOUTS = {
+const CONNECTION_TIMEOUTS = {
   /** A whole request, headers and body, must arrive within this; else 408 and the connection closes. */
   requestMs: 30_000,
   /** The headers of a request must arrive within this (at most requestMs). */

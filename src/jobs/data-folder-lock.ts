@@ -17,12 +17,8 @@ export class DataFolderInUse extends Error {
   }
 }
 
-export interface DataFolderLock {
-  release(): void;
-}
-
-/** Takes the data folder's lock at once, or throws DataFolderInUse naming the holder. */
-export function lockDataFolder(dataDir: string): DataFolderLock {
+/** Takes the data folder's lock at once, for the life of the process, or throws DataFolderInUse naming the holder. */
+export function lockDataFolder(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true });
   const lock = new SQLite(join(dataDir, 'reelsmith.lock'), { timeout: 0 });
   try {
@@ -35,15 +31,9 @@ export function lockDataFolder(dataDir: string): DataFolderLock {
   }
   writeFileSync(join(dataDir, 'reelsmith.pid'), `${process.pid}\n`);
   held.add(lock);
-  return {
-    release() {
-      held.delete(lock);
-      lock.close();
-    },
-  };
 }
 
-/** Open locks, referenced so that they live as long as the process (or until released). */
+/** Open locks, referenced so that they live as long as the process (never collected, never closed). */
 const held = new Set<SQLite.Database>();
 
 function holderPid(dataDir: string): number | undefined {

@@ -12,7 +12,7 @@ import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
 import type { SceneCache } from './scene-cache.ts';
-import { untilStored } from './store-retry.ts';
+import { logRetry, untilStored } from './store-retry.ts';
 
 export interface RunnerContext {
   store: JobStore;
@@ -117,8 +117,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     const key = `outputs/${job.id}/output.mp4`;
     await ctx.storage.put(key, output, { move: true });
     // the output is stored: its end is written even if that takes tries (a full disk), until cancelled or drained
-    const logRetry = (err: unknown, waitMs: number) => console.error(`job ${job.id}: cannot record that it is done (${(err as Error).message}); trying again in ${waitMs / 1000} s`);
-    await record(() => untilStored(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData), warnings: JSON.stringify(warnings) }, {}), signal, logRetry));
+    await record(() => untilStored(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData), warnings: JSON.stringify(warnings) }, {}), signal, logRetry(job.id, 'that it is done')));
     throwIfWriteFailed();
   } finally {
     reportFrames.cancel();

@@ -15,7 +15,7 @@ import { isTerminal } from './job-state.ts';
 import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';
 import { JobFailure, runJob } from './job-runner.ts';
 import { SceneCache } from './scene-cache.ts';
-import { untilStored } from './store-retry.ts';
+import { logRetry, untilStored } from './store-retry.ts';
 import { WebhookOutbox } from './webhooks.ts';
 
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
@@ -228,10 +228,9 @@ export class RenderService {
       const { code, message } = failureOf(err);
       return this.store.finish(jobId, 'failed', { error_code: code, error_message: message }, { error: { code, message } });
     };
-    const logRetry = (error: unknown, waitMs: number) => console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); trying again in ${waitMs / 1000} s`);
     let event: JobEvent | undefined;
     try {
-      event = await untilStored(end, this.stopping.signal, logRetry);
+      event = await untilStored(end, this.stopping.signal, logRetry(jobId, 'its end'));
     } catch (error) {
       console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); the next start resumes it`);
       return;

@@ -24,6 +24,11 @@ export async function untilStored<T>(write: () => Promise<T>, signal: AbortSigna
   }
 }
 
+/** The `onRetry` that logs each failed try: `job <id>: cannot record <what> (<error>); trying again in N s`. */
+export function logRetry(jobId: string, what: string): (err: unknown, waitMs: number) => void {
+  return (err, waitMs) => console.error(`job ${jobId}: cannot record ${what} (${(err as Error).message}); trying again in ${waitMs / 1000} s`);
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

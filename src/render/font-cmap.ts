@@ -19,7 +19,7 @@ const LAST_CODE_POINT = 0x10ffff;
 const SFNT_SIGNATURES = new Set(['\0\x01\0\0', 'OTTO', 'true']);
 
 /** The tables of a WOFF2 or TrueType/OpenType font file; throws on anything else (a truncated file: RangeError). */
-export function fontTables(file: Buffer): Map<string, Buffer> {
+function fontTables(file: Buffer): Map<string, Buffer> {
   const signature = file.toString('latin1', 0, 4);
   const tables = new Map<string, Buffer>();
   if (signature === 'wOF2') {

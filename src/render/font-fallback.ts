@@ -23,7 +23,7 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}|\p{Cc}/u;
 const LAYOUT = /[\t\n\v\f\r]/;
 
 /** The face that draws a code point: the first of `chain` whose unicode-range and cmap both have it. */
-export function faceFor(codePoint: number, chain: readonly Face[], has: HasGlyph): Face | undefined {
+function faceFor(codePoint: number, chain: readonly Face[], has: HasGlyph): Face | undefined {
   return chain.find((face) => inRanges(face.ranges, codePoint) && has(face, codePoint));
 }
 

@@ -83,7 +83,12 @@ export function loadFontFile(path: string, digest: string): Face | undefined {
   return face;
 }
 
-/** `Inter (@fontsource/inter@5.3.0)`, ...: what ships; part of a text raster's identity too (another font version, other pixels). */
+let packages: string[] | undefined;
+
+/**
+ * `Inter (@fontsource/inter@5.3.0)`, ...: what ships; part of a text raster's identity too
+ * (another font version, other pixels). Read once: it cannot change while we run.
+ */
 export function bundledFontPackages(): string[] {
-  return BUNDLED_FONTS.map((font) => `${font.family} (${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version})`);
+  return (packages ??= BUNDLED_FONTS.map((font) => `${font.family} (${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version})`));
 }

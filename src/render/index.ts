@@ -1,7 +1,7 @@
 // The render module's public surface: one renderMovie for the CLI and the job service
 // alike, frame previews, and the pieces the service passes in (a shared pool, a scene store).
 export { renderMovie, type RenderOptions, type RenderResult, type SceneStore, type SceneState } from './render-movie.ts';
-export { OutputMismatchError, type MediaData } from './verify-output.ts';
+export { type MediaData } from './verify-output.ts';
 export { ScenePool } from './scene-pool.ts';
 export { renderFrame } from './render-frame.ts';
 export { LayerSourceError, ENGINE_VERSION } from './plan.ts';

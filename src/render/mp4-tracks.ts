@@ -45,7 +45,7 @@ export async function readMp4(path: string): Promise<Mp4Info | undefined> {
 }
 
 /** The contents of a moov box. */
-export function parseMoov(moov: Buffer): Mp4Info {
+function parseMoov(moov: Buffer): Mp4Info {
   let timescale = 0;
   const tracks: Mp4Track[] = [];
   for (const box of children(moov)) {

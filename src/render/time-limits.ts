@@ -5,6 +5,7 @@
 // ffmpeg builds), about 0.045 s a frame; the allowance is 0.5 s, room for six workers on
 // a machine that is busy with as much again.
 import type { RunLimits } from '../media/index.ts';
+import { FULL_HD } from './workers.ts';
 
 export interface TimeLimits {
   /** An ffmpeg reading sources whose progress (frames, output time) has not moved for this long is killed. */
@@ -36,7 +37,6 @@ export const DEFAULT_TIME_LIMITS: TimeLimits = {
 /** Cost of an x264 preset per frame relative to veryfast (measured at 1080p: medium 1.6x, slower 4.5x, veryslow 6.4x; rounded up). */
 const PRESET_COST: Record<string, number> = { faster: 2, fast: 2, medium: 2, slow: 4, slower: 6, veryslow: 8 };
 
-const FULL_HD = 1920 * 1080;
 
 /** A scene's one ffmpeg, encoding `encodedFrames` frames on a canvas of that size with that x264 preset. */
 export function sceneLimits(limits: TimeLimits, encodedFrames: number, canvas: { width: number; height: number }, preset: string): RunLimits {

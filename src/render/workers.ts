@@ -13,7 +13,8 @@ export function threadsPerProcess(cores: number, workers: number): number {
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
-const FULL_HD = 1920 * 1080;
+/** 1920x1080 pixels: where encoders start to weigh (memory here, time in time-limits). */
+export const FULL_HD = 1920 * 1080;
 
 /**
  * Scene encoders run at once for a canvas: from 1080p up, at most one per core. Each such
