@@ -33,7 +33,7 @@ export function plainTranscode(source: string, canvas: Canvas, frames: number, d
 
 /** The engine's encoder settings for a plain MP4 of `frames` frames. */
 function encodeArgs(canvas: Canvas, frames: number): string[] {
-  return [...encoderArgs(DEFAULT_ENCODER, canvas.fps, AUTO_THREADS), '-frames:v', String(frames), '-an', '-f', 'mp4'];
+  return [...encoderArgs(DEFAULT_ENCODER, canvas, AUTO_THREADS), '-frames:v', String(frames), '-an', '-f', 'mp4'];
 }
 
 async function timedEncode(args: string[], output: string): Promise<number> {

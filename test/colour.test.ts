@@ -10,7 +10,7 @@ import { parseProbeJson } from '../src/media/probe.ts';
 import { normalizeMovie, parseColour } from '../src/movie/index.ts';
 import { colourTagArgs, sourceConversion } from '../src/render/colour.ts';
 import { renderFrame } from '../src/render/index.ts';
-import { fitFilter } from '../src/render/scene-graph.ts';
+import { fitFilter } from '../src/render/fit.ts';
 import { decodeFrames, ffmpeg, media, near, probe, render, tempDir, type Frames, type Rgb } from './helpers.ts';
 
 const W = 320;

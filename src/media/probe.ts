@@ -1,6 +1,6 @@
 // What a source file is, decided by allow-list: its first bytes name one of the formats
-// Reelsmith reads (anything else is refused), an image's size comes from its header and
-// one frame is decoded to prove it readable, a video's or audio's streams come from
+// Reelsmith reads (anything else is refused), an image's size comes from its header (its
+// one strict decode is decodePicture's, at planning), a video's or audio's streams come from
 // ffprobe (ffmpeg for MPEG-TS), and every size is checked against the source limits.
 // Every tool opens the file with its demuxer named and the `file` protocol only.
 import { open } from 'node:fs/promises';
@@ -30,25 +30,35 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
   const sniffed = sniff(head);
   if ('looksLike' in sniffed) throw new SourceRefusal(`is ${sniffed.looksLike}, not an image or media file Reelsmith reads (${FORMAT_LABELS})`);
   const { format } = sniffed;
-  const facts = format.kind === 'image' ? await imageFacts(path, format, head, signal) : await streamFacts(path, format, signal);
+  const facts = format.kind === 'image' ? await imageFacts(format, head) : await streamFacts(path, format, signal);
   const refusal = limitRefusal({ ...facts.video, duration: facts.duration, streams: facts.streams });
   if (refusal) throw new SourceRefusal(refusal);
   return { format, ...facts };
 }
 
-/** The size from the header, checked before one frame is decoded (strictly: a damaged picture is refused). */
-async function imageFacts(path: string, format: MediaFormat, head: Uint8Array, signal?: AbortSignal): Promise<StreamFacts> {
+/** The size from the header, checked against the limits before anything decodes the picture (decodePicture does, strictly). */
+async function imageFacts(format: MediaFormat, head: Uint8Array): Promise<StreamFacts> {
   const size = imageDimensions(format, head);
   if (!size) throw new SourceRefusal(`is not a valid ${format.label} image (its header is missing or damaged)`);
   const refusal = limitRefusal(size);
   if (refusal) throw new SourceRefusal(refusal);
-  await runFfmpeg(['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'], { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch(
-    (err: Error) => {
-      throw unreadable(err, `cannot be decoded as ${format.label}`);
-    },
-  );
   return { video: size, streams: 1 };
 }
+
+/**
+ * Decodes a probed picture's first frame strictly (a damaged picture is refused, naming
+ * ffmpeg's reason) through `filters`, into `out` as one uncompressed frame in NUT, the
+ * container that carries its size and pixel format, so reading it back costs no decode.
+ */
+export async function decodePicture(path: string, format: MediaFormat, filters: string, out: string, signal?: AbortSignal): Promise<void> {
+  const args = ['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-vf', filters, '-c:v', 'rawvideo', '-f', PICTURE_DEMUXER, `file:${out}`];
+  await runFfmpeg(args, { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch((err: Error) => {
+    throw unreadable(err, `cannot be decoded as ${format.label}`);
+  });
+}
+
+/** How decodePicture's output is read back. */
+export const PICTURE_DEMUXER = 'nut';
 
 async function streamFacts(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
   if (format === FORMATS.mpegts) {

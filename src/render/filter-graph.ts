@@ -13,6 +13,9 @@ export class FilterGraph {
   private inputs = 0;
   private labels = 0;
 
+  /** `decoderThreads`: threads for each input's decoder (default: ffmpeg's, one per core and more). */
+  constructor(private readonly decoderThreads?: number) {}
+
   /**
    * Adds a file input read by the demuxer intake chose for it (with input options such as
    * -ss before it); returns its video stream's label.
@@ -27,7 +30,8 @@ export class FilterGraph {
   }
 
   private addInput(file: SourceFile, before: string[]): number {
-    this.inputArgs.push(...before, ...readInput(file.demuxer, file.path));
+    const threads = this.decoderThreads === undefined ? [] : ['-threads', String(this.decoderThreads)];
+    this.inputArgs.push(...before, ...threads, ...readInput(file.demuxer, file.path));
     return this.inputs++;
   }
 

@@ -1,12 +1,14 @@
 // Planning: every source fetched and probed once, text rasterized, each scene's spans
 // and cache key worked out, and the movie's audio tracks placed on the global timeline.
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
-import { FORMATS, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
+import { FORMATS, PICTURE_DEMUXER, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
 import type { SourceColour } from './colour.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
+import { FittedPictures } from './fitted-picture.ts';
 import { missingGlyphs } from './font-fallback.ts';
 import { bundledFontPackages, loadFontFile } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
@@ -82,6 +84,8 @@ export interface PlanContext {
   /** Where text rasters are written. */
   workDir: string;
   encoder: EncoderProfile;
+  /** Pictures decoded at once (default: this machine's cores). */
+  cores?: number;
   signal?: AbortSignal;
 }
 
@@ -90,6 +94,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
   const warnings: Array<{ scene: number; layer: number; text: string }> = [];
   // scenes plan side by side (fetches and probes overlap), a few at a time
   const planning = new ScenePool(PLANNED_AT_ONCE);
+  const pictures = new FittedPictures(ctx.workDir, ctx.cores ?? availableParallelism());
   const planScene = async (scene: NormalizedScene): Promise<ScenePlan> => {
     const inputs = new Map<string, LayerInput>();
     await Promise.all(
@@ -119,7 +124,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
-            if (visible) inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, start: 0 });
+            const path = await named(pictures.fit(layer, media, ctx.signal));
+            if (visible) inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0 });
             return;
           }
           case 'video': {

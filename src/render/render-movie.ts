@@ -86,7 +86,8 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
   try {
     progress.enter('planning');
     const sources = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
-    const plan = await planMovie(movie, { store: sources, workDir, encoder, signal });
+    const cores = options.cores ?? availableParallelism();
+    const plan = await planMovie(movie, { store: sources, workDir, encoder, cores, signal });
     lap('planning');
 
     progress.enter('dispatching');
@@ -100,7 +101,6 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     }
 
     progress.enter('waiting');
-    const cores = options.cores ?? availableParallelism();
     const workers = encodersAtOnce(options.concurrency ?? sceneWorkers(), cores, movie);
     const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
     const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);

@@ -5,7 +5,8 @@ import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
 import { chunkFrames } from './chunk-frames.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
-import { compileScene, type Canvas } from './scene-graph.ts';
+import type { Canvas } from './encoder.ts';
+import { compileScene } from './scene-graph.ts';
 import { sceneLimits, type TimeLimits } from './time-limits.ts';
 
 export interface SceneRenderOptions {

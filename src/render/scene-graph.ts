@@ -8,18 +8,14 @@
 // number of times, because each begins with an IDR picture and its parameter sets.
 // Pure: paths in, arguments out.
 import { join } from 'node:path';
-import { ffmpegColour, type Fit, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
-import { fromRgb, IMAGE_TO_RGBA, sourceConversion, TO_OUTPUT, TO_RGB, type Conversion } from './colour.ts';
-import { CHUNK_EXTENSION, sceneOutputArgs, type EncoderProfile } from './encoder.ts';
+import { ffmpegColour, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
+import { fromRgb, sourceConversion, TO_RGB } from './colour.ts';
+import { fitFilter } from './fit.ts';
+import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, stillChunks, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
 
-export interface Canvas {
-  width: number;
-  height: number;
-  fps: number;
-}
 
 export interface SceneCommand {
   args: string[];
@@ -32,7 +28,8 @@ export interface SceneCommand {
 }
 
 export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderProfile, threads: number, dir: string): SceneCommand {
-  const graph = new Graph();
+  // decoders get the encoder's share of the cores too: more only add memory and contention
+  const graph = new Graph(threads);
   const stills = stillStreams(graph, plan);
   const chunks: Array<{ label: string; frames: number }> = [];
   const playlist: number[] = [];
@@ -62,7 +59,7 @@ export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderPr
     ...graph.inputArgs,
     '-filter_complex', graph.chains.join(';'),
     '-map', `[${stream}]`,
-    ...sceneOutputArgs(encoder, canvas.fps, encodedFrames, threads, starts.slice(1)),
+    ...sceneOutputArgs(encoder, canvas, encodedFrames, threads, starts.slice(1)),
     `file:${join(dir, `chunk%04d${CHUNK_EXTENSION}`)}`,
   ];
   return { args, playlist: playlist.map(name), chunks: chunks.map((c, i) => ({ name: name(i), frames: c.frames })), encodedFrames };
@@ -79,7 +76,7 @@ export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, png
 }
 
 /**
- * Decodes each still layer (image, text) once, fitted to its box with its opacity, and
+ * Reads each still layer (a fitted picture, a text raster) once, with its opacity, and
  * splits it for every span that shows it. Returns per-layer queues of stream labels.
  */
 function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]> {
@@ -88,10 +85,9 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
   const streams = new Map<VisualLayer, string[]>();
   for (const [layer, count] of uses) {
     const input = inputOf(plan, layer);
+    // a picture comes fitted and in the output's YUV already (fitted-picture.ts); a text raster is RGBA
     const filters = ['trim=end_frame=1'];
-    // to RGBA, then fitted and converted to the output's YUV in one pass
-    if (layer.type === 'image') filters.push(IMAGE_TO_RGBA, fitFilter(layer.fit, layer.width, layer.height, { scale: TO_OUTPUT, after: ['format=yuva420p'] }));
-    else filters.push(fromRgb('yuva420p'));
+    if (layer.type === 'text') filters.push(fromRgb('yuva420p'));
     if (layer.type === 'image' && layer.opacity < 1) filters.push(`lutyuv=a=val*${layer.opacity}`);
     if (count > 1) filters.push(`split=${count}`);
     streams.set(layer, graph.chain([graph.input(input)], filters.join(','), count));
@@ -158,23 +154,6 @@ function repeatFrame(graph: Graph, label: string, frames: number): string {
 /** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
   return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
-}
-
-/**
- * ffmpeg filters that fit media into a width x height box, converting its colour in the
- * same `scale` pass (`colour.scale` are that pass's options, `colour.after` follow it).
- * Contain pads with transparent black, the same YUV in every matrix.
- */
-export function fitFilter(fit: Fit, width: number, height: number, colour: Conversion): string {
-  const then = colour.after.join(',');
-  switch (fit) {
-    case 'fill':
-      return `scale=${width}:${height}:${colour.scale},${then}`;
-    case 'cover':
-      return `scale=${width}:${height}:force_original_aspect_ratio=increase:${colour.scale},${then},crop=${width}:${height}`;
-    case 'contain':
-      return `scale=${width}:${height}:force_original_aspect_ratio=decrease:${colour.scale},${then},format=yuva420p,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=black@0`;
-  }
 }
 
 function inputOf(plan: ScenePlan, layer: VisualLayer): LayerInput {

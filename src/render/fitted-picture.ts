@@ -1,0 +1,42 @@
+// An image layer's picture, decoded once at planning (strictly: this is the decode that
+// refuses a damaged picture) and fitted to the layer's box in the output's colour. Scenes
+// then read a frame that is ready to overlay: no scene encoder holds a camera-sized decode
+// beside its x264, and a photo shown in the same box by many layers is decoded once.
+import { join } from 'node:path';
+import type { VisualLayer } from '../movie/index.ts';
+import { decodePicture, type MediaFormat } from '../media/index.ts';
+import { IMAGE_TO_RGBA, TO_OUTPUT } from './colour.ts';
+import { fitFilter } from './fit.ts';
+import { ScenePool } from './scene-pool.ts';
+
+export type ImageLayer = VisualLayer & { type: 'image' };
+
+/** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass. */
+export function pictureFilter(layer: Pick<ImageLayer, 'fit' | 'width' | 'height'>): string {
+  return `${IMAGE_TO_RGBA},${fitFilter(layer.fit, layer.width, layer.height, { scale: TO_OUTPUT, after: ['format=yuva420p'] })}`;
+}
+
+export class FittedPictures {
+  private made = new Map<string, Promise<string>>();
+  // a camera-sized decode holds 100-150 MB: no more at once than there are cores to run them
+  private decoding: ScenePool;
+
+  constructor(
+    private readonly workDir: string,
+    cores: number,
+  ) {
+    this.decoding = new ScenePool(cores);
+  }
+
+  /** The file holding `layer`'s fitted picture from the source file `source`, made at most once per content and box. */
+  fit(layer: ImageLayer, source: { path: string; format: MediaFormat; digest: string }, signal?: AbortSignal): Promise<string> {
+    const key = `${source.digest} ${layer.fit} ${layer.width}x${layer.height}`;
+    let pending = this.made.get(key);
+    if (!pending) {
+      const out = join(this.workDir, `picture-${this.made.size}.nut`);
+      pending = this.decoding.run('pictures', this.decoding.size, () => decodePicture(source.path, source.format, pictureFilter(layer), out, signal)).then(() => out);
+      this.made.set(key, pending);
+    }
+    return pending;
+  }
+}
