@@ -119,7 +119,7 @@ test('`reelsmith render` prints that scene\'s error too, and writes nothing', as
   const file = join(dir, 'broken.json');
   await writeFile(file, JSON.stringify(withMusic({ id: 'clip', type: 'video', source: 'zeroed.mp4' })));
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet'], { env: { TMPDIR: await tempDir('reelsmith-bounded-cli-') } });
-  assert.equal(code, 2, stderr);
+  assert.equal(code, 1, stderr);
   assert.match(stderr, /^error: scene "broken" \(movie\.scenes\[1\]\): ffmpeg exited with 1: /);
   assert.doesNotMatch(stderr, /cancel/);
   assert.deepEqual(await listFiles(out), []);

@@ -272,12 +272,12 @@ test('`reelsmith validate` exits 2 on a bad movie, listing every problem by JSON
   assert.ok(report.problems.some((p) => p.path === 'movie.scenes[1].duration' && p.message === 'must be greater than 0'));
 });
 
-test('`reelsmith render` with a missing local file exits 2 naming the layer and the file, and writes nothing', async () => {
+test('`reelsmith render` with a missing local file exits 1 (the render failed) naming the layer and the file, and writes nothing', async () => {
   const file = join(dir, 'missing-file.json');
   await writeFile(file, JSON.stringify(withLayer({ id: 'picture', type: 'image', source: 'assets/gone.png' })));
   const out = await mkdtemp(join(dir, 'out-'));
   const { code, stdout, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet']);
-  assert.equal(code, 2);
+  assert.equal(code, 1);
   assert.equal(stdout, '');
   assert.equal(stderr.trim(), `error: layer "picture" (movie.scenes[0].layers[1]): ${join(dir, 'assets/gone.png')}: no such file`);
   assert.deepEqual(await listFiles(out), []);
@@ -302,7 +302,7 @@ test('`reelsmith render` refuses a loopback URL unless --allow-private-networks 
   const out = await mkdtemp(join(dir, 'out-'));
   const env = { REELSMITH_ALLOW_PRIVATE_NETWORKS: '' };
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet'], { env });
-  assert.equal(code, 2);
+  assert.equal(code, 1);
   assert.equal(stderr.trim(), `error: layer "photo" (movie.scenes[0].layers[1]): ${url}: address 127.0.0.1 is not allowed (private network)`);
   assert.deepEqual(await listFiles(out), []);
 });
@@ -316,7 +316,7 @@ test('the CLI exits soon after a failed render, even while another source is sti
   // /hang never answers and a download waits 120 s for it: exiting within 60 s means the CLI did not wait (and a loaded machine has room)
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet', '--allow-private-networks'], { timeoutMs: 60_000 });
   assert.match(stderr, /layer "gone" .*HTTP 404/);
-  assert.equal(code, 2, 'exited with 2 without waiting for the hanging download');
+  assert.equal(code, 1, 'exited with 1 (render failed) without waiting for the hanging download');
 });
 
 // ---------------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ test('cancelling while a source is still downloading rejects with AbortedError a
   assert.deepEqual(await listFiles(outcome.out), []);
 });
 
-test('Ctrl-C during `reelsmith render` exits 2, says it was cancelled, stops every ffmpeg and leaves no files', { skip: !onLinux && 'reads /proc' }, async () => {
+test('Ctrl-C during `reelsmith render` exits 130, says it was cancelled, stops every ffmpeg and leaves no files', { skip: !onLinux && 'reads /proc' }, async () => {
   const tmp = await tempDir('reelsmith-cli-tmpdir-');
   const out = await mkdtemp(join(dir, 'out-'));
   const file = join(dir, 'long.json');
@@ -430,7 +430,7 @@ test('Ctrl-C during `reelsmith render` exits 2, says it was cancelled, stops eve
     const interruptedAt = performance.now();
     process.kill(-child.pid!, 'SIGINT');
     const { code, stdout, stderr, at } = await done;
-    assert.equal(code, 2, stderr);
+    assert.equal(code, 130, stderr);
     assert.ok(at - interruptedAt < 5000, `exited ${Math.round(at - interruptedAt)} ms after Ctrl-C`);
     assert.match(stderr, /cancelled/);
     assert.equal(stdout, '');

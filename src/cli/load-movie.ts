@@ -2,6 +2,7 @@
 // ({ kind: "movie", movie, renderOptions }), local sources relative to the file.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { CliError } from './cli-error.ts';
 import { normalizeMovie, summarizeProblems, validateMovie, type NormalizedMovie, type Problem, type ProblemReport } from '../movie/index.ts';
 
 export interface RenderOptionsInFile {
@@ -15,15 +16,6 @@ export interface MovieFile {
   baseDir: string;
 }
 
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly problems: Problem[] = [],
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
 
 export async function readMovieFile(path: string): Promise<MovieFile> {
   let text: string;

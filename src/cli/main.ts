@@ -1,24 +1,34 @@
-// The `reelsmith` command. Every failure prints what went wrong and exits with 2.
-import { resolve } from 'node:path';
+// The `reelsmith` command. Each command loads the modules it uses when it runs (the
+// engine, the service), so `--version`, `schema` and `validate` start quickly.
+// Exit codes: 0 done, 1 the render (or another command's work) failed, 2 a usage
+// problem or an invalid movie, 130 interrupted.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { integer } from './options.ts';
-import { formatProblem, Movie as MovieSchema, PROBLEM_CAPS, summarizeProblems } from '../movie/index.ts';
-import { networkPolicyFromEnv, type FetchLimits } from '../media/index.ts';
-import { checkEncoder, DEFAULT_ENCODER, PRESET_WORKERS, renderFrame, renderMovie, sceneWorkers, type QualityPreset } from '../render/index.ts';
-import { doctor } from './doctor.ts';
-import { checkMovieFile, CliError, loadMovie, readMovieFile } from './load-movie.ts';
-import { progressBar } from './progress-bar.ts';
+import { CliError, CommandFailed } from './cli-error.ts';
+import { exitCodeOf } from './exit-codes.ts';
 import { serviceCommands } from './service-commands.ts';
+import type { FetchLimits } from '../media/index.ts';
+import { formatProblem, PROBLEM_CAPS } from '../movie/problems.ts';
+import { checkEncoder, DEFAULT_ENCODER } from '../render/encoder.ts';
+import { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/workers.ts';
 
-const program = new Command('reelsmith').description('Render Movie JSON to MP4').showHelpAfterError().exitOverride();
+const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 
-const fetchLimits = (opts: { allowPrivateNetworks?: boolean }): FetchLimits =>
-  opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
+const program = new Command('reelsmith').description('Render Movie JSON to MP4').version(version).showHelpAfterError().exitOverride();
 
-/** Ctrl-C aborts the render: every ffmpeg dies, temp files are removed, exit code 2. */
+const fetchLimits = async (opts: { allowPrivateNetworks?: boolean }): Promise<FetchLimits> =>
+  opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : (await import('../media/index.ts')).networkPolicyFromEnv();
+
+/** Ctrl-C aborts the render: every ffmpeg dies, temp files are removed, exit code 130. */
+let interrupted = false;
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const onSignal = () => {
+    interrupted = true;
+    controller.abort();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return controller.signal;
@@ -35,7 +45,9 @@ program
   .option('--x264-preset <name>', `x264 speed preset (default ${DEFAULT_ENCODER.preset})`)
   .option('--allow-private-networks', 'let source URLs reach private and loopback addresses')
   .option('-q, --quiet', 'no progress bar')
+  .option('--json', 'print the result (the output as read back, phase timings, warnings) as JSON')
   .action(async (moviePath: string, opts) => {
+    const { loadMovie, readMovieFile } = await import('./load-movie.ts');
     const file = await readMovieFile(moviePath);
     const movie = loadMovie(file);
     const preset = (opts.preset ?? file.renderOptions.qualityPreset ?? 'balanced') as QualityPreset;
@@ -47,20 +59,22 @@ program
     const encoder = { preset: opts.x264Preset ?? DEFAULT_ENCODER.preset, crf: opts.crf ?? DEFAULT_ENCODER.crf };
     const encoderProblem = checkEncoder(encoder);
     if (encoderProblem) throw new CliError(encoderProblem);
-    const bar = opts.quiet ? undefined : progressBar();
+    const [{ renderMovie }, { progressBar }] = await Promise.all([import('../render/index.ts'), import('./progress-bar.ts')]);
+    const bar = opts.quiet || opts.json ? undefined : progressBar();
     try {
       const result = await renderMovie(movie, {
         output: resolve(opts.output),
         concurrency: opts.concurrency ?? sceneWorkers(preset, file.renderOptions.requestedConcurrency),
         encoder,
         signal: interruptSignal(),
-        fetch: fetchLimits(opts),
+        fetch: await fetchLimits(opts),
         onProgress: (p) => bar?.update(p),
       });
       bar?.stop();
       for (const warning of result.warnings) console.error(`warning: ${warning}`);
       const m = result.mediaData;
-      console.log(`${result.path}: ${m.width}x${m.height} ${m.fps} fps, ${m.frames} frames, ${m.duration.toFixed(3)} s, ${m.bytes} bytes`);
+      if (opts.json) console.log(JSON.stringify({ path: result.path, mediaData: m, timings: result.timings, warnings: result.warnings }, null, 2));
+      else console.log(`${result.path}: ${m.width}x${m.height} ${m.fps} fps, ${m.frames} frames, ${m.duration.toFixed(3)} s, ${m.bytes} bytes`);
     } finally {
       bar?.stop();
     }
@@ -72,6 +86,7 @@ program
   .argument('<movie>', 'movie JSON file')
   .option('--json', 'print the problems as JSON')
   .action(async (moviePath: string, opts) => {
+    const [{ checkMovieFile, readMovieFile }, { summarizeProblems }] = await Promise.all([import('./load-movie.ts'), import('../movie/index.ts')]);
     const report = checkMovieFile(await readMovieFile(moviePath));
     if (opts.json) console.log(JSON.stringify({ valid: report.total === 0, ...report }, null, 2));
     if (report.total > 0) throw new CliError(`${moviePath}: ${summarizeProblems(report)}`, opts.json ? [] : report.problems);
@@ -89,26 +104,32 @@ program
   })
   .requiredOption('-o, --output <file>', 'PNG to write')
   .option('--allow-private-networks', 'let source URLs reach private and loopback addresses')
+  .option('--json', 'print the result as JSON')
   .action(async (moviePath: string, opts) => {
+    const { loadMovie, readMovieFile } = await import('./load-movie.ts');
     const movie = loadMovie(await readMovieFile(moviePath));
-    const result = await renderFrame(movie, { at: opts.at, output: resolve(opts.output), fetch: fetchLimits(opts), signal: interruptSignal() }).catch((err) => {
+    const { renderFrame } = await import('../render/index.ts');
+    const result = await renderFrame(movie, { at: opts.at, output: resolve(opts.output), fetch: await fetchLimits(opts), signal: interruptSignal() }).catch((err) => {
       throw err instanceof RangeError ? new CliError(err.message) : err;
     });
-    console.log(`${result.path}: frame ${result.frame} (scene "${result.sceneId}")`);
+    if (opts.json) console.log(JSON.stringify(result, null, 2));
+    else console.log(`${result.path}: frame ${result.frame} (scene "${result.sceneId}")`);
   });
 
 program
   .command('schema')
   .description('print the Movie JSON Schema')
-  .action(() => console.log(JSON.stringify(MovieSchema, null, 2)));
+  .action(async () => console.log(JSON.stringify((await import('../movie/schema.ts')).Movie, null, 2)));
 
 program
   .command('doctor')
   .description('show which ffmpeg/ffprobe are used, their versions, and the bundled fonts')
-  .action(async () => {
-    const { ok, lines } = await doctor();
-    console.log(lines.join('\n'));
-    if (!ok) throw new CliError('some checks failed');
+  .option('--json', 'print the checks as JSON')
+  .action(async (opts) => {
+    const { ok, lines } = await (await import('./doctor.ts')).doctor();
+    if (opts.json) console.log(JSON.stringify({ ok, lines }, null, 2));
+    else console.log(lines.join('\n'));
+    if (!ok) throw new CommandFailed('some checks failed');
   });
 
 serviceCommands(program);
@@ -117,15 +138,10 @@ try {
   await program.parseAsync();
 } catch (err) {
   const e = err as Error;
-  if (e instanceof CommanderError) {
-    // commander has printed the usage problem (or the help) already
-    process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof CliError) {
+  process.exitCode = exitCodeOf(e, interrupted);
+  // commander has printed its usage problem (or the help, or the version) already
+  if (!(e instanceof CommanderError)) {
     console.error(`error: ${e.message}`);
-    for (const p of e.problems) console.error(`  ${formatProblem(p)}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`error: ${e.message}`);
-    process.exitCode = 2;
+    if (e instanceof CliError) for (const p of e.problems) console.error(`  ${formatProblem(p)}`);
   }
 }

@@ -3,11 +3,11 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer } from '../api/server.ts';
 import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
-import { createPrivately, DataFolderInUse, DEFAULT_MIN_FREE_BYTES, keepPrivate, lockDataFolder, RenderService } from '../jobs/index.ts';
-import { networkPolicyFromEnv, type NetworkPolicy } from '../render/index.ts';
-import { CliError } from './load-movie.ts';
+import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
+import type { RenderService } from '../jobs/index.ts';
+import type { NetworkPolicy } from '../media/index.ts';
+import { CliError } from './cli-error.ts';
 import { integer } from './options.ts';
 
 interface DataOptions {
@@ -24,6 +24,7 @@ function print(opts: { json?: boolean }, value: Record<string, unknown>, text: s
 }
 
 async function withService<T>(dataDir: string, fn: (service: RenderService) => Promise<T>): Promise<T> {
+  const { createPrivately, RenderService } = await import('../jobs/index.ts');
   createPrivately();
   const service = await RenderService.open({ dataDir: resolve(dataDir), publicUrl: 'http://localhost' });
   try {
@@ -53,6 +54,11 @@ export function serviceCommands(program: Command): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('PORT must be a port number');
     const minFreeMiB = opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
     if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0) throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
+    const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }, { networkPolicyFromEnv }] = await Promise.all([
+      import('../api/server.ts'),
+      import('../jobs/index.ts'),
+      import('../media/index.ts'),
+    ]);
     const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
     const plans = loadPlans(opts.plans);
     const dataDir = resolve(opts.data);
