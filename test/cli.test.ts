@@ -1,7 +1,7 @@
 // The `reelsmith` command as a user meets it: its version, its exit codes, and --json
 // output that a script can read (checked against the file it describes).
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, probe, ROOT, tempDir } from './helpers.ts';
@@ -38,4 +38,20 @@ test('`reelsmith render --json` prints the output as read back, with phase timin
   assert.deepEqual(result.warnings, []);
   const info = await probe(output);
   assert.equal(Number(info.video.nb_read_frames), 15);
+});
+
+test('the output is checked before any work: a missing folder or a wrong extension exits 2 naming the path as given', async () => {
+  const dir = await tempDir('reelsmith-cli-output-');
+  const file = join(dir, 'movie.json');
+  await writeFile(file, JSON.stringify({ width: 320, height: 180, scenes: [{ id: 'only', duration: 1, layers: [] }] }));
+  const missing = await cli(['render', file, '-o', join(dir, 'nowhere', 'x.mp4')]);
+  assert.equal(missing.code, EXIT.usage);
+  assert.equal(missing.stderr.trim(), `error: -o ${join(dir, 'nowhere', 'x.mp4')}: the folder ${join(dir, 'nowhere')} does not exist (create it first)`);
+  const text = await cli(['render', file, '-o', join(dir, 'out.txt')]);
+  assert.equal(text.code, EXIT.usage);
+  assert.match(text.stderr, /the output is an MP4, so its name must end in \.mp4/);
+  const frame = await cli(['frame', file, '--at', '0', '-o', join(dir, 'frame.jpg')]);
+  assert.equal(frame.code, EXIT.usage);
+  assert.match(frame.stderr, /the output is a PNG, so its name must end in \.png/);
+  assert.deepEqual((await readdir(dir)).sort(), ['movie.json'], 'nothing was written');
 });

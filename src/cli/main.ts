@@ -3,11 +3,12 @@
 // Exit codes: 0 done, 1 the render (or another command's work) failed, 2 a usage
 // problem or an invalid movie, 130 interrupted.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { integer } from './options.ts';
 import { CliError, CommandFailed } from './cli-error.ts';
 import { exitCodeOf } from './exit-codes.ts';
+import { checkedOutput } from './output-path.ts';
 import { serviceCommands } from './service-commands.ts';
 import type { FetchLimits } from '../media/index.ts';
 import { formatProblem, PROBLEM_CAPS } from '../movie/problems.ts';
@@ -47,6 +48,7 @@ program
   .option('-q, --quiet', 'no progress bar')
   .option('--json', 'print the result (the output as read back, phase timings, warnings) as JSON')
   .action(async (moviePath: string, opts) => {
+    const output = checkedOutput(opts.output, '.mp4');
     const { loadMovie, readMovieFile } = await import('./load-movie.ts');
     const file = await readMovieFile(moviePath);
     const movie = loadMovie(file);
@@ -63,7 +65,7 @@ program
     const bar = opts.quiet || opts.json ? undefined : progressBar();
     try {
       const result = await renderMovie(movie, {
-        output: resolve(opts.output),
+        output,
         concurrency: opts.concurrency ?? sceneWorkers(preset, file.renderOptions.requestedConcurrency),
         encoder,
         signal: interruptSignal(),
@@ -106,10 +108,11 @@ program
   .option('--allow-private-networks', 'let source URLs reach private and loopback addresses')
   .option('--json', 'print the result as JSON')
   .action(async (moviePath: string, opts) => {
+    const output = checkedOutput(opts.output, '.png');
     const { loadMovie, readMovieFile } = await import('./load-movie.ts');
     const movie = loadMovie(await readMovieFile(moviePath));
     const { renderFrame } = await import('../render/index.ts');
-    const result = await renderFrame(movie, { at: opts.at, output: resolve(opts.output), fetch: await fetchLimits(opts), signal: interruptSignal() }).catch((err) => {
+    const result = await renderFrame(movie, { at: opts.at, output, fetch: await fetchLimits(opts), signal: interruptSignal() }).catch((err) => {
       throw err instanceof RangeError ? new CliError(err.message) : err;
     });
     if (opts.json) console.log(JSON.stringify(result, null, 2));
