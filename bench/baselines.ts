@@ -6,13 +6,7 @@ import { join } from 'node:path';
 import { runFfmpeg } from '../src/media/index.ts';
 import { BENCH_LIMITS } from './assets.ts';
 import { DEFAULT_ENCODER } from '../src/render/index.ts';
-import { encoderArgs } from '../src/render/encoder.ts';
-
-export interface Canvas {
-  width: number;
-  height: number;
-  fps: number;
-}
+import { encoderArgs, type Canvas } from '../src/render/encoder.ts';
 
 /** libx264 picks its own thread count, as a lone ffmpeg on this machine would. */
 const AUTO_THREADS = 0;

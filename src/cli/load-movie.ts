@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './cli-error.ts';
-import { normalizeMovie, summarizeProblems, validateMovie, type NormalizedMovie, type Problem, type ProblemReport } from '../movie/index.ts';
+import { normalizeMovie, summarizeProblems, validateMovie, type NormalizedMovie, type ProblemReport } from '../movie/index.ts';
 
 export interface RenderOptionsInFile {
   qualityPreset?: 'stable' | 'balanced' | 'fast' | 'turbo';
@@ -15,7 +15,6 @@ export interface MovieFile {
   renderOptions: RenderOptionsInFile;
   baseDir: string;
 }
-
 
 export async function readMovieFile(path: string): Promise<MovieFile> {
   let text: string;

@@ -1,10 +1,10 @@
 // The jobs module's public surface.
 export { RenderService, type ServiceOptions } from './render-service.ts';
 export { Accounts } from './accounts.ts';
-export { DEFAULT_MIN_FREE_BYTES, StorageFullError } from './disk-space.ts';
+export { StorageFullError } from './disk-space.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';
 export { createPrivately, keepPrivate } from './private-files.ts';
-export { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome, type Usage } from './job-store.ts';
+export { JobStore, type SubmitLimits, type SubmitOutcome, type Usage } from './job-store.ts';
 export { PHASES, isTerminal, type Phase, type Status, type SceneState } from './job-state.ts';
 export type { JobRow, JobEvent, AccountRow, ProjectRow } from './database.ts';
 // the presets' worker counts, for the API's plan checks

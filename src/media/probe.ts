@@ -30,18 +30,16 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
   const sniffed = sniff(head);
   if ('looksLike' in sniffed) throw new SourceRefusal(`is ${sniffed.looksLike}, not an image or media file Reelsmith reads (${FORMAT_LABELS})`);
   const { format } = sniffed;
-  const facts = format.kind === 'image' ? await imageFacts(format, head) : await streamFacts(path, format, signal);
+  const facts = format.kind === 'image' ? imageFacts(format, head) : await streamFacts(path, format, signal);
   const refusal = limitRefusal({ ...facts.video, duration: facts.duration, streams: facts.streams });
   if (refusal) throw new SourceRefusal(refusal);
   return { format, ...facts };
 }
 
-/** The size from the header, checked against the limits before anything decodes the picture (decodePicture does, strictly). */
-async function imageFacts(format: MediaFormat, head: Uint8Array): Promise<StreamFacts> {
+/** The size from the header (probeMedia checks it against the limits before anything decodes the picture; decodePicture does, strictly). */
+function imageFacts(format: MediaFormat, head: Uint8Array): StreamFacts {
   const size = imageDimensions(format, head);
   if (!size) throw new SourceRefusal(`is not a valid ${format.label} image (its header is missing or damaged)`);
-  const refusal = limitRefusal(size);
-  if (refusal) throw new SourceRefusal(refusal);
   return { video: size, streams: 1 };
 }
 
@@ -63,8 +61,12 @@ export const PICTURE_DEMUXER = 'nut';
 async function streamFacts(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
   if (format === FORMATS.mpegts) {
     const facts = await describedByFfmpeg(path, format, signal);
-    if (facts.video) facts.video.start = await firstPacketTime(path, format, 'v', signal);
-    if (facts.audio) facts.audio.start = await firstPacketTime(path, format, 'a', signal);
+    const [video, audio] = await Promise.all([
+      facts.video && firstPacketTime(path, format, 'v', signal),
+      facts.audio && firstPacketTime(path, format, 'a', signal),
+    ]);
+    if (facts.video) facts.video.start = video;
+    if (facts.audio) facts.audio.start = audio;
     return facts;
   }
   const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal, names: unnamed(path) }).catch((err: Error) => {

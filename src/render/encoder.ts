@@ -6,7 +6,7 @@
 // builds), so they would show out of order. Measured at 1080p veryfast crf 20: 2.5-5 %
 // larger, 25 % less CPU and memory per encoder.
 import { colourTagArgs } from './colour.ts';
-import { FULL_HD } from './workers.ts';
+import { atLeastFullHd } from './workers.ts';
 
 /** The frame size and rate an encoder works at. */
 export interface Canvas {
@@ -38,7 +38,7 @@ const PRESETS = Object.keys(LOOKAHEAD);
  */
 export function lookaheadFrames(preset: string, canvas: { width: number; height: number }): number | undefined {
   const frames = LOOKAHEAD[preset as keyof typeof LOOKAHEAD];
-  return canvas.width * canvas.height >= FULL_HD ? Math.floor(frames / 2) : undefined;
+  return atLeastFullHd(canvas) ? Math.floor(frames / 2) : undefined;
 }
 
 export function checkEncoder(profile: EncoderProfile): string | undefined {

@@ -1,5 +1,5 @@
 // An ffmpeg -filter_complex under construction: inputs, chains, unique labels.
-import { readInput } from '../media/index.ts';
+import { FORMATS, readInput } from '../media/index.ts';
 
 /** A file the graph reads, and the ffmpeg demuxer that reads it. */
 export interface SourceFile {
@@ -49,7 +49,7 @@ export class FilterGraph {
  * decoding resumes at the next keyframe (seconds late, or never near the end), so it is
  * read from its start and cut by timestamp.
  */
-const SEEKS_LATE = new Set(['mpegts']);
+const SEEKS_LATE = new Set<string>([FORMATS.mpegts.demuxer]);
 
 /** How far before a position a source is sought: what must be decoded first (the frame nearest it, Opus's pre-roll) is no further back. */
 const SEEK_LEAD = 1;

@@ -3,13 +3,11 @@
 // then read a frame that is ready to overlay: no scene encoder holds a camera-sized decode
 // beside its x264, and a photo shown in the same box by many layers is decoded once.
 import { join } from 'node:path';
-import type { VisualLayer } from '../movie/index.ts';
+import type { ImageLayer } from '../movie/index.ts';
 import { decodePicture, type MediaFormat } from '../media/index.ts';
 import { IMAGE_TO_RGBA, TO_OUTPUT } from './colour.ts';
 import { fitFilter } from './fit.ts';
 import { ScenePool } from './scene-pool.ts';
-
-export type ImageLayer = VisualLayer & { type: 'image' };
 
 /** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass. */
 export function pictureFilter(layer: Pick<ImageLayer, 'fit' | 'width' | 'height'>): string {

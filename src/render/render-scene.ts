@@ -3,9 +3,8 @@
 import { join } from 'node:path';
 import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
 import { chunkFrames } from './chunk-frames.ts';
-import type { EncoderProfile } from './encoder.ts';
+import type { Canvas, EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
-import type { Canvas } from './encoder.ts';
 import { compileScene } from './scene-graph.ts';
 import { sceneLimits, type TimeLimits } from './time-limits.ts';
 

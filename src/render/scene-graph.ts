@@ -16,7 +16,6 @@ import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, stillChunks, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
 
-
 export interface SceneCommand {
   args: string[];
   /** The scene's frames as chunk file names in play order (a chunk may appear many times). */
@@ -146,14 +145,19 @@ export function sourcePosition(position: number, duration: number | undefined, l
   return loop ? (position - duration) % duration : Math.max(0, duration - 1 / fps);
 }
 
+/** One frame played `frames` times. */
+function loopFilter(frames: number): string {
+  return `loop=loop=${frames - 1}:size=1:start=0`;
+}
+
 /** One frame played `frames` times (the scene's stream numbers the frames). */
 function repeatFrame(graph: Graph, label: string, frames: number): string {
-  return graph.chain([label], `loop=loop=${frames - 1}:size=1:start=0`)[0];
+  return graph.chain([label], loopFilter(frames))[0];
 }
 
 /** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
-  return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
+  return `${loopFilter(frames)},setpts=N/(${fps}*TB)`;
 }
 
 function inputOf(plan: ScenePlan, layer: VisualLayer): LayerInput {

@@ -27,7 +27,7 @@ export interface ExpectedOutput {
 /** Samples in one AAC frame: the audio may end up to this much past the video. */
 const AAC_FRAME = 1024;
 
-export class OutputMismatchError extends Error {
+class OutputMismatchError extends Error {
   constructor(problems: string[]) {
     super(`the finished file is not the movie asked for: ${problems.join('; ')}`);
     this.name = 'OutputMismatchError';

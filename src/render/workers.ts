@@ -16,6 +16,11 @@ export function threadsPerProcess(cores: number, workers: number): number {
 /** 1920x1080 pixels: where encoders start to weigh (memory here, time in time-limits). */
 export const FULL_HD = 1920 * 1080;
 
+/** Whether a canvas has at least 1080p's pixels (either orientation). */
+export function atLeastFullHd(canvas: { width: number; height: number }): boolean {
+  return canvas.width * canvas.height >= FULL_HD;
+}
+
 /**
  * Scene encoders run at once for a canvas: from 1080p up, at most one per core. Each such
  * ffmpeg holds 170-250 MB (x264 at veryfast, one thread, plus a large photo decoded),
@@ -23,5 +28,5 @@ export const FULL_HD = 1920 * 1080;
  * 3 at once peaked at 1.04-1.07 GB).
  */
 export function encodersAtOnce(workers: number, cores: number, canvas: { width: number; height: number }): number {
-  return canvas.width * canvas.height >= FULL_HD ? Math.max(1, Math.min(workers, cores)) : workers;
+  return atLeastFullHd(canvas) ? Math.max(1, Math.min(workers, cores)) : workers;
 }
