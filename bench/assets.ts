@@ -28,7 +28,9 @@ const MUSIC_SECONDS = 64;
 
 export async function prepareAssets(dir = ASSET_DIR): Promise<BenchAssets> {
   await mkdir(dir, { recursive: true });
-  const photos = await Promise.all([0, 1, 2, 3, 4].map((i) => ensure(join(dir, `photo-${i}.jpg`), (out) => makePhoto(i, out))));
+  const photos = await Promise.all(
+    [0, 1, 2, 3, 4].map((i) => ensure(join(dir, `photo-${i}.jpg`), (out) => makePhoto(i, out))),
+  );
   return {
     dir,
     photos,
@@ -40,7 +42,10 @@ export async function prepareAssets(dir = ASSET_DIR): Promise<BenchAssets> {
 
 /** Makes `path` unless it is there; written under a temporary name so an interrupted run leaves no half file. */
 async function ensure(path: string, make: (out: string) => Promise<void>): Promise<string> {
-  const exists = await stat(path).then((s) => s.size > 0, () => false);
+  const exists = await stat(path).then(
+    (s) => s.size > 0,
+    () => false,
+  );
   if (!exists) {
     const partial = `${path}.partial${path.slice(path.lastIndexOf('.'))}`;
     await make(partial);
@@ -51,32 +56,93 @@ async function ensure(path: string, make: (out: string) => Promise<void>): Promi
 
 /** A photo-sized JPEG; the noise gives it a real photo's byte count (~4 MB) and decode cost. */
 function makePhoto(index: number, out: string): Promise<void> {
-  return runFfmpeg(['-f', 'lavfi', '-i', `testsrc2=s=4000x3000,hue=h=${index * 72},noise=alls=16:allf=u`, '-frames:v', '1', '-q:v', '2', `file:${out}`], { limits: BENCH_LIMITS });
+  return runFfmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=s=4000x3000,hue=h=${index * 72},noise=alls=16:allf=u`,
+      '-frames:v',
+      '1',
+      '-q:v',
+      '2',
+      `file:${out}`,
+    ],
+    { limits: BENCH_LIMITS },
+  );
 }
 
 function makeFootage(out: string): Promise<void> {
-  return runFfmpeg([
-    '-f', 'lavfi', '-i', `testsrc2=s=1920x1080:r=30:d=${FOOTAGE_SECONDS}`,
-    '-f', 'lavfi', '-i', `sine=f=220:r=48000:d=${FOOTAGE_SECONDS}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', `file:${out}`,
-  ], { limits: BENCH_LIMITS });
+  return runFfmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=s=1920x1080:r=30:d=${FOOTAGE_SECONDS}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=f=220:r=48000:d=${FOOTAGE_SECONDS}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '23',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      `file:${out}`,
+    ],
+    { limits: BENCH_LIMITS },
+  );
 }
 
 /** A yellow disc and bar on transparency, drawn by geq so no font is needed. */
 function makeLogo(out: string): Promise<void> {
-  const alpha = "255*(lt(hypot(X-60\\,Y-60)\\,48)+between(X\\,130\\,380)*between(Y\\,40\\,80))";
-  return runFfmpeg([
-    '-f', 'lavfi', '-i', `color=c=black@0:s=400x120,format=rgba,geq=r=255:g=200:b=40:a='${alpha}'`,
-    '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${out}`,
-  ], { limits: BENCH_LIMITS });
+  const alpha = '255*(lt(hypot(X-60\\,Y-60)\\,48)+between(X\\,130\\,380)*between(Y\\,40\\,80))';
+  return runFfmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=black@0:s=400x120,format=rgba,geq=r=255:g=200:b=40:a='${alpha}'`,
+      '-frames:v',
+      '1',
+      '-f',
+      'image2',
+      '-c:v',
+      'png',
+      `file:${out}`,
+    ],
+    { limits: BENCH_LIMITS },
+  );
 }
 
 /** A major chord pulsing at 120 bpm, like the examples' music. */
 function makeMusic(out: string): Promise<void> {
   const chord = '0.2*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392*t))*(0.6+0.4*cos(4*PI*t))';
-  return runFfmpeg([
-    '-f', 'lavfi', '-i', `aevalsrc='${chord}|${chord}':s=44100:d=${MUSIC_SECONDS}`,
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'mp4', `file:${out}`,
-  ], { limits: BENCH_LIMITS });
+  return runFfmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc='${chord}|${chord}':s=44100:d=${MUSIC_SECONDS}`,
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp4',
+      `file:${out}`,
+    ],
+    { limits: BENCH_LIMITS },
+  );
 }

@@ -42,7 +42,9 @@ function readArguments(args: string[]): { movies: BenchMovie[]; runs: number } {
     console.error(`${problem}\nusage: npm run bench -- [${BENCH_MOVIES.map((b) => b.name).join(' ')}] [--runs N]`);
     process.exit(2);
   };
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: { runs: { type: 'string' } }; allowPositionals: true }>
+  >;
   try {
     parsed = parseArgs({ args, options: { runs: { type: 'string' } }, allowPositionals: true });
   } catch (err) {
@@ -64,7 +66,16 @@ async function warmUp(assets: BenchAssets, dir: string): Promise<void> {
   const movie: Movie = {
     width: 320,
     height: 180,
-    scenes: [{ id: 'warm-up', duration: 0.2, layers: [{ id: 't', type: 'text', text: 'warm-up' }, { id: 'logo', type: 'image', source: assets.logo }] }],
+    scenes: [
+      {
+        id: 'warm-up',
+        duration: 0.2,
+        layers: [
+          { id: 't', type: 'text', text: 'warm-up' },
+          { id: 'logo', type: 'image', source: assets.logo },
+        ],
+      },
+    ],
   };
   const output = join(dir, 'warm-up.mp4');
   await renderMovie(normalizeMovie(movie, { allowLocalFiles: true }), { output });

@@ -36,11 +36,13 @@ export async function checkOutput(path: string, movie: NormalizedMovie): Promise
   const seconds = movie.frames / movie.fps;
   const problems: string[] = [];
   if (frames !== movie.frames) problems.push(`${frames} video frames, expected ${movie.frames}`);
-  if (video.width !== movie.width || video.height !== movie.height) problems.push(`${video.width}x${video.height}, expected ${movie.width}x${movie.height}`);
+  if (video.width !== movie.width || video.height !== movie.height)
+    problems.push(`${video.width}x${video.height}, expected ${movie.width}x${movie.height}`);
   if (video.codec_name !== 'h264' || video.profile !== 'High' || video.pix_fmt !== 'yuv420p') {
     problems.push(`video is ${video.codec_name} ${video.profile} ${video.pix_fmt}, expected h264 High yuv420p`);
   }
   if (!audio) problems.push('no audio stream');
-  else if (Math.abs(Number(audio.duration) - seconds) > AUDIO_SLACK_SECONDS) problems.push(`audio lasts ${audio.duration} s, expected ${seconds} s`);
+  else if (Math.abs(Number(audio.duration) - seconds) > AUDIO_SLACK_SECONDS)
+    problems.push(`audio lasts ${audio.duration} s, expected ${seconds} s`);
   return { frames, problems };
 }

@@ -24,10 +24,18 @@ export function foreignCpuShare(): () => number {
 
 function cpuTimes(): CpuTimes {
   // cpu  user nice system idle iowait irq softirq steal ... (guest time is already in user)
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const busy = user + nice + system + irq + softirq + (steal || 0);
   // after the command name: state ppid ... utime(11) stime(12) cutime(13) cstime(14)
   const self = readFileSync('/proc/self/stat', 'utf8');
-  const fields = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = self
+    .slice(self.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   return { busy, total: busy + idle + iowait, mine: fields[11] + fields[12] + fields[13] + fields[14] };
 }

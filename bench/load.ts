@@ -16,7 +16,11 @@ const LIMITED_RPM = 30;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'reelsmith-load-'));
 const base = loadPlans();
-const plans = { ...base, load: { ...base.unlimited, requestsPerMinute: 100_000 }, limited: { ...base.pro, requestsPerMinute: LIMITED_RPM } };
+const plans = {
+  ...base,
+  load: { ...base.unlimited, requestsPerMinute: 100_000 },
+  limited: { ...base.pro, requestsPerMinute: LIMITED_RPM },
+};
 const service = await RenderService.open({ dataDir, publicUrl: 'http://127.0.0.1' });
 const app = await buildServer({ service, plans });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -29,8 +33,17 @@ async function tenant(plan: string) {
 }
 
 const movie = (i: number) => ({
-  width: 160, height: 90, fps: 30,
-  scenes: [{ id: 's', duration: 0.5, bgColor: `#${(i * 2654435761 % 0xffffff).toString(16).padStart(6, '0')}`, layers: [{ id: 't', type: 'text', text: `job ${i}`, fontSize: 20 }] }],
+  width: 160,
+  height: 90,
+  fps: 30,
+  scenes: [
+    {
+      id: 's',
+      duration: 0.5,
+      bgColor: `#${((i * 2654435761) % 0xffffff).toString(16).padStart(6, '0')}`,
+      layers: [{ id: 't', type: 'text', text: `job ${i}`, fontSize: 20 }],
+    },
+  ],
 });
 
 const statuses = new Map<number, number>();
@@ -51,9 +64,11 @@ async function request(key: string, path: string, body?: unknown): Promise<{ sta
 /** Runs `n` calls of `fn` with `clients` in flight at once. */
 async function concurrently(n: number, clients: number, fn: (i: number) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 const percentile = (values: number[], p: number) => {
@@ -92,11 +107,20 @@ try {
   console.log(`\n## API load (embedded, ${CLIENTS} concurrent clients)\n`);
   console.log('| measure | value |\n|---|---|');
   console.log(`| submits accepted (202) | ${jobIds.length} of ${SUBMITS} |`);
-  console.log(`| POST /v1/render/jobs latency p50 / p99 | ${percentile(submitMs, 50).toFixed(1)} / ${percentile(submitMs, 99).toFixed(1)} ms |`);
+  console.log(
+    `| POST /v1/render/jobs latency p50 / p99 | ${percentile(submitMs, 50).toFixed(1)} / ${percentile(submitMs, 99).toFixed(1)} ms |`,
+  );
   console.log(`| GET /v1/jobs/{id} polls | ${pollMs.length} |`);
-  console.log(`| GET /v1/jobs/{id} latency p50 / p95 / p99 | ${percentile(pollMs, 50).toFixed(1)} / ${percentile(pollMs, 95).toFixed(1)} / ${percentile(pollMs, 99).toFixed(1)} ms |`);
+  console.log(
+    `| GET /v1/jobs/{id} latency p50 / p95 / p99 | ${percentile(pollMs, 50).toFixed(1)} / ${percentile(pollMs, 95).toFixed(1)} / ${percentile(pollMs, 99).toFixed(1)} ms |`,
+  );
   console.log(`| submits + polls wall time | ${loadSeconds.toFixed(1)} s (renders running meanwhile) |`);
-  console.log(`| responses by status | ${[...statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', ')} |`);
+  console.log(
+    `| responses by status | ${[...statuses]
+      .sort()
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')} |`,
+  );
   console.log(`| 5xx responses | ${fiveXx} |`);
   console.log(`| rate limit ${LIMITED_RPM}/min under load | ${passed} passed, ${limitedCount} got 429 |`);
   const ok = fiveXx === 0 && passed === LIMITED_RPM && limitedCount === LIMITED_RPM && jobIds.length === SUBMITS;

@@ -48,7 +48,13 @@ export interface Measurement {
   error?: string;
 }
 
-export async function measure(bench: BenchMovie, assets: BenchAssets, dir: string, runs: number, onRun: (run: Run) => void): Promise<Measurement> {
+export async function measure(
+  bench: BenchMovie,
+  assets: BenchAssets,
+  dir: string,
+  runs: number,
+  onRun: (run: Run) => void,
+): Promise<Measurement> {
   const movie = normalizeMovie(bench.movie(assets), { allowLocalFiles: true, baseDir: assets.dir });
   const done: Run[] = [];
   for (let i = 0; i < runs; i++) {
@@ -104,7 +110,8 @@ function summarize(bench: BenchMovie, movie: NormalizedMovie, runs: Run[]): Meas
   return {
     ...measurement,
     floorRatio: median(runs.map((r) => r.render!.wall / r.floorWall)),
-    transcodeRatio: measurement.transcodeWall === undefined ? undefined : median(runs.map((r) => r.render!.wall / r.transcodeWall!)),
+    transcodeRatio:
+      measurement.transcodeWall === undefined ? undefined : median(runs.map((r) => r.render!.wall / r.transcodeWall!)),
     render: { ...middle, peakRss: Math.max(...renders.map((r) => r.peakRss)), problems },
   };
 }

@@ -64,8 +64,21 @@ function textScene(id: string, seconds: number): Scene {
     bgColor: '#1a1a2e',
     layers: [
       text('title', 'Reelsmith render benchmark', { y: 340, height: 160, fontSize: 110, fontWeight: 'bold' }),
-      text('subtitle', 'Three text layers on a plain background', { y: 520, height: 100, fontSize: 56, color: '#00d4ff', startTime: 1 }),
-      text('footer', 'example.com', { y: 900, height: 80, fontSize: 40, color: '#cbd5e1', startTime: 2, duration: seconds - 3 }),
+      text('subtitle', 'Three text layers on a plain background', {
+        y: 520,
+        height: 100,
+        fontSize: 56,
+        color: '#00d4ff',
+        startTime: 1,
+      }),
+      text('footer', 'example.com', {
+        y: 900,
+        height: 80,
+        fontSize: 40,
+        color: '#cbd5e1',
+        startTime: 2,
+        duration: seconds - 3,
+      }),
     ],
   };
 }
@@ -77,9 +90,21 @@ function photoScene(id: string, seconds: number, photo: string, music: string, m
     duration: seconds,
     layers: [
       { id: 'photo', type: 'image', source: photo, fit: 'cover', ...box(0, 0, WIDTH, HEIGHT) },
-      text('headline', `Collection ${id.toUpperCase()}`, { y: 120, height: 160, fontSize: 96, fontWeight: 'bold', zIndex: 1 }),
+      text('headline', `Collection ${id.toUpperCase()}`, {
+        y: 120,
+        height: 160,
+        fontSize: 96,
+        fontWeight: 'bold',
+        zIndex: 1,
+      }),
       text('caption', 'Photographed on location, 4000x3000', {
-        y: 860, height: 110, fontSize: 48, backgroundColor: '#000000aa', padding: 24, zIndex: 1, startTime: 1,
+        y: 860,
+        height: 110,
+        fontSize: 48,
+        backgroundColor: '#000000aa',
+        padding: 24,
+        zIndex: 1,
+        startTime: 1,
       }),
       musicBed(music, musicAt),
     ],
@@ -95,8 +120,17 @@ function videoScene(id: string, seconds: number, a: BenchAssets): Scene {
       { id: 'footage', type: 'video', source: a.footage, fit: 'cover', ...box(0, 0, WIDTH, HEIGHT) },
       { id: 'logo', type: 'image', source: a.logo, ...box(80, 60, 200, 60), zIndex: 2 },
       text('lower-third', 'Jane Doe — Head of Product', {
-        x: 120, y: 840, width: 1000, height: 120, fontSize: 56, textAlign: 'left', backgroundColor: '#0f172acc',
-        padding: 28, zIndex: 1, startTime: 2, duration: 15,
+        x: 120,
+        y: 840,
+        width: 1000,
+        height: 120,
+        fontSize: 56,
+        textAlign: 'left',
+        backgroundColor: '#0f172acc',
+        padding: 28,
+        zIndex: 1,
+        startTime: 2,
+        duration: 15,
       }),
       musicBed(a.music, 0, 0.3),
     ],
@@ -111,24 +145,73 @@ function mixedScenes(a: BenchAssets): Scene[] {
     const photo = a.photos[i % a.photos.length];
     const caption = text('caption', `Scene ${i + 1} of 12`, { y: 880, height: 100, fontSize: 52, zIndex: 1 });
     if (i === 6) {
-      const clip: Layer = { id: 'clip', type: 'video', source: a.footage, trimStart: 4, startTime: 1, duration: 3, mute: true, ...box(320, 180, 1280, 720) };
+      const clip: Layer = {
+        id: 'clip',
+        type: 'video',
+        source: a.footage,
+        trimStart: 4,
+        startTime: 1,
+        duration: 3,
+        mute: true,
+        ...box(320, 180, 1280, 720),
+      };
       return { id, duration: 5, bgColor: '#111827', layers: [clip, caption, music] };
     }
     switch (i % 4) {
       case 0:
-        return { id, duration: 5, bgColor: '#1a1a2e', layers: [text('title', 'Summer Sale', { y: 380, height: 180, fontSize: 128, fontWeight: 'bold' }), caption, music] };
+        return {
+          id,
+          duration: 5,
+          bgColor: '#1a1a2e',
+          layers: [
+            text('title', 'Summer Sale', { y: 380, height: 180, fontSize: 128, fontWeight: 'bold' }),
+            caption,
+            music,
+          ],
+        };
       case 1:
-        return { id, duration: 5, layers: [{ id: 'photo', type: 'image', source: photo, fit: 'cover', ...box(0, 0, WIDTH, HEIGHT) }, caption, music] };
+        return {
+          id,
+          duration: 5,
+          layers: [
+            { id: 'photo', type: 'image', source: photo, fit: 'cover', ...box(0, 0, WIDTH, HEIGHT) },
+            caption,
+            music,
+          ],
+        };
       case 2:
-        return { id, duration: 5, bgColor: '#000000', layers: [{ id: 'photo', type: 'image', source: photo, fit: 'contain', ...box(0, 0, WIDTH, HEIGHT) }, { ...caption, startTime: 1.5 }, music] };
+        return {
+          id,
+          duration: 5,
+          bgColor: '#000000',
+          layers: [
+            { id: 'photo', type: 'image', source: photo, fit: 'contain', ...box(0, 0, WIDTH, HEIGHT) },
+            { ...caption, startTime: 1.5 },
+            music,
+          ],
+        };
       default:
         return {
           id,
           duration: 5,
           layers: [
-            { id: 'photo', type: 'image', source: photo, fit: 'cover', ...box(0, 0, WIDTH, HEIGHT), transform: { opacity: 0.7 } },
+            {
+              id: 'photo',
+              type: 'image',
+              source: photo,
+              fit: 'cover',
+              ...box(0, 0, WIDTH, HEIGHT),
+              transform: { opacity: 0.7 },
+            },
             { id: 'logo', type: 'image', source: a.logo, ...box(80, 60, 200, 60), zIndex: 2 },
-            text('title', 'Up to 50% off', { y: 400, height: 160, fontSize: 110, fontWeight: 'bold', zIndex: 1, startTime: 0.5 }),
+            text('title', 'Up to 50% off', {
+              y: 400,
+              height: 160,
+              fontSize: 110,
+              fontWeight: 'bold',
+              zIndex: 1,
+              startTime: 0.5,
+            }),
             caption,
             music,
           ],

@@ -20,7 +20,15 @@ export async function describeMachine(): Promise<Machine> {
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown CPU';
   const version = await run(ffmpegBinary().path, ['-version']).catch(() => 'ffmpeg version unknown');
-  return { cpu, cores: availableParallelism(), ffmpeg: version.split('\n')[0].replace(/\s+Copyright.*$/, '').trim(), node: process.version };
+  return {
+    cpu,
+    cores: availableParallelism(),
+    ffmpeg: version
+      .split('\n')[0]
+      .replace(/\s+Copyright.*$/, '')
+      .trim(),
+    node: process.version,
+  };
 }
 
 /** One line per run as it finishes, so a long bench shows where it is and how much runs vary. */
@@ -40,7 +48,17 @@ const BUSY_MACHINE = 0.05;
 
 /** `othersCpu`: the share of all CPU time that processes outside the bench used while it ran. */
 export function markdownReport(measurements: Measurement[], machine: Machine, othersCpu: number): string {
-  const header = ['Movie', 'Length', 'Wall', 'Realtime', 'Wall / floor', 'Wall / transcode', 'Peak RSS', 'Plan / render / assemble', 'Frames'];
+  const header = [
+    'Movie',
+    'Length',
+    'Wall',
+    'Realtime',
+    'Wall / floor',
+    'Wall / transcode',
+    'Peak RSS',
+    'Plan / render / assemble',
+    'Frames',
+  ];
   const rows = measurements.map(row);
   const problems = measurements.flatMap((m) => [
     ...(m.error ? [`${m.bench.name} failed: ${m.error}`] : []),
@@ -58,7 +76,9 @@ export function markdownReport(measurements: Measurement[], machine: Machine, ot
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores; ${machine.ffmpeg}; Node ${machine.node}. ` +
       `Other processes used ${(othersCpu * 100).toFixed(1)}% of the CPU time while the bench ran` +
-      (othersCpu > BUSY_MACHINE ? ': the machine was busy, so these times are inflated; rerun on a quiet machine.' : '.'),
+      (othersCpu > BUSY_MACHINE
+        ? ': the machine was busy, so these times are inflated; rerun on a quiet machine.'
+        : '.'),
     ...(problems.length > 0 ? ['', '**Problems**', ...problems.map((p) => `- ${p}`)] : []),
   ].join('\n');
 }
@@ -74,11 +94,26 @@ function row(m: Measurement): string[] {
   return [
     ...start,
     `${wall.toFixed(2)} s`,
-    withTarget(`${realtime.toFixed(1)}x`, targets.realtime, `>= ${targets.realtime}x`, realtime >= (targets.realtime ?? 0)),
-    withTarget(`${m.floorRatio!.toFixed(2)}x (floor ${m.floorWall.toFixed(2)} s)`, targets.floorRatio, `<= ${targets.floorRatio}x`, m.floorRatio! <= (targets.floorRatio ?? Infinity)),
+    withTarget(
+      `${realtime.toFixed(1)}x`,
+      targets.realtime,
+      `>= ${targets.realtime}x`,
+      realtime >= (targets.realtime ?? 0),
+    ),
+    withTarget(
+      `${m.floorRatio!.toFixed(2)}x (floor ${m.floorWall.toFixed(2)} s)`,
+      targets.floorRatio,
+      `<= ${targets.floorRatio}x`,
+      m.floorRatio! <= (targets.floorRatio ?? Infinity),
+    ),
     m.transcodeRatio === undefined
       ? '–'
-      : withTarget(`${m.transcodeRatio.toFixed(2)}x (transcode ${m.transcodeWall!.toFixed(2)} s)`, targets.transcodeRatio, `<= ${targets.transcodeRatio}x`, m.transcodeRatio <= (targets.transcodeRatio ?? Infinity)),
+      : withTarget(
+          `${m.transcodeRatio.toFixed(2)}x (transcode ${m.transcodeWall!.toFixed(2)} s)`,
+          targets.transcodeRatio,
+          `<= ${targets.transcodeRatio}x`,
+          m.transcodeRatio <= (targets.transcodeRatio ?? Infinity),
+        ),
     withTarget(`${Math.round(rssMb)} MB`, RSS_TARGET_MB, `< ${RSS_TARGET_MB} MB`, rssMb < RSS_TARGET_MB),
     `${timings.planning.toFixed(2)} / ${timings.rendering.toFixed(2)} / ${timings.assembling.toFixed(2)} s`,
     `${frames} ${problems.length === 0 ? '✓' : '✗'}`,

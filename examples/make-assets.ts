@@ -10,16 +10,44 @@ const dir = join(import.meta.dirname, 'assets');
 
 // "city.mp4": 8 s of moving test footage, 960x540 at 30 fps, with a quiet hum
 await runFfmpeg([
-  '-f', 'lavfi', '-i', 'testsrc2=s=960x540:r=30:d=8',
-  '-f', 'lavfi', '-i', 'sine=f=110:r=48000:d=8',
-  '-vf', 'hue=s=0.6', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '30', '-pix_fmt', 'yuv420p',
-  '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', join(dir, 'city.mp4'),
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc2=s=960x540:r=30:d=8',
+  '-f',
+  'lavfi',
+  '-i',
+  'sine=f=110:r=48000:d=8',
+  '-vf',
+  'hue=s=0.6',
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-crf',
+  '30',
+  '-pix_fmt',
+  'yuv420p',
+  '-c:a',
+  'aac',
+  '-b:a',
+  '64k',
+  '-movflags',
+  '+faststart',
+  join(dir, 'city.mp4'),
 ]);
 
 // "upbeat.mp3": 8 s of a major chord pulsing at 120 bpm
 await runFfmpeg([
-  '-f', 'lavfi', '-i', "aevalsrc='0.2*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392*t))*(0.6+0.4*cos(4*PI*t))':s=44100:d=8",
-  '-c:a', 'libmp3lame', '-b:a', '96k', join(dir, 'upbeat.mp3'),
+  '-f',
+  'lavfi',
+  '-i',
+  "aevalsrc='0.2*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392*t))*(0.6+0.4*cos(4*PI*t))':s=44100:d=8",
+  '-c:a',
+  'libmp3lame',
+  '-b:a',
+  '96k',
+  join(dir, 'upbeat.mp3'),
 ]);
 
 // "logo-white.png": a white wordmark on transparency, 400x120

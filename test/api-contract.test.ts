@@ -25,7 +25,14 @@ const plans: Plans = {
   /** 1 render minute a month, no concurrency cap: the monthly quota is the only limit in play. */
   'tiny-month': { ...base.pro, name: 'Tiny month', monthlyMinutes: 1, dailyMinutes: null, concurrentJobs: null },
   /** Exactly ten 6 s jobs fit in the month; many requests a minute, no concurrency cap. */
-  edge: { ...base.pro, name: 'Edge', monthlyMinutes: 1, dailyMinutes: null, concurrentJobs: null, requestsPerMinute: 10_000 },
+  edge: {
+    ...base.pro,
+    name: 'Edge',
+    monthlyMinutes: 1,
+    dailyMinutes: null,
+    concurrentJobs: null,
+    requestsPerMinute: 10_000,
+  },
   /** Three requests a minute. */
   'rate-3': { ...base.pro, name: 'Rate 3', requestsPerMinute: 3 },
   /** Roomy: no concurrency cap, for listing many jobs. */
@@ -58,7 +65,12 @@ function tinyMovie(caption = 'Hello') {
     height: 180,
     fps: 30,
     scenes: [
-      { id: 'intro', duration: 0.5, bgColor: '#1a1a2e', layers: [{ id: 'headline', type: 'text', text: caption, fontSize: 24 }] },
+      {
+        id: 'intro',
+        duration: 0.5,
+        bgColor: '#1a1a2e',
+        layers: [{ id: 'headline', type: 'text', text: caption, fontSize: 24 }],
+      },
       { id: 'outro', duration: 0.5, bgColor: '#0f172a' },
     ],
   };
@@ -70,7 +82,13 @@ function slowMovie(width = 1920, height = 1080) {
     width,
     height,
     fps: 30,
-    scenes: [{ id: 'long', duration: 20, layers: [{ id: 'clip', type: 'video', source: `${files.url}/clip.mp4`, mute: true }] }],
+    scenes: [
+      {
+        id: 'long',
+        duration: 20,
+        layers: [{ id: 'clip', type: 'video', source: `${files.url}/clip.mp4`, mute: true }],
+      },
+    ],
   };
 }
 
@@ -111,7 +129,9 @@ async function usage(key: string): Promise<Json> {
 
 /** Cancels jobs (no effect on finished ones) and waits until each is final. */
 async function settle(key: string, jobIds: string[]): Promise<Json[]> {
-  await Promise.all(jobIds.map(async (id) => assert.equal((await api(url, key, `/v1/jobs/${id}`, { method: 'DELETE' })).status, 200)));
+  await Promise.all(
+    jobIds.map(async (id) => assert.equal((await api(url, key, `/v1/jobs/${id}`, { method: 'DELETE' })).status, 200)),
+  );
   return Promise.all(jobIds.map((id) => waitForJob(url, key, id, 20_000)));
 }
 
@@ -190,10 +210,17 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     assert.match(byPath.get('movie.scenes[0].layers[0].id')!, /required/);
     assert.match(byPath.get('movie.scenes[0].bgColor')!, /blue-ish/);
     // each problem once
-    assert.equal(new Set((error.details as Json[]).map((p) => `${p.path}\0${p.message}`)).size, (error.details as Json[]).length);
+    assert.equal(
+      new Set((error.details as Json[]).map((p) => `${p.path}\0${p.message}`)).size,
+      (error.details as Json[]).length,
+    );
 
     // a body with no movie at all
-    const noMovie = await expectError(await submit(t.key, { kind: 'movie', projectId: t.projectId }), 400, 'INVALID_MOVIE_JSON');
+    const noMovie = await expectError(
+      await submit(t.key, { kind: 'movie', projectId: t.projectId }),
+      400,
+      'INVALID_MOVIE_JSON',
+    );
     assert.deepEqual(noMovie.details, [{ path: 'movie', message: 'is required' }]);
     // not an object
     const list = await expectError(await submit(t.key, [seedMinimalBody]), 400, 'INVALID_MOVIE_JSON');
@@ -206,15 +233,29 @@ describe('errors: each code of the seed table, from exactly its condition', () =
   test('INVALID_MOVIE_JSON 400 also for a body that is not JSON', async () => {
     const t = await svc.tenant('pro');
     for (const text of ['{"kind": "movie", "projectId": ', 'kind=movie', '{"a":1}}', '']) {
-      const res = await api(url, t.key, '/v1/render/jobs', { method: 'POST', body: text, headers: { 'content-type': 'application/json' } });
+      const res = await api(url, t.key, '/v1/render/jobs', {
+        method: 'POST',
+        body: text,
+        headers: { 'content-type': 'application/json' },
+      });
       await expectError(res, 400, 'INVALID_MOVIE_JSON');
     }
   });
 
   test('PLAN_RESOLUTION_EXCEEDED 400 above 1920x1080 on Pro; 1080x1920 portrait is allowed', async () => {
     const t = await svc.tenant('pro');
-    for (const [width, height] of [[2560, 1440], [1922, 1080], [1920, 1082], [1080, 1922], [3840, 16]]) {
-      const error = await expectError(await submit(t.key, body(t.projectId, colourMovie([1], { width, height }))), 400, 'PLAN_RESOLUTION_EXCEEDED');
+    for (const [width, height] of [
+      [2560, 1440],
+      [1922, 1080],
+      [1920, 1082],
+      [1080, 1922],
+      [3840, 16],
+    ]) {
+      const error = await expectError(
+        await submit(t.key, body(t.projectId, colourMovie([1], { width, height }))),
+        400,
+        'PLAN_RESOLUTION_EXCEEDED',
+      );
       assert.match(error.message, new RegExp(`${width}x${height}`));
       assert.match(error.message, /1920x1080/);
     }
@@ -225,7 +266,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
 
   test('PLAN_DURATION_EXCEEDED 400 above 10 min in total on Pro; exactly 10 min is allowed', async () => {
     const t = await svc.tenant('pro');
-    const error = await expectError(await submit(t.key, body(t.projectId, colourMovie([301, 301]))), 400, 'PLAN_DURATION_EXCEEDED');
+    const error = await expectError(
+      await submit(t.key, body(t.projectId, colourMovie([301, 301]))),
+      400,
+      'PLAN_DURATION_EXCEEDED',
+    );
     assert.match(error.message, /602/);
     assert.match(error.message, /10 min/);
     // each scene alone is fine: it is the total that counts
@@ -251,7 +296,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
   test('RENDER_QUOTA_EXCEEDED 402 when a job would pass the monthly minutes; cancelling gives them back', async () => {
     const t = await svc.tenant('tiny-month'); // 1 minute a month
     const first = await accepted(t.key, body(t.projectId, colourMovie([50])));
-    const error = await expectError(await submit(t.key, body(t.projectId, colourMovie([20]))), 402, 'RENDER_QUOTA_EXCEEDED');
+    const error = await expectError(
+      await submit(t.key, body(t.projectId, colourMovie([20]))),
+      402,
+      'RENDER_QUOTA_EXCEEDED',
+    );
     assert.match(error.message, /month/);
     const fits = await accepted(t.key, body(t.projectId, colourMovie([10]))); // 50 + 10 = 60 s: exactly the limit
     await expectError(await submit(t.key, body(t.projectId, colourMovie([1]))), 402, 'RENDER_QUOTA_EXCEEDED');
@@ -259,7 +308,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
 
     const jobs = await settle(t.key, [first, fits]);
     const kept = jobs.filter((j) => j.status === 'done').reduce((s, j) => s + j.mediaData.duration, 0);
-    assert.equal((await usage(t.key)).month.minutes, Math.round((kept / 60) * 1000) / 1000, 'cancelled jobs hold no minutes');
+    assert.equal(
+      (await usage(t.key)).month.minutes,
+      Math.round((kept / 60) * 1000) / 1000,
+      'cancelled jobs hold no minutes',
+    );
     if (kept === 0) {
       const again = await accepted(t.key, body(t.projectId, colourMovie([20])));
       await settle(t.key, [again]);
@@ -269,7 +322,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
   test('RENDER_QUOTA_DAILY_EXCEEDED 402 when a job would pass the 5 daily minutes (Free limits with API access)', async () => {
     const t = await svc.tenant('free-api');
     // alone above the 5 min a day, well within the 30 a month and the 10 per job
-    const alone = await expectError(await submit(t.key, body(t.projectId, colourMovie([301]))), 402, 'RENDER_QUOTA_DAILY_EXCEEDED');
+    const alone = await expectError(
+      await submit(t.key, body(t.projectId, colourMovie([301]))),
+      402,
+      'RENDER_QUOTA_DAILY_EXCEEDED',
+    );
     assert.match(alone.message, /midnight UTC/);
     // 4.5 minutes rendered today (1 fps keeps it cheap), then 31 s more would pass the cap
     const big = await accepted(t.key, body(t.projectId, colourMovie([270], { fps: 1 })));
@@ -277,7 +334,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     assert.equal(done.status, 'done', JSON.stringify(done.error));
     const day = (await usage(t.key)).day;
     assert.deepEqual([day.minutes, day.limit], [4.5, 5]);
-    await expectError(await submit(t.key, body(t.projectId, colourMovie([31], { fps: 1 }))), 402, 'RENDER_QUOTA_DAILY_EXCEEDED');
+    await expectError(
+      await submit(t.key, body(t.projectId, colourMovie([31], { fps: 1 }))),
+      402,
+      'RENDER_QUOTA_DAILY_EXCEEDED',
+    );
     const last = await accepted(t.key, body(t.projectId, colourMovie([30], { fps: 1 }))); // exactly 5 min
     await settle(t.key, [last]);
   });
@@ -293,7 +354,11 @@ describe('errors: each code of the seed table, from exactly its condition', () =
   test('CONCURRENCY_LIMIT_EXCEEDED 409: Free allows one job at a time', async () => {
     const t = await svc.tenant('free-api');
     const running = await accepted(t.key, body(t.projectId, slowMovie(320, 180)));
-    const error = await expectError(await submit(t.key, body(t.projectId, tinyMovie())), 409, 'CONCURRENCY_LIMIT_EXCEEDED');
+    const error = await expectError(
+      await submit(t.key, body(t.projectId, tinyMovie())),
+      409,
+      'CONCURRENCY_LIMIT_EXCEEDED',
+    );
     assert.match(error.message, /1 job/);
     assert.ok(['queued', 'running'].includes((await getJob(t.key, running)).status));
     assert.equal((await usage(t.key)).activeJobs.count, 1);
@@ -304,10 +369,13 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     const replies = await Promise.all(burst.map(async (r) => ({ status: r.status, json: (await r.json()) as Json })));
     assert.deepEqual(replies.map((r) => r.status).sort(), [202, ...Array(9).fill(409)]);
     for (const r of replies.filter((x) => x.status === 409)) assertErrorShape(r.json, 'CONCURRENCY_LIMIT_EXCEEDED');
-    await settle(t.key, replies.filter((r) => r.status === 202).map((r) => r.json.jobId));
+    await settle(
+      t.key,
+      replies.filter((r) => r.status === 202).map((r) => r.json.jobId),
+    );
   });
 
-  test('RATE_LIMITED 429 with Retry-After past the plan\'s requests per minute', async () => {
+  test("RATE_LIMITED 429 with Retry-After past the plan's requests per minute", async () => {
     const t = await svc.tenant('rate-3');
     const other = await svc.tenant('rate-3');
     for (let i = 0; i < 3; i++) assert.equal((await api(url, t.key, '/v1/usage')).status, 200);
@@ -320,25 +388,43 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     assert.equal((await api(url, other.key, '/v1/usage')).status, 200, 'the limit is per account');
   });
 
-  test('PRESET_NOT_ALLOWED 403: turbo (or more workers than the plan\'s presets) on Pro', async () => {
+  test("PRESET_NOT_ALLOWED 403: turbo (or more workers than the plan's presets) on Pro", async () => {
     const t = await svc.tenant('pro');
     const movie = colourMovie([1]);
-    const error = await expectError(await submit(t.key, body(t.projectId, movie, { renderOptions: { qualityPreset: 'turbo' } })), 403, 'PRESET_NOT_ALLOWED');
+    const error = await expectError(
+      await submit(t.key, body(t.projectId, movie, { renderOptions: { qualityPreset: 'turbo' } })),
+      403,
+      'PRESET_NOT_ALLOWED',
+    );
     assert.match(error.message, /stable, balanced, fast/);
-    await expectError(await submit(t.key, body(t.projectId, movie, { renderOptions: { requestedConcurrency: 6 } })), 403, 'PRESET_NOT_ALLOWED');
+    await expectError(
+      await submit(t.key, body(t.projectId, movie, { renderOptions: { requestedConcurrency: 6 } })),
+      403,
+      'PRESET_NOT_ALLOWED',
+    );
     assert.deepEqual((await (await api(url, t.key, '/v1/jobs')).json()).jobs, [], 'nothing was queued');
   });
 
-  test('404 for a projectId the key\'s account does not own', async () => {
+  test("404 for a projectId the key's account does not own", async () => {
     const a = await svc.tenant('pro');
     const b = await svc.tenant('pro');
     const error = await expectError(await submit(a.key, body(b.projectId, tinyMovie())), 404, 'NOT_FOUND');
     assert.match(error.message, new RegExp(b.projectId));
-    await expectError(await submit(a.key, body(a.projectId.replace(/.$/, (c) => (c === '0' ? '1' : '0')), tinyMovie())), 404, 'NOT_FOUND');
-    assert.deepEqual((await (await api(url, b.key, '/v1/jobs')).json()).jobs, [], 'nothing was queued in B\'s project');
+    await expectError(
+      await submit(
+        a.key,
+        body(
+          a.projectId.replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+          tinyMovie(),
+        ),
+      ),
+      404,
+      'NOT_FOUND',
+    );
+    assert.deepEqual((await (await api(url, b.key, '/v1/jobs')).json()).jobs, [], "nothing was queued in B's project");
   });
 
-  test('another tenant\'s job is 404 on GET, /progress, DELETE and /cancel, and stays as it was', async () => {
+  test("another tenant's job is 404 on GET, /progress, DELETE and /cancel, and stays as it was", async () => {
     const owner = await finishedJob();
     const stranger = await svc.tenant('pro');
     const id = owner.jobId;
@@ -348,7 +434,10 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     await expectError(await api(url, stranger.key, `/v1/jobs/${id}/cancel`, { method: 'POST' }), 404, 'NOT_FOUND');
     await expectError(await api(url, stranger.key, `/v1/jobs/${id}/webhooks`), 404, 'NOT_FOUND');
     await expectError(await api(url, stranger.key, '/v1/jobs/job_000000000000'), 404, 'NOT_FOUND');
-    assert.ok(!(await (await api(url, stranger.key, '/v1/jobs')).json()).jobs.some((j: Json) => j.jobId === id), 'not in the stranger\'s list');
+    assert.ok(
+      !(await (await api(url, stranger.key, '/v1/jobs')).json()).jobs.some((j: Json) => j.jobId === id),
+      "not in the stranger's list",
+    );
     assert.equal((await getJob(owner.key, id)).status, 'done');
 
     // and a job that is still running is not cancelled by a stranger
@@ -378,7 +467,10 @@ describe('jobs', () => {
     assert.ok(job.progress >= 0 && job.progress < 1);
     assert.match(job.createdAt, ISO);
     assert.equal(job.finishedAt, null);
-    assert.deepEqual(job.scenes.map((s: Json) => [s.sceneId, s.frames]), [['scene_1', 150]]);
+    assert.deepEqual(
+      job.scenes.map((s: Json) => [s.sceneId, s.frames]),
+      [['scene_1', 150]],
+    );
     assert.ok(!('outputUrl' in job) && !('error' in job));
     const [cancelled] = await settle(t.key, [reply.jobId]);
     assert.equal(cancelled.status, 'cancelled');
@@ -456,7 +548,8 @@ describe('jobs', () => {
     assert.ok(events.indexOf('event: phase') < events.indexOf('event: done'));
     const progress = [...events.matchAll(/^data: (.*)$/gm)].map((m) => (JSON.parse(m[1]) as Json).progress as number);
     assert.ok(progress.length >= 3);
-    for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1], `progress never decreases: ${progress}`);
+    for (let i = 1; i < progress.length; i++)
+      assert.ok(progress[i] >= progress[i - 1], `progress never decreases: ${progress}`);
     assert.equal(progress.at(-1), 1);
 
     // cancelling a finished job changes nothing
@@ -495,14 +588,25 @@ describe('jobs', () => {
     assert.equal(replay.jobId, first);
     assert.ok(['queued', 'running', 'done'].includes(replay.status));
 
-    const error = await expectError(await submit(t.key, body(t.projectId, colourMovie([2])), { 'idempotency-key': 'order-1' }), 422, 'IDEMPOTENCY_KEY_REUSED');
+    const error = await expectError(
+      await submit(t.key, body(t.projectId, colourMovie([2])), { 'idempotency-key': 'order-1' }),
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
     assert.match(error.message, /Idempotency-Key/);
     const other = await accepted(t.key, one, { 'idempotency-key': 'order-2' });
     assert.notEqual(other, first);
 
     // the same key sent many times at once still makes one job
-    const burst = await Promise.all(Array.from({ length: 10 }, () => submit(t.key, one, { 'idempotency-key': 'order-3' })));
-    const ids = await Promise.all(burst.map(async (r) => (assert.equal(r.status, 202), ((await r.json()) as Json).jobId as string)));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => submit(t.key, one, { 'idempotency-key': 'order-3' })),
+    );
+    const ids = await Promise.all(
+      burst.map(async (r) => {
+        assert.equal(r.status, 202);
+        return ((await r.json()) as Json).jobId as string;
+      }),
+    );
     assert.equal(new Set(ids).size, 1);
     const listed = (await (await api(url, t.key, '/v1/jobs')).json()).jobs as Json[];
     assert.equal(listed.length, 3);
@@ -524,32 +628,52 @@ describe('jobs', () => {
     assert.equal(u.month.minutes, 1);
     assert.equal(u.month.limit, 1);
 
-    const jobs = await settle(t.key, ok.map((b) => b.json.jobId));
+    const jobs = await settle(
+      t.key,
+      ok.map((b) => b.json.jobId),
+    );
     const kept = jobs.filter((j) => j.status === 'done').length;
     assert.ok(jobs.every((j) => ['done', 'cancelled'].includes(j.status)));
-    assert.equal((await usage(t.key)).month.minutes, Math.round(((kept * 6) / 60) * 1000) / 1000, 'cancelled jobs gave their minutes back');
+    assert.equal(
+      (await usage(t.key)).month.minutes,
+      Math.round(((kept * 6) / 60) * 1000) / 1000,
+      'cancelled jobs gave their minutes back',
+    );
     assert.ok(kept < 10, 'at least one job was cancelled while it held minutes');
   });
 
-  test('cancelling a running 1080p render (DELETE and POST /cancel): cancelled within 2 s, no ffmpeg left', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  test('cancelling a running 1080p render (DELETE and POST /cancel): cancelled within 2 s, no ffmpeg left', {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  }, async () => {
     const t = await svc.tenant('pro');
     for (const how of ['DELETE', 'POST'] as const) {
       const jobId = await accepted(t.key, body(t.projectId, slowMovie()));
       let job: Json = {};
-      await until(async () => {
-        job = await getJob(t.key, jobId);
-        assert.ok(!['done', 'failed', 'cancelled'].includes(job.status), JSON.stringify(job));
-        return job.phase === 'rendering' && (await ffmpegChildren()).length > 0;
-      }, 20_000, 'the job is encoding');
+      await until(
+        async () => {
+          job = await getJob(t.key, jobId);
+          assert.ok(!['done', 'failed', 'cancelled'].includes(job.status), JSON.stringify(job));
+          return job.phase === 'rendering' && (await ffmpegChildren()).length > 0;
+        },
+        20_000,
+        'the job is encoding',
+      );
       await sleep(300);
       assert.equal((await usage(t.key)).month.minutes, 0.333, 'the running job holds its 20 s');
 
       const started = performance.now();
-      const res = how === 'DELETE' ? await api(url, t.key, `/v1/jobs/${jobId}`, { method: 'DELETE' }) : await api(url, t.key, `/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+      const res =
+        how === 'DELETE'
+          ? await api(url, t.key, `/v1/jobs/${jobId}`, { method: 'DELETE' })
+          : await api(url, t.key, `/v1/jobs/${jobId}/cancel`, { method: 'POST' });
       assert.equal(res.status, 200);
       const reply = (await res.json()) as Json;
       let after: Json = reply;
-      await until(async () => (after = await getJob(t.key, jobId)).status === 'cancelled', 2000, `${how} cancelled the job`);
+      await until(
+        async () => (after = await getJob(t.key, jobId)).status === 'cancelled',
+        2000,
+        `${how} cancelled the job`,
+      );
       const took = performance.now() - started;
       assert.ok(took < 2000, `${how} took ${Math.round(took)} ms`);
       assert.equal(reply.status, 'cancelled', 'the reply already shows it cancelled');
@@ -567,29 +691,31 @@ describe('jobs', () => {
     }
   });
 
-  test(
-    'a valid text layer with a long unbroken word does not freeze the server while the job plans',
-    async () => {
-      const t = await svc.tenant('pro');
-      const movie = colourMovie([0.5]);
-      (movie.scenes[0] as Json).layers = [{ id: 'wall', type: 'text', text: 'a'.repeat(1300) }];
-      const jobId = await accepted(t.key, body(t.projectId, movie));
-      // /healthz, polled while the job plans: the longest wait between two answers
-      let last = performance.now();
-      let worst = 0;
-      const deadline = last + 30_000;
-      for (;;) {
-        await (await fetch(`${url}/healthz`)).arrayBuffer();
-        const now = performance.now();
-        worst = Math.max(worst, now - last);
-        last = now;
-        const job = await getJob(t.key, jobId);
-        if (!['queued', 'planning'].includes(job.phase) || ['done', 'failed', 'cancelled'].includes(job.status) || now > deadline) break;
-      }
-      await settle(t.key, [jobId]);
-      assert.ok(worst < 1000, `the server did not answer for ${Math.round(worst)} ms`);
-    },
-  );
+  test('a valid text layer with a long unbroken word does not freeze the server while the job plans', async () => {
+    const t = await svc.tenant('pro');
+    const movie = colourMovie([0.5]);
+    (movie.scenes[0] as Json).layers = [{ id: 'wall', type: 'text', text: 'a'.repeat(1300) }];
+    const jobId = await accepted(t.key, body(t.projectId, movie));
+    // /healthz, polled while the job plans: the longest wait between two answers
+    let last = performance.now();
+    let worst = 0;
+    const deadline = last + 30_000;
+    for (;;) {
+      await (await fetch(`${url}/healthz`)).arrayBuffer();
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+      const job = await getJob(t.key, jobId);
+      if (
+        !['queued', 'planning'].includes(job.phase) ||
+        ['done', 'failed', 'cancelled'].includes(job.status) ||
+        now > deadline
+      )
+        break;
+    }
+    await settle(t.key, [jobId]);
+    assert.ok(worst < 1000, `the server did not answer for ${Math.round(worst)} ms`);
+  });
 
   test('GET /v1/jobs: per project, newest first, cursor pagination; GET /v1/usage shape', async () => {
     const t = await svc.tenant('roomy');
@@ -604,25 +730,42 @@ describe('jobs', () => {
     const pages: Json[] = [];
     let cursor: string | null = null;
     do {
-      const res = await api(url, t.key, `/v1/jobs?projectId=${t.projectId}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await api(
+        url,
+        t.key,
+        `/v1/jobs?projectId=${t.projectId}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       assert.equal(res.status, 200);
       const page = (await res.json()) as Json;
       pages.push(page);
       cursor = page.nextCursor;
       assert.ok(pages.length <= 5, 'pagination ends');
     } while (cursor !== null);
-    assert.deepEqual(pages.map((p) => p.jobs.length), [2, 2, 1]);
+    assert.deepEqual(
+      pages.map((p) => p.jobs.length),
+      [2, 2, 1],
+    );
     assert.equal(pages.at(-1)!.nextCursor, null);
     const listed = pages.flatMap((p) => p.jobs as Json[]);
-    assert.deepEqual(listed.map((j) => j.jobId), [...submitted].reverse(), 'newest first, no duplicates, none missing');
+    assert.deepEqual(
+      listed.map((j) => j.jobId),
+      [...submitted].reverse(),
+      'newest first, no duplicates, none missing',
+    );
     assert.ok(listed.every((j) => j.projectId === t.projectId));
     for (let i = 1; i < listed.length; i++) assert.ok(listed[i - 1].createdAt >= listed[i].createdAt);
 
     const all = (await (await api(url, t.key, '/v1/jobs')).json()) as Json;
-    assert.deepEqual(all.jobs.map((j: Json) => j.jobId), [elsewhere, ...[...submitted].reverse()]);
+    assert.deepEqual(
+      all.jobs.map((j: Json) => j.jobId),
+      [elsewhere, ...[...submitted].reverse()],
+    );
     assert.equal(all.nextCursor, null);
     const other = (await (await api(url, t.key, `/v1/jobs?projectId=${second.id}`)).json()) as Json;
-    assert.deepEqual(other.jobs.map((j: Json) => j.jobId), [elsewhere]);
+    assert.deepEqual(
+      other.jobs.map((j: Json) => j.jobId),
+      [elsewhere],
+    );
     await expectError(await api(url, t.key, '/v1/jobs?cursor=not-a-cursor'), 400, 'INVALID_CURSOR');
     await expectError(await api(url, t.key, '/v1/jobs?limit=0'), 400, 'INVALID_REQUEST');
 
@@ -642,11 +785,14 @@ describe('jobs', () => {
     await settle(t.key, [...submitted, elsewhere]);
 
     const pro = await usage((await svc.tenant('pro')).key);
-    assert.deepEqual({ month: pro.month, day: { ...pro.day, resetsAt: 0 }, activeJobs: pro.activeJobs }, {
-      month: { minutes: 0, limit: 600 },
-      day: { minutes: 0, limit: null, resetsAt: 0 },
-      activeJobs: { count: 0, limit: 3 },
-    });
+    assert.deepEqual(
+      { month: pro.month, day: { ...pro.day, resetsAt: 0 }, activeJobs: pro.activeJobs },
+      {
+        month: { minutes: 0, limit: 600 },
+        day: { minutes: 0, limit: null, resetsAt: 0 },
+        activeJobs: { count: 0, limit: 3 },
+      },
+    );
   });
 });
 
@@ -691,7 +837,10 @@ describe('fuzzing POST /v1/render/jobs', () => {
   /** A reply to a fuzzed body: 202 or a 4xx in the error shape, never a 5xx. */
   async function check(key: string, res: Response, acceptedIds: string[]): Promise<void> {
     const text = await res.text();
-    assert.ok(res.status === 202 || (res.status >= 400 && res.status < 500), `status ${res.status}: ${text.slice(0, 300)}`);
+    assert.ok(
+      res.status === 202 || (res.status >= 400 && res.status < 500),
+      `status ${res.status}: ${text.slice(0, 300)}`,
+    );
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     const json = JSON.parse(text) as Json;
     if (res.status === 202) {
@@ -703,7 +852,8 @@ describe('fuzzing POST /v1/render/jobs', () => {
     const error = assertErrorShape(json);
     if (error.code === 'INVALID_MOVIE_JSON' && error.details !== undefined) {
       assert.ok(Array.isArray(error.details) && error.details.length > 0);
-      for (const p of error.details as Json[]) assert.ok(typeof p.path === 'string' && typeof p.message === 'string', JSON.stringify(p));
+      for (const p of error.details as Json[])
+        assert.ok(typeof p.path === 'string' && typeof p.message === 'string', JSON.stringify(p));
     }
   }
 
@@ -714,7 +864,29 @@ describe('fuzzing POST /v1/render/jobs', () => {
   const nasty: fc.Arbitrary<unknown> = fc.oneof(
     fc.anything({ maxDepth: 3 }),
     fc.jsonValue({ maxDepth: 3 }),
-    fc.constantFrom(null, true, false, 0, -0, -1, 1e308, -1e308, 5e-324, Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, 0.1, '', ' ', '0', 'true', 'null', [], {}, [[]], { '': '' }),
+    fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      -0,
+      -1,
+      1e308,
+      -1e308,
+      5e-324,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 53 + 1,
+      0.1,
+      '',
+      ' ',
+      '0',
+      'true',
+      'null',
+      [],
+      {},
+      [[]],
+      { '': '' },
+    ),
     fc.double({ noNaN: true, noDefaultInfinity: true }),
     fc.integer(),
     fc.string({ unit: 'grapheme', maxLength: 40 }),
@@ -729,15 +901,39 @@ describe('fuzzing POST /v1/render/jobs', () => {
     fc.integer({ min: -2, max: 4000 }),
     fc.integer({ min: 1, max: 4000 }).map((n) => n * 2),
     fc.double({ min: 0, max: 700, noNaN: true }),
-    fc.constantFrom('stable', 'balanced', 'fast', 'turbo', 'image', 'audio', 'bold', 'center', 'https://cdn.example.com/a.png'),
-    fc.constantFrom('#fff', '#12345', 'rgb(1,2,3)', 'http://127.0.0.1:1/x.png', 'ftp://example.com/a', 'file:///etc/passwd', '../../etc/passwd', 'job_000000000000', 'proj_abc123', 'turbo', 'video', 'text'),
+    fc.constantFrom(
+      'stable',
+      'balanced',
+      'fast',
+      'turbo',
+      'image',
+      'audio',
+      'bold',
+      'center',
+      'https://cdn.example.com/a.png',
+    ),
+    fc.constantFrom(
+      '#fff',
+      '#12345',
+      'rgb(1,2,3)',
+      'http://127.0.0.1:1/x.png',
+      'ftp://example.com/a',
+      'file:///etc/passwd',
+      '../../etc/passwd',
+      'job_000000000000',
+      'proj_abc123',
+      'turbo',
+      'video',
+      'text',
+    ),
   );
 
   /** Every path of a JSON value: ['movie', 'scenes', 0, 'layers', 0, 'text'], ... */
   function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
     const out: Array<Array<string | number>> = [prefix];
-    if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...prefix, i])));
-    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
+    if (Array.isArray(value)) value.forEach((v, i) => void out.push(...paths(v, [...prefix, i])));
+    else if (typeof value === 'object' && value !== null)
+      for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...prefix, k]));
     return out;
   }
 
@@ -746,7 +942,22 @@ describe('fuzzing POST /v1/render/jobs', () => {
     at: fc.nat(),
     kind: fc.constantFrom('delete', 'replace', 'add'),
     value: nasty,
-    name: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('id', 'duration', 'layers', 'source', 'scenes', 'width', 'fps', '__proto__', 'constructor', 'renderOptions', 'callbackUrl')),
+    name: fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(
+        'id',
+        'duration',
+        'layers',
+        'source',
+        'scenes',
+        'width',
+        'fps',
+        '__proto__',
+        'constructor',
+        'renderOptions',
+        'callbackUrl',
+      ),
+    ),
   });
 
   function mutate(seed: Json, ops: Op[]): unknown {
@@ -769,7 +980,8 @@ describe('fuzzing POST /v1/render/jobs', () => {
       } else {
         const target = parent[last];
         if (Array.isArray(target)) target.push(value);
-        else if (typeof target === 'object' && target !== null) Object.defineProperty(target, o.name, { value, enumerable: true, writable: true, configurable: true });
+        else if (typeof target === 'object' && target !== null)
+          Object.defineProperty(target, o.name, { value, enumerable: true, writable: true, configurable: true });
         else parent[last] = value;
       }
     }
@@ -779,7 +991,12 @@ describe('fuzzing POST /v1/render/jobs', () => {
   test('mutations of the seed body, random JSON and random text: always 202 or a 4xx error, never a 5xx', async () => {
     const t = await svc.tenant('fuzz'); // no minutes: a body that passes every check gets 402, nothing renders
     const other = await svc.tenant('pro');
-    const seed = { ...structuredClone(seedMinimalBody), projectId: t.projectId, renderOptions: { qualityPreset: 'fast' }, callbackUrl: 'https://example.com/hook' };
+    const seed = {
+      ...structuredClone(seedMinimalBody),
+      projectId: t.projectId,
+      renderOptions: { qualityPreset: 'fast' },
+      callbackUrl: 'https://example.com/hook',
+    };
     const acceptedIds: string[] = [];
     const codes = new Map<string, number>();
     const count = async (res: Response) => {
@@ -798,15 +1015,30 @@ describe('fuzzing POST /v1/render/jobs', () => {
       { numRuns: 150 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.anything().map((v) => JSON.stringify(v) ?? 'null'), fc.json()), async (text) => {
-        await count(await raw(t.key, text));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.anything().map((v) => JSON.stringify(v) ?? 'null'),
+          fc.json(),
+        ),
+        async (text) => {
+          await count(await raw(t.key, text));
+        },
+      ),
       { numRuns: 100 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream'), async (text, type) => {
-        await count(await raw(t.key, text, type));
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/octet-stream',
+        ),
+        async (text, type) => {
+          await count(await raw(t.key, text, type));
+        },
+      ),
       { numRuns: 50 },
     );
 
@@ -827,7 +1059,10 @@ describe('fuzzing POST /v1/render/jobs', () => {
       seedText.replace('"layers":[', `"layers":[${'{"a":'.repeat(3000)}1${'}'.repeat(3000)},`),
       `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
       JSON.stringify({ ...seed, projectId: other.projectId }),
-      JSON.stringify({ ...seed, movie: { ...seed.movie, scenes: Array.from({ length: 2000 }, (_, i) => ({ id: `s${i}`, duration: 0.3 })) } }),
+      JSON.stringify({
+        ...seed,
+        movie: { ...seed.movie, scenes: Array.from({ length: 2000 }, (_, i) => ({ id: `s${i}`, duration: 0.3 })) },
+      }),
       'null',
       '"movie"',
       '12',
@@ -837,7 +1072,10 @@ describe('fuzzing POST /v1/render/jobs', () => {
     }
     assert.equal(({} as Json).polluted, undefined, 'no prototype pollution');
     assert.deepEqual(acceptedIds, [], 'nothing was accepted on a plan with no minutes');
-    assert.ok((codes.get('INVALID_MOVIE_JSON') ?? 0) > 0 && (codes.get('RENDER_QUOTA_EXCEEDED') ?? 0) > 0, JSON.stringify([...codes]));
+    assert.ok(
+      (codes.get('INVALID_MOVIE_JSON') ?? 0) > 0 && (codes.get('RENDER_QUOTA_EXCEEDED') ?? 0) > 0,
+      JSON.stringify([...codes]),
+    );
 
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200, 'the server still answers');
@@ -846,14 +1084,22 @@ describe('fuzzing POST /v1/render/jobs', () => {
 
   test('random job ids, cursors and limits on the GET routes: 200 or a 4xx error, never a 5xx', async () => {
     const t = await svc.tenant('fuzz');
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ maxLength: 300 }), fc.constantFrom('..', '.', '%', '%00', 'job_000000000000', '-1', '1e400'));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.string({ maxLength: 300 }),
+      fc.constantFrom('..', '.', '%', '%00', 'job_000000000000', '-1', '1e400'),
+    );
     await fc.assert(
       fc.asyncProperty(text, text, fc.oneof(fc.integer(), fc.string({ maxLength: 10 })), async (id, cursor, limit) => {
         const responses = [
           await api(url, t.key, `/v1/jobs/${encodeURIComponent(id)}`),
           await api(url, t.key, `/v1/jobs/${encodeURIComponent(id)}/progress`),
           await api(url, t.key, `/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-          await api(url, t.key, `/v1/jobs?cursor=${encodeURIComponent(cursor)}&limit=${encodeURIComponent(String(limit))}&projectId=${encodeURIComponent(id)}`),
+          await api(
+            url,
+            t.key,
+            `/v1/jobs?cursor=${encodeURIComponent(cursor)}&limit=${encodeURIComponent(String(limit))}&projectId=${encodeURIComponent(id)}`,
+          ),
           await api(url, t.key, `/v1/jobs?cursor=${Buffer.from(cursor).toString('base64url')}`),
         ];
         for (const res of responses) {
@@ -893,7 +1139,8 @@ async function ffmpegChildren(): Promise<Proc[]> {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const m = /^(\d+) \((.*)\) (\S) (\d+)/s.exec(stat);
-    if (m && Number(m[4]) === process.pid && names.has(m[2])) list.push({ pid: Number(m[1]), name: m[2], state: m[3], ppid: Number(m[4]) });
+    if (m && Number(m[4]) === process.pid && names.has(m[2]))
+      list.push({ pid: Number(m[1]), name: m[2], state: m[3], ppid: Number(m[4]) });
   }
   return list;
 }

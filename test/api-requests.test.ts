@@ -19,13 +19,20 @@ const files = await mediaServer(await tempDir('reelsmith-requests-'));
 const svc = await startService();
 
 const post = (service: TestService, key: string, text: string) =>
-  api(service.url, key, '/v1/render/jobs', { method: 'POST', body: text, headers: { 'content-type': 'application/json' } });
+  api(service.url, key, '/v1/render/jobs', {
+    method: 'POST',
+    body: text,
+    headers: { 'content-type': 'application/json' },
+  });
 
 /** Reads an answer that must be 202 or a 4xx in the error shape, small, with at most 100 problems listed. */
 async function boundedAnswer(res: Response): Promise<Json> {
   const bytes = Buffer.from(await res.arrayBuffer());
   const text = bytes.toString('utf8');
-  assert.ok(res.status === 202 || (res.status >= 400 && res.status < 500), `status ${res.status}: ${text.slice(0, 300)}`);
+  assert.ok(
+    res.status === 202 || (res.status >= 400 && res.status < 500),
+    `status ${res.status}: ${text.slice(0, 300)}`,
+  );
   assert.ok(bytes.length < MAX_ANSWER_BYTES, `an answer of ${bytes.length} bytes`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
   const json = JSON.parse(text) as Json;
@@ -35,7 +42,10 @@ async function boundedAnswer(res: Response): Promise<Json> {
   }
   const error = assertErrorShape(json);
   if (error.details !== undefined) {
-    assert.ok(Array.isArray(error.details) && error.details.length > 0 && error.details.length <= 100, `${error.details.length} problems listed`);
+    assert.ok(
+      Array.isArray(error.details) && error.details.length > 0 && error.details.length <= 100,
+      `${error.details.length} problems listed`,
+    );
     for (const p of error.details as Json[]) {
       assert.deepEqual(Object.keys(p).sort(), ['message', 'path']);
       assert.ok(typeof p.path === 'string' && typeof p.message === 'string', JSON.stringify(p));
@@ -45,10 +55,12 @@ async function boundedAnswer(res: Response): Promise<Json> {
 }
 
 /** `levels` arrays (or objects) inside each other, as JSON text: deeper than JSON.stringify can go. */
-const nestedText = (levels: number, asObjects = false) => (asObjects ? `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}` : `${'['.repeat(levels)}${']'.repeat(levels)}`);
+const nestedText = (levels: number, asObjects = false) =>
+  asObjects ? `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}` : `${'['.repeat(levels)}${']'.repeat(levels)}`;
 
 /** A body of `count` empty scenes, as the report of issue 6 sent it. */
-const emptyScenesText = (count: number, projectId = 'P') => `{"kind":"movie","projectId":${JSON.stringify(projectId)},"movie":{"scenes":[${Array(count).fill('{}').join(',')}]}}`;
+const emptyScenesText = (count: number, projectId = 'P') =>
+  `{"kind":"movie","projectId":${JSON.stringify(projectId)},"movie":{"scenes":[${Array(count).fill('{}').join(',')}]}}`;
 
 /** A movie whose only layer's source never answers: its job waits in planning until cancelled. */
 const hangingMovie = () => ({
@@ -59,7 +71,10 @@ const hangingMovie = () => ({
 });
 
 async function submitHanging(service: TestService, key: string, projectId: string): Promise<string> {
-  const res = await api(service.url, key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId, movie: hangingMovie() } });
+  const res = await api(service.url, key, '/v1/render/jobs', {
+    method: 'POST',
+    json: { kind: 'movie', projectId, movie: hangingMovie() },
+  });
   const json = (await res.json()) as Json;
   assert.equal(res.status, 202, JSON.stringify(json));
   return json.jobId as string;
@@ -106,7 +121,11 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
     for (const [text, path, message] of [
       [`${prefix}${nestedText(100_000)}}`, 'movie', 'must be an object'],
       [`${prefix}{"scenes":${nestedText(100_000)}}}`, 'movie.scenes[0]', 'must be an object'],
-      [`${prefix}{"title":${nestedText(100_000)},"scenes":[{"id":"a","duration":1}]}}`, 'movie.title', 'must be a string'],
+      [
+        `${prefix}{"title":${nestedText(100_000)},"scenes":[{"id":"a","duration":1}]}}`,
+        'movie.title',
+        'must be a string',
+      ],
     ]) {
       const res = await post(svc, t.key, text);
       assert.equal(res.status, 400);
@@ -122,7 +141,9 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
     await assertHealthy(svc);
     for (const res of await Promise.all(answers)) {
       assert.equal(res.status, 400);
-      assert.deepEqual((await boundedAnswer(res)).error.details, [{ path: 'movie.scenes', message: `must have at most 1,000 scenes (it has ${count.toLocaleString('en-US')})` }]);
+      assert.deepEqual((await boundedAnswer(res)).error.details, [
+        { path: 'movie.scenes', message: `must have at most 1,000 scenes (it has ${count.toLocaleString('en-US')})` },
+      ]);
     }
   });
 
@@ -130,7 +151,9 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
     const t = await svc.tenant('fuzz');
     const empty = await post(svc, t.key, '');
     assert.equal(empty.status, 400);
-    assert.deepEqual((await boundedAnswer(empty)).error.details, [{ path: '(body)', message: 'is empty: send the render request as a JSON object' }]);
+    assert.deepEqual((await boundedAnswer(empty)).error.details, [
+      { path: '(body)', message: 'is empty: send the render request as a JSON object' },
+    ]);
 
     for (const text of ['{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}']) {
       const res = await post(svc, t.key, text);
@@ -144,7 +167,9 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
 
   test('the scene and layer limits are published in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${svc.url}/v1/openapi.json`)).json()) as Json;
-    const movie = Object.values(doc.components.schemas as Record<string, Json>).find((schema) => schema.title === 'Reelsmith Movie');
+    const movie = Object.values(doc.components.schemas as Record<string, Json>).find(
+      (schema) => schema.title === 'Reelsmith Movie',
+    );
     assert.ok(movie, 'the Movie schema is published');
     assert.equal(movie.properties.scenes.maxItems, 1000);
     assert.equal(movie.properties.scenes.items.properties.layers.maxItems, 200);
@@ -152,17 +177,47 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
 
   test('random bodies: random values, deep nesting, huge arrays, wrong types at every path, every script, prototype keys', async () => {
     const t = await svc.tenant('fuzz'); // no minutes: a body that passes every check gets 402, nothing renders
-    const hostileKey = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'x'.repeat(5000)));
+    const hostileKey = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'valueOf',
+        'x'.repeat(5000),
+      ),
+    );
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 40 }),
       fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.constantFrom('', '\u0000', '\ud800', '\udc00x', '\u202e', '😀', 'ﷺ', 'ᄀᄀᄀ각ᆨᆨ', 'x'.repeat(20_000), '\u001b[2J'),
+      fc.constantFrom(
+        '',
+        '\u0000',
+        '\ud800',
+        '\udc00x',
+        '\u202e',
+        '😀',
+        'ﷺ',
+        'ᄀᄀᄀ각ᆨᆨ',
+        'x'.repeat(20_000),
+        '\u001b[2J',
+      ),
     );
     // deep values stand in as markers, replaced by nestedText once the body is text
-    const nested = fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.boolean()).map(([levels, asObjects]) => `\u0000nested:${levels}:${asObjects}`);
+    const nested = fc
+      .tuple(fc.integer({ min: 1, max: 100_000 }), fc.boolean())
+      .map(([levels, asObjects]) => `\u0000nested:${levels}:${asObjects}`);
     const toText = (doc: unknown) =>
-      (JSON.stringify(doc) ?? 'null').replace(/"\\u0000nested:(\d+):(true|false)"/g, (_, levels: string, asObjects: string) => nestedText(Number(levels), asObjects === 'true'));
-    const hugeArray = fc.tuple(fc.integer({ min: 0, max: 50_000 }), fc.constantFrom<unknown>({}, [], 0, null, 'x', { id: 'a' }, { id: 'a', duration: 1 }));
+      (JSON.stringify(doc) ?? 'null').replace(
+        /"\\u0000nested:(\d+):(true|false)"/g,
+        (_, levels: string, asObjects: string) => nestedText(Number(levels), asObjects === 'true'),
+      );
+    const hugeArray = fc.tuple(
+      fc.integer({ min: 0, max: 50_000 }),
+      fc.constantFrom<unknown>({}, [], 0, null, 'x', { id: 'a' }, { id: 'a', duration: 1 }),
+    );
     const value: fc.Arbitrary<unknown> = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
       text,
@@ -172,43 +227,66 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
       fc.constantFrom(null, true, 0, -0, -1, 1e308, 5e-324, Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, 0.1, [], {}),
     );
     /** A valid value most of the time, anything at all otherwise: a wrong type can turn up at every path. */
-    const either = (plausible: fc.Arbitrary<unknown>) => fc.oneof({ weight: 9, arbitrary: plausible }, { weight: 1, arbitrary: value });
+    const either = (plausible: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 9, arbitrary: plausible }, { weight: 1, arbitrary: value });
     /** Known fields (the optional ones may be missing) plus, sometimes, unknown and prototype keys as own properties. */
     const shape = (fields: Record<string, fc.Arbitrary<unknown>>, requiredKeys: string[]) =>
-      fc.tuple(fc.record(fields, { requiredKeys }), fc.dictionary(hostileKey, value, { maxKeys: 2 }), fc.integer({ min: 0, max: 3 })).map(([known, extra, dice]) => {
-        if (dice === 0) for (const [k, v] of Object.entries(extra)) Object.defineProperty(known, k, { value: v, enumerable: true, writable: true, configurable: true });
-        return known;
-      });
-    const layer = shape({
-      id: either(fc.string({ minLength: 1, maxLength: 6 })),
-      type: either(fc.constantFrom('text', 'image', 'video', 'audio')),
-      text: either(text),
-      source: either(fc.constant('https://cdn.example.com/a.png')),
-      startTime: either(fc.double({ min: 0, max: 0.1, noNaN: true })),
-      duration: either(fc.double({ min: 0.1, max: 5, noNaN: true })),
-      position: either(fc.record({ x: fc.integer({ min: -100, max: 400 }), y: fc.integer({ min: -100, max: 400 }) })),
-      color: either(fc.constantFrom('#fff', '#1a1a2e80')),
-      fontFamily: either(fc.constant('Inter')),
-    }, ['id', 'type']);
-    const scene = shape({
-      id: either(fc.string({ minLength: 1, maxLength: 6 })),
-      duration: either(fc.double({ min: 0.2, max: 3, noNaN: true })),
-      bgColor: either(fc.constantFrom('#000', '#1a1a2e')),
-      layers: either(fc.array(layer, { maxLength: 4 })),
-    }, ['id', 'duration']);
-    const movie = shape({
-      width: either(fc.constantFrom(320, 1920)),
-      height: either(fc.constantFrom(180, 1080)),
-      fps: either(fc.constantFrom(1, 30)),
-      scenes: either(fc.array(scene, { minLength: 1, maxLength: 4 })),
-    }, ['scenes']);
-    const body = shape({
-      kind: either(fc.constant('movie')),
-      projectId: either(fc.constant(t.projectId)),
-      movie: either(movie),
-      renderOptions: either(fc.record({ qualityPreset: fc.constantFrom('stable', 'balanced', 'fast') }, { requiredKeys: [] })),
-      callbackUrl: either(fc.constant('https://example.com/hook')),
-    }, ['kind', 'projectId', 'movie']);
+      fc
+        .tuple(
+          fc.record(fields, { requiredKeys }),
+          fc.dictionary(hostileKey, value, { maxKeys: 2 }),
+          fc.integer({ min: 0, max: 3 }),
+        )
+        .map(([known, extra, dice]) => {
+          if (dice === 0)
+            for (const [k, v] of Object.entries(extra))
+              Object.defineProperty(known, k, { value: v, enumerable: true, writable: true, configurable: true });
+          return known;
+        });
+    const layer = shape(
+      {
+        id: either(fc.string({ minLength: 1, maxLength: 6 })),
+        type: either(fc.constantFrom('text', 'image', 'video', 'audio')),
+        text: either(text),
+        source: either(fc.constant('https://cdn.example.com/a.png')),
+        startTime: either(fc.double({ min: 0, max: 0.1, noNaN: true })),
+        duration: either(fc.double({ min: 0.1, max: 5, noNaN: true })),
+        position: either(fc.record({ x: fc.integer({ min: -100, max: 400 }), y: fc.integer({ min: -100, max: 400 }) })),
+        color: either(fc.constantFrom('#fff', '#1a1a2e80')),
+        fontFamily: either(fc.constant('Inter')),
+      },
+      ['id', 'type'],
+    );
+    const scene = shape(
+      {
+        id: either(fc.string({ minLength: 1, maxLength: 6 })),
+        duration: either(fc.double({ min: 0.2, max: 3, noNaN: true })),
+        bgColor: either(fc.constantFrom('#000', '#1a1a2e')),
+        layers: either(fc.array(layer, { maxLength: 4 })),
+      },
+      ['id', 'duration'],
+    );
+    const movie = shape(
+      {
+        width: either(fc.constantFrom(320, 1920)),
+        height: either(fc.constantFrom(180, 1080)),
+        fps: either(fc.constantFrom(1, 30)),
+        scenes: either(fc.array(scene, { minLength: 1, maxLength: 4 })),
+      },
+      ['scenes'],
+    );
+    const body = shape(
+      {
+        kind: either(fc.constant('movie')),
+        projectId: either(fc.constant(t.projectId)),
+        movie: either(movie),
+        renderOptions: either(
+          fc.record({ qualityPreset: fc.constantFrom('stable', 'balanced', 'fast') }, { requiredKeys: [] }),
+        ),
+        callbackUrl: either(fc.constant('https://example.com/hook')),
+      },
+      ['kind', 'projectId', 'movie'],
+    );
 
     await fc.assert(
       fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: body }, { weight: 1, arbitrary: value }), async (doc) => {
@@ -224,11 +302,17 @@ describe('any body: a 202 or a 4xx in the error shape, small, and the server ans
 describe('bodiless routes take an empty body sent with a JSON content type', () => {
   test('DELETE /v1/jobs/{id} and POST /v1/jobs/{id}/cancel with Content-Type: application/json and no body: 200, and the job ends cancelled', async () => {
     const t = await svc.tenant('pro');
-    for (const [method, path] of [['DELETE', ''], ['POST', '/cancel']]) {
+    for (const [method, path] of [
+      ['DELETE', ''],
+      ['POST', '/cancel'],
+    ]) {
       const jobId = await submitHanging(svc, t.key, t.projectId);
       const job = await api(svc.url, t.key, `/v1/jobs/${jobId}`, { headers: { 'content-type': 'application/json' } });
       assert.equal(job.status, 200, await job.text());
-      const res = await api(svc.url, t.key, `/v1/jobs/${jobId}${path}`, { method, headers: { 'content-type': 'application/json' } });
+      const res = await api(svc.url, t.key, `/v1/jobs/${jobId}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 200, `${method} ${path}: ${await res.clone().text()}`);
       assert.equal(((await res.json()) as Json).jobId, jobId);
       assert.equal((await waitForJob(svc.url, t.key, jobId)).status, 'cancelled', `${method} /v1/jobs/{id}${path}`);
@@ -251,7 +335,11 @@ describe('a client that stalls is cut off; a progress stream is not', async () =
     socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
     socket.on('error', () => {}); // a reset is also a disconnection; 'close' follows
     if (text) socket.write(text);
-    return { socket, received: () => received, closed: new Promise((resolve) => socket.on('close', () => resolve(received))) };
+    return {
+      socket,
+      received: () => received,
+      closed: new Promise((resolve) => socket.on('close', () => resolve(received))),
+    };
   }
 
   /** An answer sent before the connection was closed: this status, in the error shape; returns `error`. */
@@ -265,7 +353,9 @@ describe('a client that stalls is cut off; a progress stream is not', async () =
     assert.equal(error.message, 'The request did not arrive in time: headers within 1 s, the whole request within 1 s');
   }
 
-  test('headers and half a body, then nothing: 408 REQUEST_TIMEOUT and the connection is closed', { timeout: 60_000 }, async () => {
+  test('headers and half a body, then nothing: 408 REQUEST_TIMEOUT and the connection is closed', {
+    timeout: 60_000,
+  }, async () => {
     const t = await quick.tenant('fuzz');
     const head = `POST /v1/render/jobs HTTP/1.1\r\nHost: localhost\r\nx-api-key: ${t.key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
     assertTimedOut(await rawConnection(`${head}{"kind":"movie","projectId":"${t.projectId}",`).closed);
@@ -276,8 +366,14 @@ describe('a client that stalls is cut off; a progress stream is not', async () =
     assertTimedOut(await rawConnection('').closed);
   });
 
-  test('headers over the size limit, or bytes that are not HTTP: 431 or 400 in the error shape, and the connection is closed', { timeout: 60_000 }, async () => {
-    assertRefused(await rawConnection(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`).closed, '431 Request Header Fields Too Large', 'HEADERS_TOO_LARGE');
+  test('headers over the size limit, or bytes that are not HTTP: 431 or 400 in the error shape, and the connection is closed', {
+    timeout: 60_000,
+  }, async () => {
+    assertRefused(
+      await rawConnection(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`).closed,
+      '431 Request Header Fields Too Large',
+      'HEADERS_TOO_LARGE',
+    );
     assertRefused(await rawConnection('not http at all\r\n\r\n').closed, '400 Bad Request', 'BAD_REQUEST');
   });
 
@@ -287,17 +383,24 @@ describe('a client that stalls is cut off; a progress stream is not', async () =
     assert.match(answer, /\{"ok":true\}$/);
   });
 
-  test('a progress stream stays open longer than every timeout, then ends with the job', { timeout: 60_000 }, async () => {
+  test('a progress stream stays open longer than every timeout, then ends with the job', {
+    timeout: 60_000,
+  }, async () => {
     const t = await quick.tenant('pro');
     const jobId = await submitHanging(quick, t.key, t.projectId);
-    const stream = rawConnection(`GET /v1/jobs/${jobId}/progress HTTP/1.1\r\nHost: localhost\r\nx-api-key: ${t.key}\r\n\r\n`);
+    const stream = rawConnection(
+      `GET /v1/jobs/${jobId}/progress HTTP/1.1\r\nHost: localhost\r\nx-api-key: ${t.key}\r\n\r\n`,
+    );
     let open = true;
     void stream.closed.then(() => (open = false));
     await sleep(Math.max(...Object.values(timeouts)) + 1000);
     assert.ok(open, `the stream was closed: ${stream.received()}`);
     assert.match(stream.received(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*: connected\n\n[\s\S]*: heartbeat\n\n/);
 
-    const cancel = await api(quick.url, t.key, `/v1/jobs/${jobId}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    const cancel = await api(quick.url, t.key, `/v1/jobs/${jobId}`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(cancel.status, 200, await cancel.text());
     assert.match(await stream.closed, /event: cancelled\n/);
     assert.equal((await waitForJob(quick.url, t.key, jobId)).status, 'cancelled');

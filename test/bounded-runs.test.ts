@@ -38,15 +38,25 @@ async function rejection(pending: Promise<unknown>): Promise<Error> {
 
 /** Nothing of ours is left running: every ffmpeg/ffprobe child of this process is gone. */
 async function assertNoFfmpegLeft(): Promise<void> {
-  assert.deepEqual((await ffmpegChildren(process.pid)).filter((p) => p.state !== 'Z'), [], 'no ffmpeg still running');
+  assert.deepEqual(
+    (await ffmpegChildren(process.pid)).filter((p) => p.state !== 'Z'),
+    [],
+    'no ffmpeg still running',
+  );
   await until(async () => (await ffmpegChildren(process.pid)).length === 0, 2000, 'every ffmpeg child reaped');
 }
 
 // ---------------------------------------------------------------------------------------
 // One run
 
-test('an ffmpeg stalled on an input that never opens is killed after its stall limit, and leaves no process', { skip: !onLinux && 'mkfifo, /proc' }, async () => {
-  const err = await rejection(runFfmpeg(['-f', 's16le', '-i', `file:${fifo('stalled.pcm')}`, '-f', 'null', '-'], { limits: { seconds: 600, stallSeconds: 1 } }));
+test('an ffmpeg stalled on an input that never opens is killed after its stall limit, and leaves no process', {
+  skip: !onLinux && 'mkfifo, /proc',
+}, async () => {
+  const err = await rejection(
+    runFfmpeg(['-f', 's16le', '-i', `file:${fifo('stalled.pcm')}`, '-f', 'null', '-'], {
+      limits: { seconds: 600, stallSeconds: 1 },
+    }),
+  );
   assert.ok(err instanceof FfmpegTimeoutError, String(err));
   assert.equal(err.limit, 'stalled');
   assert.equal(err.seconds, 1);
@@ -54,10 +64,26 @@ test('an ffmpeg stalled on an input that never opens is killed after its stall l
   await assertNoFfmpegLeft();
 });
 
-test('an encode that never ends is killed at its wall-clock limit even though it keeps making progress', { skip: !onLinux && '/proc' }, async () => {
+test('an encode that never ends is killed at its wall-clock limit even though it keeps making progress', {
+  skip: !onLinux && '/proc',
+}, async () => {
   let frames = 0;
-  const endless = ['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'];
-  const err = await rejection(runFfmpeg(endless, { limits: { seconds: 1.5, stallSeconds: 60 }, onFrames: (n) => (frames = n) }));
+  const endless = [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=s=320x180:r=30',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-f',
+    'null',
+    '-',
+  ];
+  const err = await rejection(
+    runFfmpeg(endless, { limits: { seconds: 1.5, stallSeconds: 60 }, onFrames: (n) => (frames = n) }),
+  );
   assert.ok(err instanceof FfmpegTimeoutError, String(err));
   assert.equal(err.limit, 'time');
   assert.equal(err.message, 'ffmpeg ran longer than its 1.5 s limit');
@@ -67,7 +93,10 @@ test('an encode that never ends is killed at its wall-clock limit even though it
 
 test('a limit longer than a timer can hold (a huge canvas, a slow preset) lets the run finish', async () => {
   const frames: number[] = [];
-  await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=0.5', '-f', 'null', '-'], { limits: { seconds: 1e10, stallSeconds: 1e10 }, onFrames: (n) => frames.push(n) });
+  await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=0.5', '-f', 'null', '-'], {
+    limits: { seconds: 1e10, stallSeconds: 1e10 },
+    onFrames: (n) => frames.push(n),
+  });
   assert.equal(frames.at(-1), 15);
 });
 
@@ -79,7 +108,12 @@ test('ffprobe is bounded too', { skip: !onLinux && 'mkfifo, /proc' }, async () =
 });
 
 test('a cancel is still a cancel, not a timeout', async () => {
-  const err = await rejection(runFfmpeg(['-f', 's16le', '-i', `file:${fifo('cancelled.pcm')}`, '-f', 'null', '-'], { limits: { seconds: 600, stallSeconds: 600 }, signal: AbortSignal.timeout(300) }));
+  const err = await rejection(
+    runFfmpeg(['-f', 's16le', '-i', `file:${fifo('cancelled.pcm')}`, '-f', 'null', '-'], {
+      limits: { seconds: 600, stallSeconds: 600 },
+      signal: AbortSignal.timeout(300),
+    }),
+  );
   assert.equal(err.name, 'AbortedError', String(err));
 });
 
@@ -93,7 +127,14 @@ function withMusic(layer: Record<string, unknown>, duration = 1) {
     height: 180,
     fps: 30,
     scenes: [
-      { id: 'intro', duration: 1, layers: [{ id: 'caption', type: 'text', text: 'Hello', fontSize: 20 }, { id: 'music', type: 'audio', source: 'tone.mp3', loop: true }] },
+      {
+        id: 'intro',
+        duration: 1,
+        layers: [
+          { id: 'caption', type: 'text', text: 'Hello', fontSize: 20 },
+          { id: 'music', type: 'audio', source: 'tone.mp3', loop: true },
+        ],
+      },
       { id: 'broken', duration, layers: [layer] },
     ],
   };
@@ -101,7 +142,9 @@ function withMusic(layer: Record<string, unknown>, duration = 1) {
 
 async function attempt(movie: unknown, limits?: Partial<TimeLimits>) {
   const out = await mkdtemp(join(dir, 'out-'));
-  const err = await rejection(render(movie, dir, { output: join(out, 'movie.mp4'), sourceDir: join(dir, 'sources'), limits }));
+  const err = await rejection(
+    render(movie, dir, { output: join(out, 'movie.mp4'), sourceDir: join(dir, 'sources'), limits }),
+  );
   assert.deepEqual(await listFiles(out), [], 'no output and no .partial file');
   return err;
 }
@@ -114,21 +157,29 @@ test('with an audio layer, a scene whose video cannot be decoded fails with that
   assert.ok(!err.message.includes(dir), `no server path in "${err.message}"`);
 });
 
-test('`reelsmith render` prints that scene\'s error too, and writes nothing', async () => {
+test("`reelsmith render` prints that scene's error too, and writes nothing", async () => {
   const out = await mkdtemp(join(dir, 'out-'));
   const file = join(dir, 'broken.json');
   await writeFile(file, JSON.stringify(withMusic({ id: 'clip', type: 'video', source: 'zeroed.mp4' })));
-  const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet'], { env: { TMPDIR: await tempDir('reelsmith-bounded-cli-') } });
+  const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet'], {
+    env: { TMPDIR: await tempDir('reelsmith-bounded-cli-') },
+  });
   assert.equal(code, 1, stderr);
   assert.match(stderr, /^error: scene "broken" \(movie\.scenes\[1\]\): ffmpeg exited with 1: /);
   assert.doesNotMatch(stderr, /cancel/);
   assert.deepEqual(await listFiles(out), []);
 });
 
-test('with an audio layer, a scene past its time limit fails with the timeout naming the scene and the limit', { skip: !onLinux && '/proc' }, async () => {
+test('with an audio layer, a scene past its time limit fails with the timeout naming the scene and the limit', {
+  skip: !onLinux && '/proc',
+}, async () => {
   // ten minutes of 640x360 video, every frame encoded, would need 1800 frames a second to finish
   // in 10 s; the one-second intro has the same 10 s, room enough on a loaded machine
-  const movie = { ...withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600), width: 640, height: 360 };
+  const movie = {
+    ...withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600),
+    width: 640,
+    height: 360,
+  };
   const err = await attempt(movie, { sceneBaseSeconds: 10, scenePerFrameSeconds: 0 });
   assert.ok(err instanceof FfmpegTimeoutError, String(err));
   assert.equal(err.message, 'scene "broken" (movie.scenes[1]): ffmpeg ran longer than its 10 s limit');
@@ -136,7 +187,10 @@ test('with an audio layer, a scene past its time limit fails with the timeout na
 });
 
 test('an audio mix past its time limit fails the render naming the audio mix', async () => {
-  const err = await attempt(withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600), { audioMixBaseSeconds: 0.2, audioMixPerSecond: 0 });
+  const err = await attempt(withMusic({ id: 'clip', type: 'video', source: 'clip.mp4', loop: true }, 600), {
+    audioMixBaseSeconds: 0.2,
+    audioMixPerSecond: 0,
+  });
   assert.ok(err instanceof FfmpegTimeoutError, String(err));
   assert.equal(err.message, 'the audio mix: ffmpeg ran longer than its 0.2 s limit');
 });
@@ -144,24 +198,54 @@ test('an audio mix past its time limit fails the render naming the audio mix', a
 // ---------------------------------------------------------------------------------------
 // Through the service
 
-test('a job whose scene passes its limit fails with RENDER_TIMEOUT, returns its minutes and frees its worker for another tenant', { skip: !onLinux && '/proc' }, async () => {
+test('a job whose scene passes its limit fails with RENDER_TIMEOUT, returns its minutes and frees its worker for another tenant', {
+  skip: !onLinux && '/proc',
+}, async () => {
   // one scene worker: the second tenant's job can only render once the first one's is freed
   const svc = await startService({ workers: 1, limits: { sceneBaseSeconds: 8, scenePerFrameSeconds: 0 } });
   const [a, b] = [await svc.tenant('pro'), await svc.tenant('pro')];
   const submit = async (key: string, projectId: string, movie: unknown) => {
-    const res = await api(svc.url, key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId, movie } });
+    const res = await api(svc.url, key, '/v1/render/jobs', {
+      method: 'POST',
+      json: { kind: 'movie', projectId, movie },
+    });
     assert.equal(res.status, 202, await res.clone().text());
     return ((await res.json()) as { jobId: string }).jobId;
   };
-  const usage = async (key: string) => (await (await api(svc.url, key, '/v1/usage')).json()) as { month: { minutes: number }; activeJobs: { count: number } };
+  const usage = async (key: string) =>
+    (await (await api(svc.url, key, '/v1/usage')).json()) as {
+      month: { minutes: number };
+      activeJobs: { count: number };
+    };
 
   // 9 minutes of 720p video, every frame encoded: far more than 8 s of work on any machine
-  const endless = { width: 1280, height: 720, fps: 30, scenes: [{ id: 'endless', duration: 540, layers: [{ id: 'clip', type: 'video', source: `${server.url}/clip.mp4`, loop: true }] }] };
+  const endless = {
+    width: 1280,
+    height: 720,
+    fps: 30,
+    scenes: [
+      {
+        id: 'endless',
+        duration: 540,
+        layers: [{ id: 'clip', type: 'video', source: `${server.url}/clip.mp4`, loop: true }],
+      },
+    ],
+  };
   const slow = await submit(a.key, a.projectId, endless);
-  await until(async () => ((await (await api(svc.url, a.key, `/v1/jobs/${slow}`)).json()) as { phase: string }).phase === 'rendering', 30_000, 'the long job renders');
+  await until(
+    async () =>
+      ((await (await api(svc.url, a.key, `/v1/jobs/${slow}`)).json()) as { phase: string }).phase === 'rendering',
+    30_000,
+    'the long job renders',
+  );
   assert.equal((await usage(a.key)).month.minutes, 9, 'the running job holds its 9 minutes');
 
-  const quick = await submit(b.key, b.projectId, { width: 320, height: 180, fps: 30, scenes: [{ id: 'hello', duration: 1, layers: [{ id: 'caption', type: 'text', text: 'Hello' }] }] });
+  const quick = await submit(b.key, b.projectId, {
+    width: 320,
+    height: 180,
+    fps: 30,
+    scenes: [{ id: 'hello', duration: 1, layers: [{ id: 'caption', type: 'text', text: 'Hello' }] }],
+  });
   const failed = await waitForJob(svc.url, a.key, slow, 60_000);
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error.code, 'RENDER_TIMEOUT');
@@ -170,6 +254,6 @@ test('a job whose scene passes its limit fails with RENDER_TIMEOUT, returns its 
   assert.equal(after.month.minutes, 0, 'its minutes are returned');
   assert.equal(after.activeJobs.count, 0, 'it no longer counts as active');
 
-  assert.equal((await waitForJob(svc.url, b.key, quick, 60_000)).status, 'done', 'the other tenant\'s job completes');
+  assert.equal((await waitForJob(svc.url, b.key, quick, 60_000)).status, 'done', "the other tenant's job completes");
   await assertNoFfmpegLeft();
 });

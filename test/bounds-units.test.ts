@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileNames, lastLines, layerNames, namePaths } from '../src/media/ffmpeg-message.ts';
 import { progressReader } from '../src/media/run-ffmpeg.ts';
-import { assemblyLimits, audioMixLimits, DEFAULT_TIME_LIMITS as D, frameLimits, sceneLimits } from '../src/render/time-limits.ts';
+import {
+  assemblyLimits,
+  audioMixLimits,
+  DEFAULT_TIME_LIMITS as D,
+  frameLimits,
+  sceneLimits,
+} from '../src/render/time-limits.ts';
 
 test('a scene gets 60 s plus 0.5 s a frame at 1080p or smaller, stalled after 60 s without progress', () => {
   assert.deepEqual(sceneLimits(D, 300, { width: 1920, height: 1080 }, 'veryfast'), { seconds: 210, stallSeconds: 60 });
@@ -12,7 +18,7 @@ test('a scene gets 60 s plus 0.5 s a frame at 1080p or smaller, stalled after 60
   assert.deepEqual(sceneLimits(D, 0, { width: 320, height: 180 }, 'ultrafast'), { seconds: 60, stallSeconds: 60 });
 });
 
-test('a scene\'s allowance grows with the canvas above 1080p and with slower x264 presets', () => {
+test("a scene's allowance grows with the canvas above 1080p and with slower x264 presets", () => {
   assert.equal(sceneLimits(D, 300, { width: 3840, height: 2160 }, 'veryfast').seconds, 660);
   assert.equal(sceneLimits(D, 100, { width: 1920, height: 1080 }, 'medium').seconds, 160);
   assert.equal(sceneLimits(D, 100, { width: 1920, height: 1080 }, 'veryslow').seconds, 460);
@@ -26,7 +32,10 @@ test('the audio mix gets 60 s plus 0.5 s per second of movie; assembly 60 s plus
 
 test('overridden limits are used as given', () => {
   const limits = { ...D, stallSeconds: 5, sceneBaseSeconds: 8, scenePerFrameSeconds: 0 };
-  assert.deepEqual(sceneLimits(limits, 16200, { width: 1280, height: 720 }, 'veryfast'), { seconds: 8, stallSeconds: 5 });
+  assert.deepEqual(sceneLimits(limits, 16200, { width: 1280, height: 720 }, 'veryfast'), {
+    seconds: 8,
+    stallSeconds: 5,
+  });
 });
 
 test('progress is a block whose frame count or output time moved; blocks that repeat themselves are a stall', () => {
@@ -38,38 +47,73 @@ test('progress is a block whose frame count or output time moved; blocks that re
   assert.equal(block(['frame=0', 'fps=0.00', 'out_time=00:00:00.000000']), false);
   assert.equal(block(['frame=0', 'fps=0.00', 'out_time=00:00:00.000000']), false);
   assert.equal(block(['frame=12', 'fps=24.0', 'out_time=00:00:00.000000']), true);
-  assert.equal(block(['frame=12', 'fps=12.0', 'out_time=00:00:00.400000']), true, 'output time alone (an audio-only run)');
+  assert.equal(
+    block(['frame=12', 'fps=12.0', 'out_time=00:00:00.400000']),
+    true,
+    'output time alone (an audio-only run)',
+  );
   assert.equal(block(['frame=12', 'fps=8.00', 'out_time=00:00:00.400000']), false, 'only the rate changed');
   assert.deepEqual(frames, [0, 0, 0, 12, 12, 12]);
 });
 
-test('a path in ffmpeg\'s message becomes the layer it belongs to, with or without its file: prefix', () => {
+test("a path in ffmpeg's message becomes the layer it belongs to, with or without its file: prefix", () => {
   const names = new Map([['/srv/data/sources/9f2c.png', 'layer "logo"']]);
   assert.equal(
     namePaths('file:/srv/data/sources/9f2c.png: Invalid data found when processing input', names),
     'layer "logo": Invalid data found when processing input',
   );
-  assert.equal(namePaths("[image2 @ 0x5] Could not open file : /srv/data/sources/9f2c.png", names), '[image2 @ 0x5] Could not open file : layer "logo"');
+  assert.equal(
+    namePaths('[image2 @ 0x5] Could not open file : /srv/data/sources/9f2c.png', names),
+    '[image2 @ 0x5] Could not open file : layer "logo"',
+  );
   assert.equal(namePaths('Error while decoding stream #0:0', names), 'Error while decoding stream #0:0');
 });
 
 test('a path that begins another is not half-replaced', () => {
-  const names = new Map([['/w/a', 'the folder'], ['/w/a.png', 'layer "a"']]);
+  const names = new Map([
+    ['/w/a', 'the folder'],
+    ['/w/a.png', 'layer "a"'],
+  ]);
   assert.equal(namePaths('file:/w/a.png and /w/a', names), 'layer "a" and the folder');
 });
 
-test('files without a name of the caller\'s are called by ffmpeg\'s input number, others by their role', () => {
-  const args = ['-i', 'file:/w/text-0-0.png', '-ss', '1.000000', '-i', 'file:/w/clip.mp4', '-filter_complex', '[0:v]null[s0]', '-map', '[s0]', 'file:/w/chunk%04d.mp4'];
+test("files without a name of the caller's are called by ffmpeg's input number, others by their role", () => {
+  const args = [
+    '-i',
+    'file:/w/text-0-0.png',
+    '-ss',
+    '1.000000',
+    '-i',
+    'file:/w/clip.mp4',
+    '-filter_complex',
+    '[0:v]null[s0]',
+    '-map',
+    '[s0]',
+    'file:/w/chunk%04d.mp4',
+  ];
   assert.deepEqual(
     [...fileNames(args, new Map([['/w/clip.mp4', 'layer "clip"']]), 'the output')],
-    [['/w/clip.mp4', 'layer "clip"'], ['/w/text-0-0.png', 'input #0'], ['/w/chunk%04d.mp4', 'the output']],
+    [
+      ['/w/clip.mp4', 'layer "clip"'],
+      ['/w/text-0-0.png', 'input #0'],
+      ['/w/chunk%04d.mp4', 'the output'],
+    ],
   );
 });
 
 test('layers that share one file are all named', () => {
   assert.deepEqual(
-    [...layerNames([{ layerId: 'a', path: '/s/1.png' }, { layerId: 'b', path: '/s/2.mp4' }, { layerId: 'c', path: '/s/1.png' }])],
-    [['/s/1.png', 'layers "a", "c"'], ['/s/2.mp4', 'layer "b"']],
+    [
+      ...layerNames([
+        { layerId: 'a', path: '/s/1.png' },
+        { layerId: 'b', path: '/s/2.mp4' },
+        { layerId: 'c', path: '/s/1.png' },
+      ]),
+    ],
+    [
+      ['/s/1.png', 'layers "a", "c"'],
+      ['/s/2.mp4', 'layer "b"'],
+    ],
   );
 });
 

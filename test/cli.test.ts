@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { cli, probe, ROOT, tempDir } from './helpers.ts';
 import { EXIT } from '../src/cli/exit-codes.ts';
 
-test('`reelsmith --version` prints the package\'s version and exits 0', async () => {
+test("`reelsmith --version` prints the package's version and exits 0", async () => {
   const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const { code, stdout } = await cli(['--version']);
   assert.equal(code, EXIT.ok);
@@ -26,11 +26,24 @@ test('an unknown command or option exits 2 (usage) and says what was wrong', asy
 test('`reelsmith render --json` prints the output as read back, with phase timings, and nothing else on stdout', async () => {
   const dir = await tempDir('reelsmith-cli-json-');
   const file = join(dir, 'movie.json');
-  await writeFile(file, JSON.stringify({ width: 320, height: 180, fps: 25, scenes: [{ id: 'only', duration: 0.6, bgColor: '#204080', layers: [] }] }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      width: 320,
+      height: 180,
+      fps: 25,
+      scenes: [{ id: 'only', duration: 0.6, bgColor: '#204080', layers: [] }],
+    }),
+  );
   const output = join(dir, 'out.mp4');
   const { code, stdout, stderr } = await cli(['render', file, '-o', output, '--json']);
   assert.equal(code, EXIT.ok, stderr);
-  const result = JSON.parse(stdout) as { path: string; mediaData: { frames: number; width: number; duration: number }; timings: Record<string, number>; warnings: string[] };
+  const result = JSON.parse(stdout) as {
+    path: string;
+    mediaData: { frames: number; width: number; duration: number };
+    timings: Record<string, number>;
+    warnings: string[];
+  };
   assert.equal(result.path, output);
   assert.equal(result.mediaData.frames, 15);
   assert.equal(result.mediaData.width, 320);
@@ -46,7 +59,10 @@ test('the output is checked before any work: a missing folder or a wrong extensi
   await writeFile(file, JSON.stringify({ width: 320, height: 180, scenes: [{ id: 'only', duration: 1, layers: [] }] }));
   const missing = await cli(['render', file, '-o', join(dir, 'nowhere', 'x.mp4')]);
   assert.equal(missing.code, EXIT.usage);
-  assert.equal(missing.stderr.trim(), `error: -o ${join(dir, 'nowhere', 'x.mp4')}: the folder ${join(dir, 'nowhere')} does not exist (create it first)`);
+  assert.equal(
+    missing.stderr.trim(),
+    `error: -o ${join(dir, 'nowhere', 'x.mp4')}: the folder ${join(dir, 'nowhere')} does not exist (create it first)`,
+  );
   const text = await cli(['render', file, '-o', join(dir, 'out.txt')]);
   assert.equal(text.code, EXIT.usage);
   assert.match(text.stderr, /the output is an MP4, so its name must end in \.mp4/);

@@ -44,7 +44,19 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
     const png = await media.png(join(dir, 'green.png'), '0x00ff00', 64, 64);
     const jpeg = join(dir, 'cyan.jpg');
     // RGB to JPEG's own YUV (BT.601, full range), as any camera or editor writes it
-    await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x00d4ff:s=64x32,format=rgb24', '-frames:v', '1', '-q:v', '2', '-pix_fmt', 'yuvj420p', jpeg]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x00d4ff:s=64x32,format=rgb24',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '2',
+      '-pix_fmt',
+      'yuvj420p',
+      jpeg,
+    ]);
     const hd709 = await media.flatVideo(join(dir, 'hd709.mp4'), '#00d4ff', 1920, 1080, 'bt709', true);
     const sd601 = await media.flatVideo(join(dir, 'sd-untagged.mp4'), '#ff0000', 640, 480, 'bt601', false);
     const hdUntagged = await media.flatVideo(join(dir, 'hd-untagged.mp4'), '#00ff00', 1280, 720, 'bt709', false);
@@ -60,7 +72,16 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
           duration: 0.1,
           bgColor: '#1a1a2e',
           layers: [
-            { id: 'title', type: 'text', text: 'I', fontSize: 150, fontWeight: 'bold', color: '#00d4ff', backgroundColor: '#ff0000', ...box(0, 0, 160, 180) },
+            {
+              id: 'title',
+              type: 'text',
+              text: 'I',
+              fontSize: 150,
+              fontWeight: 'bold',
+              color: '#00d4ff',
+              backgroundColor: '#ff0000',
+              ...box(0, 0, 160, 180),
+            },
             { id: 'png', type: 'image', source: png, ...box(160, 0, 80, 90) },
             { id: 'jpeg', type: 'image', source: jpeg, fit: 'contain', ...box(240, 0, 80, 90) },
             { id: 'hd709', type: 'video', source: hd709, ...box(160, 90, 60, 90) },
@@ -68,7 +89,12 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
             { id: 'hd-untagged', type: 'video', source: hdUntagged, ...box(270, 90, 50, 90) },
           ],
         },
-        { id: 'seam', duration: 0.1, bgColor: '#00d4ff', layers: [{ id: 'hd709', type: 'video', source: hd709, ...box(0, 0, 160, 180) }] },
+        {
+          id: 'seam',
+          duration: 0.1,
+          bgColor: '#00d4ff',
+          layers: [{ id: 'hd709', type: 'video', source: hd709, ...box(0, 0, 160, 180) }],
+        },
       ],
     };
     // a high-quality encode, so the ±2 measures the colour conversion, not the encoder's loss at sharp edges
@@ -79,7 +105,12 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
   test('the video track is tagged BT.709 (matrix, primaries, transfer), limited range', async () => {
     const { video } = await probe(output);
     assert.deepEqual(
-      { space: video.color_space, primaries: video.color_primaries, transfer: video.color_transfer, range: video.color_range },
+      {
+        space: video.color_space,
+        primaries: video.color_primaries,
+        transfer: video.color_transfer,
+        range: video.color_range,
+      },
       { space: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' },
     );
   });
@@ -88,7 +119,11 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
     const bytes = await readFile(output);
     const at = bytes.indexOf('colrnclx');
     assert.ok(at > 0, 'a colr box of type nclx');
-    assert.deepEqual([...bytes.subarray(at + 8, at + 14)], [0, 1, 0, 1, 0, 1], 'primaries, transfer, matrix: 1 (BT.709)');
+    assert.deepEqual(
+      [...bytes.subarray(at + 8, at + 14)],
+      [0, 1, 0, 1, 0, 1],
+      'primaries, transfer, matrix: 1 (BT.709)',
+    );
     assert.equal(bytes[at + 14] ?? 0, 0, 'limited range');
   });
 
@@ -130,32 +165,74 @@ describe('a movie rendered: tags and colours as a browser decodes them', () => {
     const png = join(dir, 'layers.png');
     await renderFrame(normalizeMovie(movie, { allowLocalFiles: true }), { at: LAYERS_FRAME / FPS, output: png });
     const still = await decodeFrames(png, W, H);
-    for (const [x, y] of [[4, 4], [200, 45], [280, 45], [280, 10], [190, 135], [245, 135], [295, 135]]) {
-      assert.ok(near(still.pixel(0, x, y), frames.pixel(LAYERS_FRAME, x, y), 2), `(${x}, ${y}): frame ${still.pixel(0, x, y)}, video ${frames.pixel(LAYERS_FRAME, x, y)}`);
+    for (const [x, y] of [
+      [4, 4],
+      [200, 45],
+      [280, 45],
+      [280, 10],
+      [190, 135],
+      [245, 135],
+      [295, 135],
+    ]) {
+      assert.ok(
+        near(still.pixel(0, x, y), frames.pixel(LAYERS_FRAME, x, y), 2),
+        `(${x}, ${y}): frame ${still.pixel(0, x, y)}, video ${frames.pixel(LAYERS_FRAME, x, y)}`,
+      );
     }
   });
 });
 
 describe('colour conversions, as filter strings', () => {
   test('outputs are tagged BT.709, limited range', () => {
-    assert.deepEqual(colourTagArgs(), ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv']);
+    assert.deepEqual(colourTagArgs(), [
+      '-colorspace',
+      'bt709',
+      '-color_primaries',
+      'bt709',
+      '-color_trc',
+      'bt709',
+      '-color_range',
+      'tv',
+    ]);
   });
 
   test("a video source's matrix: tagged, or by its height when untagged; its range; RGB-coded", () => {
     const to709 = (from: string) => `colorspace=all=bt709:iall=bt709:ispace=${from}:irange=tv:range=tv:fast=1`;
-    assert.deepEqual(sourceConversion({ matrix: 'bt709', range: 'tv', height: 480 }), { scale: 'in_range=tv:out_range=tv', after: ['format=yuv420p'] });
-    assert.deepEqual(sourceConversion({ height: 719 }), { scale: 'out_range=tv', after: ['format=yuv420p', to709('smpte170m')] });
+    assert.deepEqual(sourceConversion({ matrix: 'bt709', range: 'tv', height: 480 }), {
+      scale: 'in_range=tv:out_range=tv',
+      after: ['format=yuv420p'],
+    });
+    assert.deepEqual(sourceConversion({ height: 719 }), {
+      scale: 'out_range=tv',
+      after: ['format=yuv420p', to709('smpte170m')],
+    });
     assert.deepEqual(sourceConversion({ height: 720 }), { scale: 'out_range=tv', after: ['format=yuv420p'] });
-    assert.deepEqual(sourceConversion({ matrix: 'bt470bg', range: 'pc', height: 1080 }), { scale: 'in_range=pc:out_range=tv', after: ['format=yuv420p', to709('bt470bg')] });
-    assert.deepEqual(sourceConversion({ matrix: 'bt2020nc', height: 2160 }), { scale: 'out_range=tv', after: ['format=yuv420p', to709('bt2020nc')] });
-    assert.deepEqual(sourceConversion({ matrix: 'reserved', height: 576 }), { scale: 'out_range=tv', after: ['format=yuv420p', to709('smpte170m')] }, 'a matrix ffmpeg cannot name counts as untagged');
-    assert.deepEqual(sourceConversion({ matrix: 'gbr', height: 480 }), { scale: 'out_color_matrix=bt709:out_range=tv', after: ['format=yuv420p'] });
+    assert.deepEqual(sourceConversion({ matrix: 'bt470bg', range: 'pc', height: 1080 }), {
+      scale: 'in_range=pc:out_range=tv',
+      after: ['format=yuv420p', to709('bt470bg')],
+    });
+    assert.deepEqual(sourceConversion({ matrix: 'bt2020nc', height: 2160 }), {
+      scale: 'out_range=tv',
+      after: ['format=yuv420p', to709('bt2020nc')],
+    });
+    assert.deepEqual(
+      sourceConversion({ matrix: 'reserved', height: 576 }),
+      { scale: 'out_range=tv', after: ['format=yuv420p', to709('smpte170m')] },
+      'a matrix ffmpeg cannot name counts as untagged',
+    );
+    assert.deepEqual(sourceConversion({ matrix: 'gbr', height: 480 }), {
+      scale: 'out_color_matrix=bt709:out_range=tv',
+      after: ['format=yuv420p'],
+    });
   });
 
   test('fitting converts in the same scale pass', () => {
     const colour = { scale: 'out_range=tv', after: ['format=yuv420p'] };
     assert.equal(fitFilter('fill', 100, 50, colour), 'scale=100:50:out_range=tv,format=yuv420p');
-    assert.equal(fitFilter('cover', 100, 50, colour), 'scale=100:50:force_original_aspect_ratio=increase:out_range=tv,format=yuv420p,crop=100:50');
+    assert.equal(
+      fitFilter('cover', 100, 50, colour),
+      'scale=100:50:force_original_aspect_ratio=increase:out_range=tv,format=yuv420p,crop=100:50',
+    );
     assert.equal(
       fitFilter('contain', 100, 50, colour),
       'scale=100:50:force_original_aspect_ratio=decrease:out_range=tv,format=yuv420p,format=yuva420p,pad=100:50:(ow-iw)/2:(oh-ih)/2:color=black@0',
@@ -163,16 +240,29 @@ describe('colour conversions, as filter strings', () => {
   });
 
   test("the probe reads a video's matrix and range (ffprobe JSON and ffmpeg's description)", () => {
-    const stream = (s: object) => JSON.stringify({ streams: [{ codec_type: 'video', width: 64, height: 64, ...s }], format: {} });
+    const stream = (s: object) =>
+      JSON.stringify({ streams: [{ codec_type: 'video', width: 64, height: 64, ...s }], format: {} });
     const colourOf = (s: object) => parseProbeJson(stream(s)).video?.colour;
-    assert.deepEqual(colourOf({ pix_fmt: 'yuv420p', color_space: 'bt709', color_range: 'tv' }), { matrix: 'bt709', range: 'tv' });
+    assert.deepEqual(colourOf({ pix_fmt: 'yuv420p', color_space: 'bt709', color_range: 'tv' }), {
+      matrix: 'bt709',
+      range: 'tv',
+    });
     assert.deepEqual(colourOf({ pix_fmt: 'yuv420p', color_space: 'unknown', color_range: 'unknown' }), {});
     assert.deepEqual(colourOf({ pix_fmt: 'yuvj420p' }), { range: 'pc' });
     assert.deepEqual(colourOf({ pix_fmt: 'gbrp', color_space: 'gbr' }), { matrix: 'gbr' });
     assert.deepEqual(colourOf({ pix_fmt: 'rgb24' }), { matrix: 'gbr' });
-    const described = (video: string) => parseInputDescription(`Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: ${video}`)?.video?.colour;
-    assert.deepEqual(described('h264 (High) ([27][0][0][0] / 0x001B), yuv420p(pc, smpte170m/bt709/bt709, progressive), 1920x1080, 25 fps'), { matrix: 'smpte170m', range: 'pc' });
+    const described = (video: string) =>
+      parseInputDescription(`Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: ${video}`)?.video?.colour;
+    assert.deepEqual(
+      described(
+        'h264 (High) ([27][0][0][0] / 0x001B), yuv420p(pc, smpte170m/bt709/bt709, progressive), 1920x1080, 25 fps',
+      ),
+      { matrix: 'smpte170m', range: 'pc' },
+    );
     assert.deepEqual(described('h264 (High) ([27][0][0][0] / 0x001B), yuv420p(top first), 720x576, 25 fps'), {});
-    assert.deepEqual(described('mpeg2video (Main) ([2][0][0][0] / 0x0002), yuv420p(tv, bt470bg), 720x576'), { matrix: 'bt470bg', range: 'tv' });
+    assert.deepEqual(described('mpeg2video (Main) ([2][0][0][0] / 0x0002), yuv420p(tv, bt470bg), 720x576'), {
+      matrix: 'bt470bg',
+      range: 'tv',
+    });
   });
 });

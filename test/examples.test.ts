@@ -55,24 +55,30 @@ test('the full example: video at 0.65, logo, title, CTA scene, music at 0.35 for
   const f = await decodeFrames(out, 1920, 1080, [10, 30, 45, 200]);
   const logoInk = (n: number) => {
     let white = 0;
-    for (let y = 60; y < 120; y += 2) for (let x = 80; x < 280; x += 2) if (f.pixel(n, x, y).every((c) => c > 235)) white++;
+    for (let y = 60; y < 120; y += 2)
+      for (let x = 80; x < 280; x += 2) if (f.pixel(n, x, y).every((c) => c > 235)) white++;
     return white;
   };
   assert.equal(logoInk(10), 0, 'logo absent before 0.5 s');
   assert.ok(logoInk(30) > 50, 'logo present at 1 s');
   // the testsrc2 footage at 0.65 over black never reaches full white; the title's text does
   let title = 0;
-  for (let y = 400; y < 600; y += 2) for (let x = 200; x < 1720; x += 2) if (f.pixel(45, x, y).every((c) => c > 235)) title++;
+  for (let y = 400; y < 600; y += 2)
+    for (let x = 200; x < 1720; x += 2) if (f.pixel(45, x, y).every((c) => c > 235)) title++;
   assert.ok(title > 500, `title drawn at 1.5 s (${title})`);
   assert.ok(near(f.pixel(200, 100, 100), [0x0f, 0x17, 0x2a], 6), 'CTA scene background');
   let cta = 0;
-  for (let y = 460; y < 620; y += 2) for (let x = 360; x < 1560; x += 2) if (near(f.pixel(200, x, y), [0x00, 0xd4, 0xff], 40)) cta++;
+  for (let y = 460; y < 620; y += 2)
+    for (let x = 360; x < 1560; x += 2) if (near(f.pixel(200, x, y), [0x00, 0xd4, 0xff], 40)) cta++;
   assert.ok(cta > 200, `cyan CTA text drawn (${cta})`);
 
   const audio = await decodeAudio(out);
   assert.ok(levelDb(audio, 0.2, 5.8) > -40, 'music plays in the opening scene');
   assert.ok(levelDb(audio, 6.1, 9.9) < -60, 'the CTA scene is silent (the video is muted)');
-  assert.deepEqual((await listFiles(dir)).filter((n) => n.includes('partial')), []);
+  assert.deepEqual(
+    (await listFiles(dir)).filter((n) => n.includes('partial')),
+    [],
+  );
 });
 
 test('frame --at 7.5 is the frame the video shows at 7.5 s', async () => {
@@ -93,7 +99,10 @@ test('frame --at 7.5 is the frame the video shows at 7.5 s', async () => {
       samples += 3;
     }
   }
-  assert.ok(diff / samples < 3, `mean difference ${(diff / samples).toFixed(2)} per channel (only H.264 compression apart)`);
+  assert.ok(
+    diff / samples < 3,
+    `mean difference ${(diff / samples).toFixed(2)} per channel (only H.264 compression apart)`,
+  );
 });
 
 test('doctor names the ffmpeg and ffprobe in use and the bundled font', async () => {

@@ -11,7 +11,26 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type LayerSourceError, type RenderOptions } from '../src/render/index.ts';
-import { cli as runCli, collect, decodeFrames, ffmpeg, ffmpegChildren, ffmpegNames, listFiles, media, mediaServer, near, probe, processes, render, ROOT, stillThere, tempDir, until, type Proc } from './helpers.ts';
+import {
+  cli as runCli,
+  collect,
+  decodeFrames,
+  ffmpeg,
+  ffmpegChildren,
+  ffmpegNames,
+  listFiles,
+  media,
+  mediaServer,
+  near,
+  probe,
+  processes,
+  render,
+  ROOT,
+  stillThere,
+  tempDir,
+  until,
+  type Proc,
+} from './helpers.ts';
 
 const onLinux = process.platform === 'linux';
 
@@ -33,7 +52,19 @@ await Promise.all([
 
 /** A real MP4 written without +faststart (moov after the media), cut in half: no moov at all. */
 async function truncatedMp4(whole: string, cut: string) {
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', whole]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=s=320x180:r=30:d=2',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    whole,
+  ]);
   const bytes = await readFile(whole);
   assert.ok(bytes.indexOf('moov') > bytes.length / 2, 'the moov atom is at the end of the file');
   await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -46,7 +77,14 @@ function withLayer(layer: Record<string, unknown>) {
     width: 320,
     height: 180,
     fps: 30,
-    scenes: [{ id: 'only', duration: 1, bgColor: '#102030', layers: [{ id: 'caption', type: 'text', text: 'Hello', fontSize: 20 }, layer] }],
+    scenes: [
+      {
+        id: 'only',
+        duration: 1,
+        bgColor: '#102030',
+        layers: [{ id: 'caption', type: 'text', text: 'Hello', fontSize: 20 }, layer],
+      },
+    ],
   };
 }
 
@@ -91,29 +129,37 @@ async function closedPort(): Promise<number> {
 
 test('a 404 names the layer, its JSON path, the URL and the HTTP status', async () => {
   const url = `${server.url}/missing.png`;
-  await assertLayerError(await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }), {
-    layerId: 'photo',
-    path: 'movie.scenes[0].layers[1]',
-    source: url,
-    reason: /^HTTP 404$/,
-  });
+  await assertLayerError(
+    await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }),
+    {
+      layerId: 'photo',
+      path: 'movie.scenes[0].layers[1]',
+      source: url,
+      reason: /^HTTP 404$/,
+    },
+  );
 });
 
 test('a refused connection names the layer, the URL and ECONNREFUSED', async () => {
   const url = `http://127.0.0.1:${await closedPort()}/photo.png`;
-  await assertLayerError(await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }), {
-    layerId: 'photo',
-    path: 'movie.scenes[0].layers[1]',
-    source: url,
-    reason: /ECONNREFUSED/,
-  });
+  await assertLayerError(
+    await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }),
+    {
+      layerId: 'photo',
+      path: 'movie.scenes[0].layers[1]',
+      source: url,
+      reason: /ECONNREFUSED/,
+    },
+  );
 });
 
 test('a server that never answers fails after the fetch timeout', async () => {
   const url = `${server.url}/hang`;
   const started = performance.now();
   await assertLayerError(
-    await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true, timeoutMs: 300 } }),
+    await attempt(withLayer({ id: 'photo', type: 'image', source: url }), {
+      fetch: { allowPrivateNetworks: true, timeoutMs: 300 },
+    }),
     { layerId: 'photo', path: 'movie.scenes[0].layers[1]', source: url, reason: /timed out after 300 ms/ },
   );
   assert.ok(performance.now() - started < 5000);
@@ -137,7 +183,9 @@ test('loopback URLs are refused unless private networks are allowed', async () =
   });
 
   // allowed: the picture is fetched and shown
-  const { out, result } = await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } });
+  const { out, result } = await attempt(withLayer({ id: 'photo', type: 'image', source: url }), {
+    fetch: { allowPrivateNetworks: true },
+  });
   const rendered = await result;
   assert.equal(rendered.path, join(out, 'movie.mp4'));
   assert.deepEqual(await listFiles(out), ['movie.mp4']);
@@ -149,12 +197,15 @@ test('loopback URLs are refused unless private networks are allowed', async () =
 
 test('a redirect to ftp: is refused', async () => {
   const url = `${server.url}/redirect-to-ftp`;
-  await assertLayerError(await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }), {
-    layerId: 'photo',
-    path: 'movie.scenes[0].layers[1]',
-    source: url,
-    reason: /redirect .*ftp:.* refused/,
-  });
+  await assertLayerError(
+    await attempt(withLayer({ id: 'photo', type: 'image', source: url }), { fetch: { allowPrivateNetworks: true } }),
+    {
+      layerId: 'photo',
+      path: 'movie.scenes[0].layers[1]',
+      source: url,
+      reason: /redirect .*ftp:.* refused/,
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -198,7 +249,7 @@ test('a missing local file fails naming the layer and the path', async () => {
 test('a URL written without "//" is fetched or refused, never read as a local file', async () => {
   const source = `${server.url.replace('http://', 'http:/')}/red.png`; // http:/127.0.0.1:PORT/red.png
   const movie = withLayer({ id: 'photo', type: 'image', source });
-  let normalized;
+  let normalized: ReturnType<typeof normalizeMovie>;
   try {
     normalized = normalizeMovie(movie, { allowLocalFiles: false }); // the service's policy: URLs only
   } catch (err) {
@@ -206,11 +257,15 @@ test('a URL written without "//" is fetched or refused, never read as a local fi
     return; // refusing it is fine
   }
   const out = await mkdtemp(join(dir, 'out-'));
-  const result = await renderMovie(normalized, { output: join(out, 'movie.mp4'), sourceDir: join(dir, 'sources'), fetch: { allowPrivateNetworks: true } });
+  const result = await renderMovie(normalized, {
+    output: join(out, 'movie.mp4'),
+    sourceDir: join(dir, 'sources'),
+    fetch: { allowPrivateNetworks: true },
+  });
   assert.equal(result.mediaData.width, 320); // today: LayerSourceError "...: http:/127.0.0.1:PORT/red.png: no such file"
 });
 
-test('when one layer fails, the other layers\' downloads are cancelled too', async () => {
+test("when one layer fails, the other layers' downloads are cancelled too", async () => {
   const hanging: Socket[] = [];
   const onRequest = (req: IncomingMessage) => req.url === '/hang' && hanging.push(req.socket);
   server.server.on('request', onRequest);
@@ -218,10 +273,15 @@ test('when one layer fails, the other layers\' downloads are cancelled too', asy
     const movie = withLayer({ id: 'gone', type: 'image', source: `${server.url}/missing.png` });
     movie.scenes[0].layers.push({ id: 'slow', type: 'image', source: `${server.url}/hang` });
     const outcome = await attempt(movie, { fetch: { allowPrivateNetworks: true } });
-    await assertLayerError(outcome, { layerId: 'gone', path: 'movie.scenes[0].layers[1]', source: `${server.url}/missing.png`, reason: /HTTP 404/ });
+    await assertLayerError(outcome, {
+      layerId: 'gone',
+      path: 'movie.scenes[0].layers[1]',
+      source: `${server.url}/missing.png`,
+      reason: /HTTP 404/,
+    });
     await until(() => hanging.length > 0, 2000, 'the slow download started');
     await until(() => hanging.every((s) => s.destroyed), 1000, 'the slow download was cancelled').catch(() =>
-      assert.fail('1 s after renderMovie rejected, the other layer\'s download is still open'),
+      assert.fail("1 s after renderMovie rejected, the other layer's download is still open"),
     );
   } finally {
     server.server.off('request', onRequest);
@@ -244,7 +304,15 @@ test('`reelsmith validate` exits 2 on a bad movie, listing every problem by JSON
     JSON.stringify({
       width: 1921,
       scenes: [
-        { id: 'a', duration: 2, bgColor: 'nope', layers: [{ id: 't', type: 'text' }, { id: 't', type: 'image', source: 'ftp://x.example.com/y.png' }] },
+        {
+          id: 'a',
+          duration: 2,
+          bgColor: 'nope',
+          layers: [
+            { id: 't', type: 'text' },
+            { id: 't', type: 'image', source: 'ftp://x.example.com/y.png' },
+          ],
+        },
         { duration: 0 },
       ],
     }),
@@ -269,7 +337,9 @@ test('`reelsmith validate` exits 2 on a bad movie, listing every problem by JSON
   const report = JSON.parse(json.stdout) as { valid: boolean; problems: Array<{ path: string; message: string }> };
   assert.equal(report.valid, false);
   assert.equal(report.problems.length, 7);
-  assert.ok(report.problems.some((p) => p.path === 'movie.scenes[1].duration' && p.message === 'must be greater than 0'));
+  assert.ok(
+    report.problems.some((p) => p.path === 'movie.scenes[1].duration' && p.message === 'must be greater than 0'),
+  );
 });
 
 test('`reelsmith render` with a missing local file exits 1 (the render failed) naming the layer and the file, and writes nothing', async () => {
@@ -279,13 +349,19 @@ test('`reelsmith render` with a missing local file exits 1 (the render failed) n
   const { code, stdout, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet']);
   assert.equal(code, 1);
   assert.equal(stdout, '');
-  assert.equal(stderr.trim(), `error: layer "picture" (movie.scenes[0].layers[1]): ${join(dir, 'assets/gone.png')}: no such file`);
+  assert.equal(
+    stderr.trim(),
+    `error: layer "picture" (movie.scenes[0].layers[1]): ${join(dir, 'assets/gone.png')}: no such file`,
+  );
   assert.deepEqual(await listFiles(out), []);
 });
 
 test('`reelsmith render` of an invalid movie exits 2 listing the problems, and writes nothing', async () => {
   const file = join(dir, 'invalid.json');
-  await writeFile(file, JSON.stringify({ kind: 'movie', movie: { fps: 0, scenes: [{ id: 'a', duration: 1, bgColor: 'blue' }] } }));
+  await writeFile(
+    file,
+    JSON.stringify({ kind: 'movie', movie: { fps: 0, scenes: [{ id: 'a', duration: 1, bgColor: 'blue' }] } }),
+  );
   const out = await mkdtemp(join(dir, 'out-'));
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet']);
   assert.equal(code, 2);
@@ -303,7 +379,10 @@ test('`reelsmith render` refuses a loopback URL unless --allow-private-networks 
   const env = { REELSMITH_ALLOW_PRIVATE_NETWORKS: '' };
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet'], { env });
   assert.equal(code, 1);
-  assert.equal(stderr.trim(), `error: layer "photo" (movie.scenes[0].layers[1]): ${url}: address 127.0.0.1 is not allowed (private network)`);
+  assert.equal(
+    stderr.trim(),
+    `error: layer "photo" (movie.scenes[0].layers[1]): ${url}: address 127.0.0.1 is not allowed (private network)`,
+  );
   assert.deepEqual(await listFiles(out), []);
 });
 
@@ -314,7 +393,10 @@ test('the CLI exits soon after a failed render, even while another source is sti
   await writeFile(file, JSON.stringify(movie));
   const out = await mkdtemp(join(dir, 'out-'));
   // /hang never answers and a download waits 120 s for it: exiting within 60 s means the CLI did not wait (and a loaded machine has room)
-  const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet', '--allow-private-networks'], { timeoutMs: 60_000 });
+  const { code, stderr } = await cli(
+    ['render', file, '-o', join(out, 'movie.mp4'), '--quiet', '--allow-private-networks'],
+    { timeoutMs: 60_000 },
+  );
   assert.match(stderr, /layer "gone" .*HTTP 404/);
   assert.equal(code, 1, 'exited with 1 (render failed) without waiting for the hanging download');
 });
@@ -334,7 +416,9 @@ const longMovie = {
   })),
 };
 
-test('aborting renderMovie mid-render rejects with AbortedError at once, kills every ffmpeg and leaves no files', { skip: !onLinux && 'reads /proc' }, async () => {
+test('aborting renderMovie mid-render rejects with AbortedError at once, kills every ffmpeg and leaves no files', {
+  skip: !onLinux && 'reads /proc',
+}, async () => {
   // A private os.tmpdir() for this render, so that renders of other test files running
   // at the same time cannot add or remove reelsmith-render-* folders in the listing.
   const tmp = await tempDir('reelsmith-tmpdir-');
@@ -360,10 +444,14 @@ test('aborting renderMovie mid-render rejects with AbortedError at once, kills e
 
     // about 1 s in, with ffmpeg encoding
     let encoding: Proc[] = [];
-    await until(async () => {
-      encoding = await ffmpegChildren(process.pid);
-      return performance.now() - started >= 1000 && encoding.length > 0;
-    }, 15_000, 'ffmpeg started encoding');
+    await until(
+      async () => {
+        encoding = await ffmpegChildren(process.pid);
+        return performance.now() - started >= 1000 && encoding.length > 0;
+      },
+      15_000,
+      'ffmpeg started encoding',
+    );
     assert.ok(phases.has('rendering'));
     assert.equal((await renderFolders(tmp)).length, before.length + 1, 'the render has its work folder in os.tmpdir()');
 
@@ -404,7 +492,9 @@ test('cancelling while a source is still downloading rejects with AbortedError a
   assert.deepEqual(await listFiles(outcome.out), []);
 });
 
-test('Ctrl-C during `reelsmith render` exits 130, says it was cancelled, stops every ffmpeg and leaves no files', { skip: !onLinux && 'reads /proc' }, async () => {
+test('Ctrl-C during `reelsmith render` exits 130, says it was cancelled, stops every ffmpeg and leaves no files', {
+  skip: !onLinux && 'reads /proc',
+}, async () => {
   const tmp = await tempDir('reelsmith-cli-tmpdir-');
   const out = await mkdtemp(join(dir, 'out-'));
   const file = join(dir, 'long.json');
@@ -420,12 +510,16 @@ test('Ctrl-C during `reelsmith render` exits 130, says it was cancelled, stops e
   const done = collect(child);
   try {
     let encoding: Proc[] = [];
-    await until(async () => {
-      if (child.exitCode !== null) assert.fail(`the CLI exited early: ${(await done).stderr}`);
-      encoding = await ffmpegChildren(child.pid!);
-      return performance.now() - started >= 1500 && encoding.length > 0;
-    }, 20_000, 'the CLI started encoding');
-    assert.equal((await renderFolders(tmp)).length, 1, 'the render has its work folder in the CLI\'s os.tmpdir()');
+    await until(
+      async () => {
+        if (child.exitCode !== null) assert.fail(`the CLI exited early: ${(await done).stderr}`);
+        encoding = await ffmpegChildren(child.pid!);
+        return performance.now() - started >= 1500 && encoding.length > 0;
+      },
+      20_000,
+      'the CLI started encoding',
+    );
+    assert.equal((await renderFolders(tmp)).length, 1, "the render has its work folder in the CLI's os.tmpdir()");
 
     const interruptedAt = performance.now();
     process.kill(-child.pid!, 'SIGINT');

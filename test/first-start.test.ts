@@ -13,10 +13,14 @@ const root = join(import.meta.dirname, '..');
 
 test('first start prints a key; the seed minimal request works with only host and key changed', async () => {
   const dir = await tempDir();
-  const server = spawn(process.execPath, [join(root, 'bin/reelsmith.js'), 'serve', '--data', join(dir, 'data'), '--port', '0', '--host', '127.0.0.1'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = spawn(
+    process.execPath,
+    [join(root, 'bin/reelsmith.js'), 'serve', '--data', join(dir, 'data'), '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   after(() => server.kill('SIGKILL'));
   let out = '';
   server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));

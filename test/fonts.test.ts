@@ -26,7 +26,28 @@ const SINHALA_KA = 0x0d9a; // no bundled font has Sinhala
 const BRAILLE = 0x283f; // nor Braille, which DejaVu (on most hosts) has
 
 const textLayer = (text: string, extra: Record<string, unknown> = {}): TextLayer => {
-  const movie = { width: 640, height: 160, scenes: [{ id: 's', duration: 1, layers: [{ id: 'title', type: 'text', text, fontSize: 48, color: '#ffffff', position: { x: 0, y: 0 }, size: { width: 640, height: 160 }, ...extra }] }] };
+  const movie = {
+    width: 640,
+    height: 160,
+    scenes: [
+      {
+        id: 's',
+        duration: 1,
+        layers: [
+          {
+            id: 'title',
+            type: 'text',
+            text,
+            fontSize: 48,
+            color: '#ffffff',
+            position: { x: 0, y: 0 },
+            size: { width: 640, height: 160 },
+            ...extra,
+          },
+        ],
+      },
+    ],
+  };
   return normalizeMovie(movie, { allowLocalFiles: true }).scenes[0].layers[0] as TextLayer;
 };
 
@@ -44,7 +65,12 @@ async function raster(text: string, extra: Record<string, unknown> = {}): Promis
   const image = await loadImage(await readFile(path));
   const ctx = createCanvas(image.width, image.height).getContext('2d');
   ctx.drawImage(image, 0, 0);
-  return { width: image.width, height: image.height, data: ctx.getImageData(0, 0, image.width, image.height).data, missing };
+  return {
+    width: image.width,
+    height: image.height,
+    data: ctx.getImageData(0, 0, image.width, image.height).data,
+    missing,
+  };
 }
 
 /** The inked pixels' bounding box and count. */
@@ -65,7 +91,11 @@ const samePixels = (a: Raster, b: Raster) => Buffer.from(a.data).equals(Buffer.f
 
 describe('font tables (pure)', () => {
   test('unicode-range parses to exact ranges, wildcards included', () => {
-    assert.deepEqual(parseUnicodeRange('U+0400-045F,U+2116, U+4??'), [[0x400, 0x45f], [0x2116, 0x2116], [0x400, 0x4ff]]);
+    assert.deepEqual(parseUnicodeRange('U+0400-045F,U+2116, U+4??'), [
+      [0x400, 0x45f],
+      [0x2116, 0x2116],
+      [0x400, 0x4ff],
+    ]);
   });
 
   test('@font-face rules give file, weight and ranges, in stylesheet order', () => {
@@ -87,15 +117,26 @@ describe('font tables (pure)', () => {
   });
 
   test('shipped weights: the nearest, the heavier on a tie', () => {
-    assert.deepEqual([100, 400, 500, 550, 600, 900].map((w) => nearestWeight([400, 700], w)), [400, 400, 400, 700, 700, 700]);
+    assert.deepEqual(
+      [100, 400, 500, 550, 600, 900].map((w) => nearestWeight([400, 700], w)),
+      [400, 400, 400, 700, 700, 700],
+    );
   });
 
   test('kana make a text Japanese, hangul Korean, other Han Simplified Chinese', () => {
-    const han = (text: string) => fallbackOrder(text).map((f) => f.script).filter((s) => ['zh-Hans', 'zh-Hant', 'ja', 'ko'].includes(s));
+    const han = (text: string) =>
+      fallbackOrder(text)
+        .map((f) => f.script)
+        .filter((s) => ['zh-Hans', 'zh-Hant', 'ja', 'ko'].includes(s));
     assert.deepEqual(han('夏のセール'), ['ja', 'zh-Hans', 'zh-Hant', 'ko']);
     assert.deepEqual(han('여름 세일'), ['ko', 'zh-Hans', 'zh-Hant', 'ja']);
     assert.deepEqual(han('夏季特賣'), ['zh-Hans', 'zh-Hant', 'ja', 'ko']);
-    assert.deepEqual(fallbackOrder('x').slice(0, 2).map((f) => f.script), ['latin', 'emoji']);
+    assert.deepEqual(
+      fallbackOrder('x')
+        .slice(0, 2)
+        .map((f) => f.script),
+      ['latin', 'emoji'],
+    );
   });
 
   test('each character goes to the first face that has it; missing ones are boxes, reported once; invisible ones dropped', () => {
@@ -105,9 +146,16 @@ describe('font tables (pure)', () => {
     const has = (f: Face, c: number) => !(f.family === 'latin' && c === 0x42);
     const resolved = resolveText('AB Ω\nක\u200dකx', chain, has);
     assert.equal(resolved.text, `AB Ω\n${MISSING_GLYPH}${MISSING_GLYPH}x`);
-    assert.deepEqual(resolved.faces.map((f) => f.family), ['latin', 'hole', 'greek']);
+    assert.deepEqual(
+      resolved.faces.map((f) => f.family),
+      ['latin', 'hole', 'greek'],
+    );
     assert.deepEqual(resolved.missing, [SINHALA_KA]);
-    assert.deepEqual(resolveText('ක', chain, has).faces.map((f) => f.family), ['latin'], 'the first face stays, for its box and metrics');
+    assert.deepEqual(
+      resolveText('ක', chain, has).faces.map((f) => f.family),
+      ['latin'],
+      'the first face stays, for its box and metrics',
+    );
   });
 
   test('a word wider than its box breaks between whole characters, never inside an emoji or a cluster', () => {
@@ -118,13 +166,25 @@ describe('font tables (pure)', () => {
 
   test('the warning names each missing character once, then counts the rest', () => {
     assert.equal(missingGlyphs([SINHALA_KA, BRAILLE], false), 'no bundled font has U+0D9A "ක", U+283F "⠿"');
-    assert.equal(missingGlyphs([0x10ffff - 1], true).startsWith('no bundled font nor its fontUrl font has U+10FFFE'), true);
-    assert.match(missingGlyphs(Array.from({ length: 11 }, (_, i) => 0xd9a + i), false), /U\+0DA1 "ඡ" and 3 more$/);
+    assert.equal(
+      missingGlyphs([0x10ffff - 1], true).startsWith('no bundled font nor its fontUrl font has U+10FFFE'),
+      true,
+    );
+    assert.match(
+      missingGlyphs(
+        Array.from({ length: 11 }, (_, i) => 0xd9a + i),
+        false,
+      ),
+      /U\+0DA1 "ඡ" and 3 more$/,
+    );
   });
 });
 
 describe('which bundled file draws a character', () => {
-  const drawnBy = (text: string, weight = 400) => fontsForText(text, weight).faces.slice(1).map((f) => basename(f.file));
+  const drawnBy = (text: string, weight = 400) =>
+    fontsForText(text, weight)
+      .faces.slice(1)
+      .map((f) => basename(f.file));
   const cases: Array<[string, number, string[]]> = [
     ['ж', 400, ['inter-cyrillic-400-normal.woff2']],
     ['ж', 700, ['inter-cyrillic-700-normal.woff2']],
@@ -144,7 +204,10 @@ describe('which bundled file draws a character', () => {
     test(`${text} at ${weight}: ${files.join(', ')}`, () => assert.deepEqual(drawnBy(text, weight), files));
   }
   test('Latin needs only Inter latin; Sinhala no file at all', () => {
-    assert.deepEqual(fontsForText('Hello', 400).faces.map((f) => basename(f.file)), ['inter-latin-400-normal.woff2']);
+    assert.deepEqual(
+      fontsForText('Hello', 400).faces.map((f) => basename(f.file)),
+      ['inter-latin-400-normal.woff2'],
+    );
     assert.deepEqual(fontsForText('ක', 400).missing, [SINHALA_KA]);
   });
 });
@@ -170,14 +233,27 @@ describe('every script draws glyphs, not boxes', async () => {
     test(`${script}: ${text}`, async () => {
       const fonts = fontsForText(text, 400);
       assert.deepEqual(fonts.missing, []);
-      assert.ok(fonts.faces.every((f) => f.family.startsWith('rs-')), 'bundled families only');
-      assert.ok(fonts.faces.some((f) => f.file.includes(`/node_modules/${pkg}/`)), `${pkg} draws it: ${fonts.faces.map((f) => basename(f.file))}`);
+      assert.ok(
+        fonts.faces.every((f) => f.family.startsWith('rs-')),
+        'bundled families only',
+      );
+      assert.ok(
+        fonts.faces.some((f) => f.file.includes(`/node_modules/${pkg}/`)),
+        `${pkg} draws it: ${fonts.faces.map((f) => basename(f.file))}`,
+      );
       // each character alone differs from the missing-glyph box
       for (const char of new Set([...text].filter((c) => c.trim()))) {
-        assert.equal(samePixels(await raster(char), box), false, `${char} (U+${char.codePointAt(0)!.toString(16)}) is not a box`);
+        assert.equal(
+          samePixels(await raster(char), box),
+          false,
+          `${char} (U+${char.codePointAt(0)!.toString(16)}) is not a box`,
+        );
       }
       const whole = ink(await raster(text));
-      assert.ok(whole.count > 300 && whole.left >= 8 && whole.right < 632 && whole.top >= 0 && whole.bottom < 160, `drawn inside its box: ${JSON.stringify(whole)}`);
+      assert.ok(
+        whole.count > 300 && whole.left >= 8 && whole.right < 632 && whole.top >= 0 && whole.bottom < 160,
+        `drawn inside its box: ${JSON.stringify(whole)}`,
+      );
     });
   }
 
@@ -189,7 +265,10 @@ describe('every script draws glyphs, not boxes', async () => {
 
   test('Arabic and Hebrew run right to left: the first letter is at the right end', async () => {
     // reh joins no following letter, so it keeps its isolated form at the start of the word
-    for (const [first, rest] of [['ש', 'ללללל'], ['ر', 'ممممم']]) {
+    for (const [first, rest] of [
+      ['ש', 'ללללל'],
+      ['ر', 'ممممم'],
+    ]) {
       const firstAlone = await raster(first, { textAlign: 'right' });
       const word = await raster(first + rest, { textAlign: 'right' });
       // the rightmost columns of the word are the first letter's, as when it is drawn alone right-aligned
@@ -203,7 +282,10 @@ describe('every script draws glyphs, not boxes', async () => {
           if (a && word.data[(y * 640 + x) * 4 + 3] > 128) same++;
         }
       }
-      assert.ok(lit > 20 && same / lit > 0.6, `${first}: ${same} of ${lit} pixels of the first letter at the right end`);
+      assert.ok(
+        lit > 20 && same / lit > 0.6,
+        `${first}: ${same} of ${lit} pixels of the first letter at the right end`,
+      );
     }
   });
 
@@ -221,7 +303,12 @@ describe('every script draws glyphs, not boxes', async () => {
 /** Runs `code` (an ES module) in a fresh Node with tsx, optionally with the host's font folders hidden; its JSON output. */
 async function inChild(code: string, hideHostFonts: boolean): Promise<Record<string, any>> {
   const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', code];
-  const folders = ['/usr/share/fonts', '/usr/local/share/fonts', join(process.env.HOME ?? '/root', '.fonts'), join(process.env.HOME ?? '/root', '.local/share/fonts')].filter(existsSync);
+  const folders = [
+    '/usr/share/fonts',
+    '/usr/local/share/fonts',
+    join(process.env.HOME ?? '/root', '.fonts'),
+    join(process.env.HOME ?? '/root', '.local/share/fonts'),
+  ].filter(existsSync);
   // a mount namespace of its own: the host's font folders are empty there, and only there
   const hide = `${folders.map((f) => `mount -t tmpfs none '${f}'`).join(' && ')} && exec "$@"`;
   const [command, ...args] = hideHostFonts ? ['unshare', '--mount', 'sh', '-c', hide, 'sh', ...node] : node;
@@ -232,7 +319,9 @@ async function inChild(code: string, hideHostFonts: boolean): Promise<Record<str
 }
 
 describe('host independence and lazy loading', () => {
-  test('the same text gives the same pixels with and without the host fonts', { skip: process.getuid?.() !== 0 && 'hiding the host fonts takes a mount namespace of its own (root, as in CI)' }, async () => {
+  test('the same text gives the same pixels with and without the host fonts', {
+    skip: process.getuid?.() !== 0 && 'hiding the host fonts takes a mount namespace of its own (root, as in CI)',
+  }, async () => {
     // Cyrillic and Greek (which fell back to a host serif), Arabic and Hebrew (which only the host's DejaVu drew), Braille (which DejaVu has and we do not)
     const text = `Привет Γειά שלום مرحبا 夏のセール 🔥 ${String.fromCodePoint(BRAILLE)}`;
     const png = (name: string) => join(dir, name);
@@ -264,16 +353,36 @@ describe('host independence and lazy loading', () => {
       false,
     );
     assert.deepEqual(out.added.sort(), ['Inter', 'rs-inter-latin-400-normal']);
-    assert.ok(out.afterCjk.includes('rs-noto-sans-jp-119-400-normal'), `CJK registered once a text needs it: ${out.afterCjk}`);
+    assert.ok(
+      out.afterCjk.includes('rs-noto-sans-jp-119-400-normal'),
+      `CJK registered once a text needs it: ${out.afterCjk}`,
+    );
   });
 });
 
 describe('a character no font has is named, never a silent box', () => {
   const movie = {
-    width: 320, height: 180, fps: 25,
-    scenes: [{ id: 'intro', duration: 0.4, bgColor: '#000000', layers: [
-      { id: 'title', type: 'text', text: `Sale 🔥 ${String.fromCodePoint(SINHALA_KA)}`, fontSize: 40, color: '#ffffff', position: { x: 0, y: 40 }, size: { width: 320, height: 100 } },
-    ] }],
+    width: 320,
+    height: 180,
+    fps: 25,
+    scenes: [
+      {
+        id: 'intro',
+        duration: 0.4,
+        bgColor: '#000000',
+        layers: [
+          {
+            id: 'title',
+            type: 'text',
+            text: `Sale 🔥 ${String.fromCodePoint(SINHALA_KA)}`,
+            fontSize: 40,
+            color: '#ffffff',
+            position: { x: 0, y: 40 },
+            size: { width: 320, height: 100 },
+          },
+        ],
+      },
+    ],
   };
   const warning = 'text layer "title" (movie.scenes[0].layers[0]): no bundled font has U+0D9A "ක"';
 
@@ -299,14 +408,20 @@ describe('a character no font has is named, never a silent box', () => {
     const svc = await startService();
     const { key, projectId } = await svc.tenant();
     const submit = async (m: unknown) => {
-      const reply = await api(svc.url, key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId, movie: m } });
+      const reply = await api(svc.url, key, '/v1/render/jobs', {
+        method: 'POST',
+        json: { kind: 'movie', projectId, movie: m },
+      });
       assert.equal(reply.status, 202, await reply.clone().text());
       return waitForJob(svc.url, key, ((await reply.json()) as { jobId: string }).jobId, 120_000);
     };
     const job = await submit(movie);
     assert.equal(job.status, 'done', JSON.stringify(job.error));
     assert.deepEqual(job.warnings, [warning]);
-    const clean = await submit({ ...movie, scenes: [{ ...movie.scenes[0], layers: [{ ...movie.scenes[0].layers[0], text: 'Sale 🔥' }] }] });
+    const clean = await submit({
+      ...movie,
+      scenes: [{ ...movie.scenes[0], layers: [{ ...movie.scenes[0].layers[0], text: 'Sale 🔥' }] }],
+    });
     assert.equal(clean.status, 'done');
     assert.deepEqual(clean.warnings, []);
   });
@@ -315,7 +430,8 @@ describe('a character no font has is named, never a silent box', () => {
     const dataDir = await tempDir('reelsmith-old-data-');
     const old = new SQLite(join(dataDir, 'reelsmith.db'));
     // the jobs table as it was before
-    const columns = 'id, account_id, project_id, status, phase, progress, request, seconds, workers, callback_url, error_code, error_message, output_key, media_data, created_at, started_at, updated_at, finished_at';
+    const columns =
+      'id, account_id, project_id, status, phase, progress, request, seconds, workers, callback_url, error_code, error_message, output_key, media_data, created_at, started_at, updated_at, finished_at';
     old.exec(`CREATE TABLE jobs (${columns.replace('id,', 'id text PRIMARY KEY,')})`);
     old.exec(`INSERT INTO jobs (id, account_id, project_id, status) VALUES ('job_old', 'acc', 'proj', 'done')`);
     old.close();

@@ -50,8 +50,19 @@ export interface StreamInfo {
   color_range?: string;
 }
 
-export async function probe(path: string): Promise<{ video: StreamInfo; audio?: StreamInfo; format: { duration: string; format_name: string } }> {
-  const out = await run(ffprobeBinary().path, ['-v', 'error', '-count_frames', '-show_streams', '-show_format', '-of', 'json', path]);
+export async function probe(
+  path: string,
+): Promise<{ video: StreamInfo; audio?: StreamInfo; format: { duration: string; format_name: string } }> {
+  const out = await run(ffprobeBinary().path, [
+    '-v',
+    'error',
+    '-count_frames',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    path,
+  ]);
   const json = JSON.parse(out) as { streams: StreamInfo[]; format: { duration: string; format_name: string } };
   return {
     video: json.streams.find((s) => s.codec_type === 'video')!,
@@ -78,7 +89,20 @@ export async function decodeFrames(path: string, width: number, height: number, 
   const only = selected && [...selected].sort((a, b) => a - b);
   const select = only ? [`select='${anyOf(only.map((n) => `eq(n\\,${n})`))}'`] : [];
   const filters = [...select, await toRgbAsTagged(path)].join(',');
-  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', '-vf', filters, ...(only ? ['-vsync', '0'] : []), '-f', 'rawvideo', '-']);
+  const raw = await runBuffer(ffmpegBinary().path, [
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-map',
+    '0:v:0',
+    '-vf',
+    filters,
+    ...(only ? ['-vsync', '0'] : []),
+    '-f',
+    'rawvideo',
+    '-',
+  ]);
   const size = width * height * 3;
   const index = (frame: number) => (only ? only.indexOf(frame) : frame);
   return {
@@ -97,11 +121,32 @@ export async function decodeFrames(path: string, width: number, height: number, 
  * players read it (BT.601 below 720 lines, BT.709 from 720 up). RGB pictures stay as they are.
  */
 async function toRgbAsTagged(path: string): Promise<string> {
-  const out = await run(ffprobeBinary().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=pix_fmt,height,color_space,color_range', '-of', 'json', path]);
-  const [stream] = (JSON.parse(out) as { streams: Array<{ pix_fmt: string; height: number; color_space?: string; color_range?: string }> }).streams;
+  const out = await run(ffprobeBinary().path, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=pix_fmt,height,color_space,color_range',
+    '-of',
+    'json',
+    path,
+  ]);
+  const [stream] = (
+    JSON.parse(out) as {
+      streams: Array<{ pix_fmt: string; height: number; color_space?: string; color_range?: string }>;
+    }
+  ).streams;
   if (!/^(yuv|nv)/.test(stream.pix_fmt)) return 'format=rgb24';
   // ffprobe's names to swscale's
-  const matrices: Record<string, string> = { bt709: 'bt709', smpte170m: 'smpte170m', bt470bg: 'bt601', fcc: 'fcc', smpte240m: 'smpte240m', bt2020nc: 'bt2020' };
+  const matrices: Record<string, string> = {
+    bt709: 'bt709',
+    smpte170m: 'smpte170m',
+    bt470bg: 'bt601',
+    fcc: 'fcc',
+    smpte240m: 'smpte240m',
+    bt2020nc: 'bt2020',
+  };
   const matrix = matrices[stream.color_space ?? ''] ?? (stream.height < 720 ? 'bt601' : 'bt709');
   const range = stream.color_range === 'pc' || stream.pix_fmt.startsWith('yuvj') ? 'pc' : 'tv';
   return `scale=in_color_matrix=${matrix}:in_range=${range},format=rgb24`;
@@ -116,7 +161,21 @@ function anyOf(terms: string[]): string {
 
 /** The decoded audio as interleaved stereo float samples at 48 kHz. */
 export async function decodeAudio(path: string): Promise<Float32Array> {
-  const raw = await runBuffer(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:a:0', '-f', 'f32le', '-ac', '2', '-ar', '48000', '-']);
+  const raw = await runBuffer(ffmpegBinary().path, [
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-map',
+    '0:a:0',
+    '-f',
+    'f32le',
+    '-ac',
+    '2',
+    '-ar',
+    '48000',
+    '-',
+  ]);
   return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
 }
 
@@ -133,19 +192,31 @@ export function levelDb(samples: Float32Array, from: number, to: number): number
 /** Largest jump between consecutive samples in [from, to) seconds: a click shows up as a spike. */
 export function maxStep(samples: Float32Array, from: number, to: number): number {
   let max = 0;
-  for (let i = Math.round(from * 48000) * 2 + 2; i < Math.round(to * 48000) * 2; i++) max = Math.max(max, Math.abs(samples[i] - samples[i - 2]));
+  for (let i = Math.round(from * 48000) * 2 + 2; i < Math.round(to * 48000) * 2; i++)
+    max = Math.max(max, Math.abs(samples[i] - samples[i - 2]));
   return max;
 }
 
 /** Each video packet's duration as ffprobe reads it from the container, in its time base. */
 export async function videoPacketDurations(path: string): Promise<number[]> {
-  const out = await run(ffprobeBinary().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=duration', '-of', 'csv=p=0', path]);
+  const out = await run(ffprobeBinary().path, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=duration',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
   return out.trim().split('\n').map(Number);
 }
 
 /** Seconds at which the audio first rises above `threshold` at or after `from` seconds (undefined: never). */
 export function onsetAfter(samples: Float32Array, from: number, threshold = 0.05): number | undefined {
-  for (let i = Math.max(0, Math.round(from * 48000) * 2); i < samples.length; i++) if (Math.abs(samples[i]) > threshold) return Math.floor(i / 2) / 48000;
+  for (let i = Math.max(0, Math.round(from * 48000) * 2); i < samples.length; i++)
+    if (Math.abs(samples[i]) > threshold) return Math.floor(i / 2) / 48000;
   return undefined;
 }
 
@@ -162,7 +233,9 @@ function runBuffer(binary: string, args: string[]): Promise<Buffer> {
         let err = '';
         child.stdout.on('data', (c: Buffer) => chunks.push(c));
         child.stderr.on('data', (c: Buffer) => (err += c));
-        child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${binary} ${code}: ${err}`))));
+        child.on('close', (code) =>
+          code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${binary} ${code}: ${err}`)),
+        );
       }),
   );
 }
@@ -179,11 +252,29 @@ export const media = {
     return path;
   },
   /** A video whose every frame is `colour`, with a tone unless `silent`. */
-  async video(path: string, colour: string, width: number, height: number, seconds: number, options: { silent?: boolean; fps?: number } = {}) {
+  async video(
+    path: string,
+    colour: string,
+    width: number,
+    height: number,
+    seconds: number,
+    options: { silent?: boolean; fps?: number } = {},
+  ) {
     await ffmpeg([
-      '-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=${colour}:s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
       ...(options.silent ? [] : ['-f', 'lavfi', '-i', `sine=f=300:r=48000:d=${seconds}`]),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.silent ? [] : ['-c:a', 'aac']), '-shortest', path,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      ...(options.silent ? [] : ['-c:a', 'aac']),
+      '-shortest',
+      path,
     ]);
     return path;
   },
@@ -191,11 +282,37 @@ export const media = {
    * A silent video of one flat colour (#rrggbb) converted to YUV with `matrix` (limited
    * range), its colour tags written only when `tagged`.
    */
-  async flatVideo(path: string, colour: string, width: number, height: number, matrix: 'bt601' | 'bt709', tagged: boolean) {
-    const tags = tagged ? ['-colorspace', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_primaries', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_trc', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_range', 'tv'] : [];
+  async flatVideo(
+    path: string,
+    colour: string,
+    width: number,
+    height: number,
+    matrix: 'bt601' | 'bt709',
+    tagged: boolean,
+  ) {
+    const tags = tagged
+      ? [
+          '-colorspace',
+          matrix === 'bt709' ? 'bt709' : 'smpte170m',
+          '-color_primaries',
+          matrix === 'bt709' ? 'bt709' : 'smpte170m',
+          '-color_trc',
+          matrix === 'bt709' ? 'bt709' : 'smpte170m',
+          '-color_range',
+          'tv',
+        ]
+      : [];
     await ffmpeg([
-      '-f', 'lavfi', '-i', `color=c=0x${colour.slice(1)}:s=${width}x${height}:r=30:d=0.3,format=rgb24,scale=out_color_matrix=${matrix}:out_range=tv,format=yuv420p`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', ...tags, path,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=0x${colour.slice(1)}:s=${width}x${height}:r=30:d=0.3,format=rgb24,scale=out_color_matrix=${matrix}:out_range=tv,format=yuv420p`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      ...tags,
+      path,
     ]);
     return path;
   },
@@ -204,7 +321,21 @@ export const media = {
    * sees a 320x180 H.264 video, but every byte of its samples is zero, so no frame decodes.
    */
   async undecodableVideo(path: string) {
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=30:d=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', path]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=s=320x180:r=30:d=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      path,
+    ]);
     const bytes = await readFile(path);
     const mdat = bytes.indexOf('mdat');
     bytes.fill(0, mdat + 4, mdat - 4 + bytes.readUInt32BE(mdat - 4));
@@ -217,7 +348,10 @@ export const media = {
  * Serves files from `dir` over HTTP on a loopback address; /missing is 404, /hang never
  * answers. `requests` lists every path asked for, in order.
  */
-export async function mediaServer(dir: string, host = '127.0.0.1'): Promise<{ url: string; server: Server; requests: string[] }> {
+export async function mediaServer(
+  dir: string,
+  host = '127.0.0.1',
+): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(req.url ?? '/');
@@ -257,7 +391,11 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Runs `reelsmith` with these arguments (killed after `timeoutMs`); `env` is added to this process's. */
 export async function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
   const env = { ...process.env, ...options.env };
-  const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   try {
     return await collect(child);
@@ -266,7 +404,9 @@ export async function cli(args: string[], options: { env?: NodeJS.ProcessEnv; ti
   }
 }
 
-export function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string; at: number }> {
+export function collect(
+  child: ChildProcess,
+): Promise<{ code: number | null; stdout: string; stderr: string; at: number }> {
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -283,11 +423,6 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     if (performance.now() > deadline) assert.fail(`timed out waiting until ${what}`);
     await sleep(25);
   }
-}
-
-/** reelsmith-render-* work folders in a temp folder. */
-async function renderFolders(folder: string): Promise<string[]> {
-  return (await readdir(folder)).filter((name) => name.startsWith('reelsmith-render-')).sort();
 }
 
 export interface Proc {

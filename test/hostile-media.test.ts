@@ -43,7 +43,11 @@ const hls = (segment: string, ended = true) =>
 const sourceDir = join(svc.dataDir, 'sources');
 
 const manifests = [
-  { name: 'dash-metadata', body: mpd(`${metadata.url}/latest/meta-data/iam/security-credentials/`, 'role'), is: 'a DASH manifest' },
+  {
+    name: 'dash-metadata',
+    body: mpd(`${metadata.url}/latest/meta-data/iam/security-credentials/`, 'role'),
+    is: 'a DASH manifest',
+  },
   { name: 'dash-private-png', body: mpd(`${privatePng.url}/`, 'private.png'), is: 'a DASH manifest' },
   { name: 'hls-absolute', body: hls(secretMp4), is: 'an HLS playlist' },
   { name: 'hls-relative', body: hls(relative(sourceDir, secretMp4)), is: 'an HLS playlist' },
@@ -51,7 +55,26 @@ const manifests = [
   { name: 'hls-live', body: hls(`${privatePng.url}/live-segment.ts`, false), is: 'an HLS playlist' },
   { name: 'ffconcat', body: `ffconcat version 1.0\nfile '${secretMp4}'\nduration 1\n`, is: 'an ffconcat list' },
 ];
-const EXTENSIONS = ['.png', '.jpg', '.webp', '.gif', '.mp4', '.mov', '.mkv', '.webm', '.ts', '.mp3', '.wav', '.flac', '.ogg', '.aac', '.m3u8', '.mpd', '.txt', ''];
+const EXTENSIONS = [
+  '.png',
+  '.jpg',
+  '.webp',
+  '.gif',
+  '.mp4',
+  '.mov',
+  '.mkv',
+  '.webm',
+  '.ts',
+  '.mp3',
+  '.wav',
+  '.flac',
+  '.ogg',
+  '.aac',
+  '.m3u8',
+  '.mpd',
+  '.txt',
+  '',
+];
 const LAYER_TYPES = ['image', 'video', 'audio'] as const;
 await Promise.all(manifests.flatMap((m) => EXTENSIONS.map((ext) => writeFile(join(dir, m.name + ext), m.body))));
 
@@ -75,18 +98,48 @@ function pngBomb(width: number, height: number): Buffer {
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8);
   const rows = deflateSync(Buffer.alloc(4 * (1 + width * 3)));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', rows),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 const goodPng = await readFile(await media.png(join(dir, 'good.png'), 'green', 320, 180));
 await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x180', '-frames:v', '1', join(dir, 'good.jpg')]);
 const goodJpeg = await readFile(join(dir, 'good.jpg'));
 const wholeMp4 = await readFile(await media.video(join(dir, 'whole.mp4'), 'green', 320, 180, 1, { silent: true }));
-await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=8192x8192:d=0.04:r=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-frames:v', '1', join(dir, 'huge-h264.mp4')]);
-await ffmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=10000x6000:d=0.04:r=25', '-c:v', 'png', '-frames:v', '1', join(dir, 'huge-png.mkv')]);
+await ffmpeg([
+  '-f',
+  'lavfi',
+  '-i',
+  'color=c=red:s=8192x8192:d=0.04:r=25',
+  '-c:v',
+  'libx264',
+  '-preset',
+  'ultrafast',
+  '-frames:v',
+  '1',
+  join(dir, 'huge-h264.mp4'),
+]);
+await ffmpeg([
+  '-f',
+  'lavfi',
+  '-i',
+  'color=c=red:s=10000x6000:d=0.04:r=25',
+  '-c:v',
+  'png',
+  '-frames:v',
+  '1',
+  join(dir, 'huge-png.mkv'),
+]);
 await Promise.all([
   writeFile(join(dir, 'notes.png'), 'Shopping list\n- milk\n- eggs\n'),
-  writeFile(join(dir, 'signature-then-junk.png'), Buffer.concat([goodPng.subarray(0, 8), Buffer.from('this is not a PNG chunk at all, only junk text')])),
+  writeFile(
+    join(dir, 'signature-then-junk.png'),
+    Buffer.concat([goodPng.subarray(0, 8), Buffer.from('this is not a PNG chunk at all, only junk text')]),
+  ),
   writeFile(join(dir, 'header-then-junk.png'), Buffer.concat([goodPng.subarray(0, 33), Buffer.alloc(2000, 0x5a)])),
   writeFile(join(dir, 'truncated.png'), goodPng.subarray(0, Math.floor(goodPng.length / 2))),
   writeFile(join(dir, 'truncated.jpg'), goodJpeg.subarray(0, Math.floor(goodJpeg.length / 2))),
@@ -94,22 +147,70 @@ await Promise.all([
   writeFile(join(dir, 'truncated.mp4'), wholeMp4.subarray(0, Math.floor(wholeMp4.length / 2))),
   writeFile(join(dir, 'bomb-16000.png'), pngBomb(16000, 16000)),
   writeFile(join(dir, 'bomb-20000.png'), pngBomb(20000, 20000)),
-  writeFile(join(dir, 'bomb.gif'), Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0]), Buffer.from(';')])),
+  writeFile(
+    join(dir, 'bomb.gif'),
+    Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0]), Buffer.from(';')]),
+  ),
   writeFile(join(dir, 'empty.png'), ''),
 ]);
 
 const damaged: Array<{ name: string; file: string; type: 'image' | 'video'; reason: RegExp }> = [
-  { name: 'a text file served as .png', file: 'notes.png', type: 'image', reason: /^is text, not an image or media file Reelsmith reads \(PNG, JPEG, WebP, GIF, MP4\/MOV, / },
-  { name: 'a PNG signature followed by junk', file: 'signature-then-junk.png', type: 'image', reason: /^is not a valid PNG image \(its header is missing or damaged\)$/ },
-  { name: 'a valid PNG header followed by junk', file: 'header-then-junk.png', type: 'image', reason: /^cannot be decoded as PNG/ },
+  {
+    name: 'a text file served as .png',
+    file: 'notes.png',
+    type: 'image',
+    reason: /^is text, not an image or media file Reelsmith reads \(PNG, JPEG, WebP, GIF, MP4\/MOV, /,
+  },
+  {
+    name: 'a PNG signature followed by junk',
+    file: 'signature-then-junk.png',
+    type: 'image',
+    reason: /^is not a valid PNG image \(its header is missing or damaged\)$/,
+  },
+  {
+    name: 'a valid PNG header followed by junk',
+    file: 'header-then-junk.png',
+    type: 'image',
+    reason: /^cannot be decoded as PNG/,
+  },
   { name: 'a truncated PNG', file: 'truncated.png', type: 'image', reason: /^cannot be decoded as PNG/ },
   { name: 'a truncated JPEG', file: 'truncated.jpg', type: 'image', reason: /^cannot be decoded as JPEG/ },
-  { name: 'a truncated MP4', file: 'truncated.mp4', type: 'video', reason: /^cannot be read as MP4\/MOV \(.*moov atom not found/ },
-  { name: 'a 16000x16000 PNG of 1 KB', file: 'bomb-16000.png', type: 'image', reason: /^is 16000x16000 pixels, over the limit of 50 megapixels$/ },
-  { name: 'a 20000x20000 PNG of 1 KB', file: 'bomb-20000.png', type: 'image', reason: /^is 20000x20000 pixels, over the limit of 50 megapixels$/ },
-  { name: 'a GIF whose screen is 65535x65535', file: 'bomb.gif', type: 'image', reason: /^is 65535x65535 pixels, over the limit of 50 megapixels$/ },
-  { name: 'an 8192x8192 H.264 video', file: 'huge-h264.mp4', type: 'video', reason: /^is 8192x8192 pixels, over the limit of 50 megapixels$/ },
-  { name: 'a 10000x6000 PNG-in-Matroska video', file: 'huge-png.mkv', type: 'video', reason: /over the limit of 50 megapixels$/ },
+  {
+    name: 'a truncated MP4',
+    file: 'truncated.mp4',
+    type: 'video',
+    reason: /^cannot be read as MP4\/MOV \(.*moov atom not found/,
+  },
+  {
+    name: 'a 16000x16000 PNG of 1 KB',
+    file: 'bomb-16000.png',
+    type: 'image',
+    reason: /^is 16000x16000 pixels, over the limit of 50 megapixels$/,
+  },
+  {
+    name: 'a 20000x20000 PNG of 1 KB',
+    file: 'bomb-20000.png',
+    type: 'image',
+    reason: /^is 20000x20000 pixels, over the limit of 50 megapixels$/,
+  },
+  {
+    name: 'a GIF whose screen is 65535x65535',
+    file: 'bomb.gif',
+    type: 'image',
+    reason: /^is 65535x65535 pixels, over the limit of 50 megapixels$/,
+  },
+  {
+    name: 'an 8192x8192 H.264 video',
+    file: 'huge-h264.mp4',
+    type: 'video',
+    reason: /^is 8192x8192 pixels, over the limit of 50 megapixels$/,
+  },
+  {
+    name: 'a 10000x6000 PNG-in-Matroska video',
+    file: 'huge-png.mkv',
+    type: 'video',
+    reason: /over the limit of 50 megapixels$/,
+  },
   { name: 'a zero-byte file', file: 'empty.png', type: 'image', reason: /^the response was empty$/ },
 ];
 
@@ -117,11 +218,21 @@ const damaged: Array<{ name: string; file: string; type: 'image' | 'video'; reas
 
 /** A 320x180 movie: a caption, then the layer under test at movie.scenes[0].layers[1]. */
 function withLayer(layer: Record<string, unknown>) {
-  return { width: 320, height: 180, fps: 30, scenes: [{ id: 'only', duration: 0.5, layers: [{ id: 'caption', type: 'text', text: 'Hello', fontSize: 20 }, layer] }] };
+  return {
+    width: 320,
+    height: 180,
+    fps: 30,
+    scenes: [
+      { id: 'only', duration: 0.5, layers: [{ id: 'caption', type: 'text', text: 'Hello', fontSize: 20 }, layer] },
+    ],
+  };
 }
 
 async function submit(movie: unknown): Promise<string> {
-  const res = await api(svc.url, tenant.key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId: tenant.projectId, movie } });
+  const res = await api(svc.url, tenant.key, '/v1/render/jobs', {
+    method: 'POST',
+    json: { kind: 'movie', projectId: tenant.projectId, movie },
+  });
   const reply = (await res.json()) as { jobId: string };
   assert.equal(res.status, 202, JSON.stringify(reply));
   return reply.jobId;
@@ -129,7 +240,12 @@ async function submit(movie: unknown): Promise<string> {
 
 /** Renders one layer from `url` and checks the job failed as a tenant should see it. */
 async function assertRefused(url: string, type: string, reason: RegExp) {
-  const job = await waitForJob(svc.url, tenant.key, await submit(withLayer({ id: 'subject', type, source: url })), 120_000);
+  const job = await waitForJob(
+    svc.url,
+    tenant.key,
+    await submit(withLayer({ id: 'subject', type, source: url })),
+    120_000,
+  );
   assert.equal(job.status, 'failed', `${url} as ${type}: ${JSON.stringify(job)}`);
   assert.equal(job.error.code, 'SOURCE_UNAVAILABLE', `${url} as ${type}: ${job.error.message}`);
   const prefix = `layer "subject" (movie.scenes[0].layers[1]): ${url}: `;
@@ -145,9 +261,13 @@ async function assertServerAnswers() {
 }
 
 test('playlists and manifests under every extension, as every layer type, are refused and never followed', async () => {
-  const cases = manifests.flatMap((m, i) => EXTENSIONS.map((ext, j) => ({ url: `${hostile.url}/${m.name}${ext}`, type: LAYER_TYPES[(i + j) % 3], is: m.is })));
+  const cases = manifests.flatMap((m, i) =>
+    EXTENSIONS.map((ext, j) => ({ url: `${hostile.url}/${m.name}${ext}`, type: LAYER_TYPES[(i + j) % 3], is: m.is })),
+  );
   await Promise.all(
-    cases.map(({ url, type, is }) => assertRefused(url, type, new RegExp(`^is ${is}, not an image or media file Reelsmith reads \\(PNG, JPEG, `))),
+    cases.map(({ url, type, is }) =>
+      assertRefused(url, type, new RegExp(`^is ${is}, not an image or media file Reelsmith reads \\(PNG, JPEG, `)),
+    ),
   );
   assert.deepEqual(metadata.requests, [], 'nothing reached the metadata address');
   assert.deepEqual(privatePng.requests, [], 'nothing reached the private picture: no manifest was followed');
@@ -166,12 +286,25 @@ test('every allowed format renders: TS, MKV, WebM and MOV video, JPEG, WebP, GIF
   const lavfiVideo = (colour: string) => ['-f', 'lavfi', '-i', `color=c=${colour}:s=160x90:r=30:d=1`];
   const tone = ['-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=1'];
   const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
-  const make = (name: string, args: string[]) => ffmpeg([...args, join(dir, name)]).then(() => `${hostile.url}/${name}`);
+  const make = (name: string, args: string[]) =>
+    ffmpeg([...args, join(dir, name)]).then(() => `${hostile.url}/${name}`);
   const [ts, mkv, webm, mov, jpeg, webp, gif, png, mp3, wav, flac, ogg, aac] = await Promise.all([
     // an MPEG-TS with a service description table: what the npm-shipped ffprobe crashes on
     make('red.ts', [...lavfiVideo('red'), ...tone, ...x264, '-c:a', 'aac', '-shortest', '-f', 'mpegts']),
     make('green.mkv', [...lavfiVideo('lime'), ...x264, '-f', 'matroska']),
-    make('blue.webm', [...lavfiVideo('blue'), ...tone, '-c:v', 'libvpx', '-b:v', '200k', '-c:a', 'libopus', '-shortest', '-f', 'webm']),
+    make('blue.webm', [
+      ...lavfiVideo('blue'),
+      ...tone,
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      '200k',
+      '-c:a',
+      'libopus',
+      '-shortest',
+      '-f',
+      'webm',
+    ]),
     make('yellow.mov', [...lavfiVideo('yellow'), ...x264, '-f', 'mov']),
     make('cyan.jpg', [...lavfiVideo('cyan'), '-frames:v', '1', '-f', 'image2']),
     make('magenta.webp', [...lavfiVideo('magenta'), '-frames:v', '1', '-c:v', 'libwebp', '-f', 'webp']),
@@ -183,15 +316,44 @@ test('every allowed format renders: TS, MKV, WebM and MOV video, JPEG, WebP, GIF
     make('tone.ogg', [...tone, '-c:a', 'libvorbis', '-f', 'ogg']),
     make('tone.aac', [...tone, '-c:a', 'aac', '-f', 'adts']),
   ]);
-  const quadrant = (id: string, type: string, source: string, q: number) => ({ id, type, source, position: { x: (q % 2) * 160, y: Math.floor(q / 2) * 90 }, size: { width: 160, height: 90 } });
+  const quadrant = (id: string, type: string, source: string, q: number) => ({
+    id,
+    type,
+    source,
+    position: { x: (q % 2) * 160, y: Math.floor(q / 2) * 90 },
+    size: { width: 160, height: 90 },
+  });
   const sound = (id: string, source: string) => ({ id, type: 'audio', source, volume: 0.5 });
   const movie = {
     width: 320,
     height: 180,
     fps: 30,
     scenes: [
-      { id: 'videos', duration: 1, layers: [quadrant('ts', 'video', ts, 0), quadrant('mkv', 'video', mkv, 1), quadrant('webm', 'video', webm, 2), quadrant('mov', 'video', mov, 3), sound('mp3', mp3), sound('wav', wav)] },
-      { id: 'images', duration: 1, layers: [quadrant('jpeg', 'image', jpeg, 0), quadrant('webp', 'image', webp, 1), quadrant('gif', 'image', gif, 2), quadrant('png', 'image', png, 3), sound('flac', flac), sound('ogg', ogg), sound('aac', aac)] },
+      {
+        id: 'videos',
+        duration: 1,
+        layers: [
+          quadrant('ts', 'video', ts, 0),
+          quadrant('mkv', 'video', mkv, 1),
+          quadrant('webm', 'video', webm, 2),
+          quadrant('mov', 'video', mov, 3),
+          sound('mp3', mp3),
+          sound('wav', wav),
+        ],
+      },
+      {
+        id: 'images',
+        duration: 1,
+        layers: [
+          quadrant('jpeg', 'image', jpeg, 0),
+          quadrant('webp', 'image', webp, 1),
+          quadrant('gif', 'image', gif, 2),
+          quadrant('png', 'image', png, 3),
+          sound('flac', flac),
+          sound('ogg', ogg),
+          sound('aac', aac),
+        ],
+      },
     ],
   };
   const job = await waitForJob(svc.url, tenant.key, await submit(movie), 180_000);

@@ -6,7 +6,15 @@ import { api, startService, waitForJob } from './service-helpers.ts';
 
 /** Ten scenes of three text layers each (rasterized side by side, finishing in any order); `changed` gets another caption. */
 function movieBody(projectId: string, changed?: number) {
-  const text = (id: string, words: string, y: number) => ({ id, type: 'text', text: words, fontSize: 24, color: '#ffffff', position: { x: 10, y }, size: { width: 300, height: 40 } });
+  const text = (id: string, words: string, y: number) => ({
+    id,
+    type: 'text',
+    text: words,
+    fontSize: 24,
+    color: '#ffffff',
+    position: { x: 10, y },
+    size: { width: 300, height: 40 },
+  });
   return {
     kind: 'movie',
     projectId,
@@ -18,13 +26,19 @@ function movieBody(projectId: string, changed?: number) {
         id: `scene_${i}`,
         duration: 0.5,
         bgColor: '#102030',
-        layers: [text('title', `Scene ${i + 1}`, 10), text('line', i === changed ? 'Changed line' : `Line ${i + 1}`, 60), text('footer', 'Reelsmith', 120)],
+        layers: [
+          text('title', `Scene ${i + 1}`, 10),
+          text('line', i === changed ? 'Changed line' : `Line ${i + 1}`, 60),
+          text('footer', 'Reelsmith', 120),
+        ],
       })),
     },
   };
 }
 
-test('the same 10-scene movie resubmitted comes from the cache every time; one changed scene re-renders alone', { timeout: 240_000 }, async () => {
+test('the same 10-scene movie resubmitted comes from the cache every time; one changed scene re-renders alone', {
+  timeout: 240_000,
+}, async () => {
   const svc = await startService();
   const { key, projectId } = await svc.tenant('pro');
   const submit = async (body: unknown): Promise<string[]> => {
@@ -37,7 +51,16 @@ test('the same 10-scene movie resubmitted comes from the cache every time; one c
   };
   const first = await submit(movieBody(projectId));
   assert.deepEqual(first, Array(10).fill('done'), 'the first job renders every scene');
-  for (const attempt of [2, 3]) assert.deepEqual(await submit(movieBody(projectId)), Array(10).fill('cached'), `job ${attempt}: every scene from the cache`);
+  for (const attempt of [2, 3])
+    assert.deepEqual(
+      await submit(movieBody(projectId)),
+      Array(10).fill('cached'),
+      `job ${attempt}: every scene from the cache`,
+    );
   const changed = await submit(movieBody(projectId, 4));
-  assert.deepEqual(changed, Array.from({ length: 10 }, (_, i) => (i === 4 ? 'done' : 'cached')), 'only the changed scene re-renders');
+  assert.deepEqual(
+    changed,
+    Array.from({ length: 10 }, (_, i) => (i === 4 ? 'done' : 'cached')),
+    'only the changed scene re-renders',
+  );
 });

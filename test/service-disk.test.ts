@@ -14,7 +14,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDiskFull } from '../src/jobs/disk-space.ts';
 import { retryDelayMs, untilStored } from '../src/jobs/store-retry.ts';
 import { FfmpegError } from '../src/media/index.ts';
-import { api, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, startService, waitForJob, waitUntil } from './service-helpers.ts';
+import {
+  api,
+  dataFolder,
+  exampleAssets,
+  footageMovie,
+  seedMinimalBody,
+  serve,
+  startService,
+  waitForJob,
+  waitUntil,
+} from './service-helpers.ts';
 
 /** A tmpfs of `mib` MiB mounted on a new temp folder, unmounted when the file's tests end. */
 async function mountTmpfs(mib: number): Promise<string> {
@@ -53,7 +63,10 @@ async function fillDisk(dir: string): Promise<string> {
 }
 
 async function usage(base: string, key: string) {
-  const body = (await (await api(base, key, '/v1/usage')).json()) as { month: { minutes: number }; activeJobs: { count: number } };
+  const body = (await (await api(base, key, '/v1/usage')).json()) as {
+    month: { minutes: number };
+    activeJobs: { count: number };
+  };
   return { minutes: body.month.minutes, activeJobs: body.activeJobs.count };
 }
 
@@ -76,10 +89,26 @@ test('isDiskFull: ENOSPC, SQLITE_FULL, ffmpeg\'s "No space left on device", also
   assert.equal(isDiskFull(coded('ENOSPC', 'ENOSPC: no space left on device, write')), true);
   assert.equal(isDiskFull(coded('EDQUOT')), true);
   assert.equal(isDiskFull(coded('SQLITE_FULL', 'database or disk is full')), true);
-  assert.equal(isDiskFull(new FfmpegError('ffmpeg exited with 1: Conversion failed!', 'av_interleaved_write_frame(): No space left on device\nConversion failed!')), true);
+  assert.equal(
+    isDiskFull(
+      new FfmpegError(
+        'ffmpeg exited with 1: Conversion failed!',
+        'av_interleaved_write_frame(): No space left on device\nConversion failed!',
+      ),
+    ),
+    true,
+  );
   assert.equal(isDiskFull(new Error('render failed', { cause: coded('ENOSPC') })), true);
   assert.equal(isDiskFull(coded('SQLITE_ERROR', 'cannot rollback - no transaction is active')), false);
-  assert.equal(isDiskFull(new FfmpegError('ffmpeg exited with 1: Invalid data found when processing input', 'Invalid data found when processing input')), false);
+  assert.equal(
+    isDiskFull(
+      new FfmpegError(
+        'ffmpeg exited with 1: Invalid data found when processing input',
+        'Invalid data found when processing input',
+      ),
+    ),
+    false,
+  );
   assert.equal(isDiskFull('No space left on device'), false, 'only errors');
 });
 
@@ -94,10 +123,19 @@ test('a store write is retried after 250 ms, 500 ms, ... at most 10 s apart, and
   assert.equal(await untilStored(flaky, new AbortController().signal, (_err, ms) => waits.push(ms)), 'written');
   assert.deepEqual(waits, [250, 500]);
   const stopped = AbortSignal.abort();
-  await assert.rejects(untilStored(() => Promise.reject(new Error('still full')), stopped, () => assert.fail('no wait once stopped')), /still full/);
+  await assert.rejects(
+    untilStored(
+      () => Promise.reject(new Error('still full')),
+      stopped,
+      () => assert.fail('no wait once stopped'),
+    ),
+    /still full/,
+  );
 });
 
-test('a submit while the disk has less free than the minimum: 507 INSUFFICIENT_STORAGE, nothing stored or reserved', { skip: cannotMount }, async () => {
+test('a submit while the disk has less free than the minimum: 507 INSUFFICIENT_STORAGE, nothing stored or reserved', {
+  skip: cannotMount,
+}, async () => {
   const dir = await mountTmpfs(32);
   const svc = await startService({ dataDir: dir, minFreeBytes: 64 * mib });
   const t = await svc.tenant('pro', 'proj_abc123');
@@ -106,7 +144,9 @@ test('a submit while the disk has less free than the minimum: 507 INSUFFICIENT_S
   assert.deepEqual(await usage(svc.url, t.key), { minutes: 0, activeJobs: 0 });
 });
 
-test('a submit at 0 bytes free (the store write fails): 507, nothing half-written; with room again the same server takes and renders a job', { skip: cannotMount }, async () => {
+test('a submit at 0 bytes free (the store write fails): 507, nothing half-written; with room again the same server takes and renders a job', {
+  skip: cannotMount,
+}, async () => {
   const dir = await mountTmpfs(48);
   const svc = await startService({ dataDir: dir, minFreeBytes: 0 });
   const t = await svc.tenant('pro', 'proj_abc123');
@@ -124,15 +164,27 @@ test('a submit at 0 bytes free (the store write fails): 507, nothing half-writte
   assert.deepEqual(await jobIds(svc.url, t.key), [jobId]);
 });
 
-test('the disk fills while a job renders: failed INSUFFICIENT_STORAGE, minutes returned, not active, its work removed', { skip: cannotMount }, async () => {
+test('the disk fills while a job renders: failed INSUFFICIENT_STORAGE, minutes returned, not active, its work removed', {
+  skip: cannotMount,
+}, async () => {
   const assets = await exampleAssets();
   const dir = await mountTmpfs(96);
   const svc = await startService({ dataDir: dir, minFreeBytes: mib });
   const t = await svc.tenant('pro', 'proj_abc123');
-  const res = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, 'full', 4, 2.5) });
+  const res = await api(svc.url, t.key, '/v1/render/jobs', {
+    method: 'POST',
+    json: footageMovie(`${assets.url}/footage/city.mp4`, 'full', 4, 2.5),
+  });
   assert.equal(res.status, 202);
   const { jobId } = (await res.json()) as { jobId: string };
-  await waitUntil(svc.url, t.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering', 60_000);
+  await waitUntil(
+    svc.url,
+    t.key,
+    jobId,
+    (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'),
+    'rendering',
+    60_000,
+  );
   assert.deepEqual(await usage(svc.url, t.key), { minutes: 0.167, activeJobs: 1 }, 'the running job holds 10 s');
 
   const ballast = await fillDisk(dir);
@@ -149,10 +201,18 @@ test('the disk fills while a job renders: failed INSUFFICIENT_STORAGE, minutes r
   assert.equal(job.error.code, 'INSUFFICIENT_STORAGE');
   assert.match(job.error.message, /ran out of disk space/);
   assert.doesNotMatch(job.error.message, new RegExp(dir), 'no server path in the message');
-  assert.deepEqual(await usage(svc.url, t.key), { minutes: 0, activeJobs: 0 }, 'its minutes are returned and it is no longer active');
+  assert.deepEqual(
+    await usage(svc.url, t.key),
+    { minutes: 0, activeJobs: 0 },
+    'its minutes are returned and it is no longer active',
+  );
   assert.deepEqual(await readdir(join(dir, 'work')), [], `its work folder ${workDir} is removed`);
   const cached = await readdir(join(dir, 'scene-cache', 'proj_abc123')).catch(() => [] as string[]);
-  assert.deepEqual(cached.filter((n) => n.startsWith('.tmp-')), [], 'no half-rendered scene workspace is left');
+  assert.deepEqual(
+    cached.filter((n) => n.startsWith('.tmp-')),
+    [],
+    'no half-rendered scene workspace is left',
+  );
 
   // the server goes on: a new job renders
   const next = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: seedMinimalBody });
@@ -161,7 +221,9 @@ test('the disk fills while a job renders: failed INSUFFICIENT_STORAGE, minutes r
   assert.equal(done.status, 'done', JSON.stringify(done.error));
 });
 
-test("a job's end that cannot be written (disk full) is written by the same server once there is room", { skip: cannotMount }, async () => {
+test("a job's end that cannot be written (disk full) is written by the same server once there is room", {
+  skip: cannotMount,
+}, async () => {
   const dir = await mountTmpfs(48);
   const data = await dataFolder(dir);
   // a media server that holds the source request until the disk is full, then answers 404
@@ -176,7 +238,18 @@ test("a job's end that cannot be written (disk full) is written by the same serv
   const body = {
     kind: 'movie',
     projectId: 'proj_abc123',
-    movie: { width: 320, height: 240, fps: 30, scenes: [{ id: 's', duration: 1, layers: [{ id: 'logo', type: 'image', source, position: { x: 0, y: 0 }, size: { width: 320, height: 240 } }] }] },
+    movie: {
+      width: 320,
+      height: 240,
+      fps: 30,
+      scenes: [
+        {
+          id: 's',
+          duration: 1,
+          layers: [{ id: 'logo', type: 'image', source, position: { x: 0, y: 0 }, size: { width: 320, height: 240 } }],
+        },
+      ],
+    },
   };
   const res = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: body });
   assert.equal(res.status, 202);
@@ -190,7 +263,11 @@ test("a job's end that cannot be written (disk full) is written by the same serv
     assert.ok(Date.now() < deadline, `no failed write of the job's end:\n${server.output()}`);
     await sleep(100);
   }
-  assert.match(server.output(), /database or disk is full\); trying again in/, 'the real error is told, not "cannot rollback"');
+  assert.match(
+    server.output(),
+    /database or disk is full\); trying again in/,
+    'the real error is told, not "cannot rollback"',
+  );
   await rm(ballast);
   const job = await waitForJob(server.url, data.key, jobId, 30_000);
   assert.equal(job.status, 'failed');

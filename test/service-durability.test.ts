@@ -6,13 +6,23 @@ import assert from 'node:assert/strict';
 import { existsSync, watch } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { probe, tempDir } from './helpers.ts';
-import { api, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, startService, waitForJob, waitUntil } from './service-helpers.ts';
+import {
+  api,
+  dataFolder,
+  exampleAssets,
+  footageMovie,
+  seedMinimalBody,
+  serve,
+  startService,
+  waitForJob,
+  waitUntil,
+} from './service-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -57,20 +67,40 @@ async function allJobsFinal(base: string, key: string) {
 test('SIGKILL mid-render, restart on the same data folder: the job finishes, finished scenes are not rendered again', async () => {
   const data = await dataFolder(undefined, childTmp);
   let server = await serve(data.dir, { env: childTmp });
-  const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, 'crash', 4, 2.5) });
+  const submitted = await api(server.url, data.key, '/v1/render/jobs', {
+    method: 'POST',
+    json: footageMovie(`${assets.url}/footage/city.mp4`, 'crash', 4, 2.5),
+  });
   assert.equal(submitted.status, 202);
   const { jobId } = (await submitted.json()) as { jobId: string };
 
-  const before = await waitUntil(server.url, data.key, jobId, (j) => j.scenes.some((s: { state: string }) => s.state === 'done'), 'a finished scene');
+  const before = await waitUntil(
+    server.url,
+    data.key,
+    jobId,
+    (j) => j.scenes.some((s: { state: string }) => s.state === 'done'),
+    'a finished scene',
+  );
   server.child.kill('SIGKILL');
   const killed = await server.exited;
   assert.equal(killed.signal, 'SIGKILL');
   // the render's temp folder was in the data folder's work area, none in the OS temp folder
-  assert.deepEqual((await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')), [], 'no render folder in the OS temp folder');
-  const leftWork = (await readdir(join(data.dir, 'work', jobId))).filter((n) => n.startsWith('reelsmith-render-')).map((n) => join(data.dir, 'work', jobId, n));
+  assert.deepEqual(
+    (await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')),
+    [],
+    'no render folder in the OS temp folder',
+  );
+  const leftWork = (await readdir(join(data.dir, 'work', jobId)))
+    .filter((n) => n.startsWith('reelsmith-render-'))
+    .map((n) => join(data.dir, 'work', jobId, n));
   assert.equal(leftWork.length, 1, 'the killed render left its folder in <data>/work');
-  const doneBefore = before.scenes.map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1)).filter((i: number) => i >= 0);
-  assert.ok(doneBefore.length >= 1 && doneBefore.length < 4, `mid-render at the kill: ${JSON.stringify(before.scenes)}`);
+  const doneBefore = before.scenes
+    .map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1))
+    .filter((i: number) => i >= 0);
+  assert.ok(
+    doneBefore.length >= 1 && doneBefore.length < 4,
+    `mid-render at the kill: ${JSON.stringify(before.scenes)}`,
+  );
   assert.notEqual(before.status, 'done');
 
   // the committed cache entries of the scenes that were done, and their files' mtimes
@@ -78,7 +108,9 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   const leftBehind = await readdir(projectCache);
   const entriesBefore = leftBehind.filter((n) => !n.startsWith('.tmp-'));
   assert.ok(entriesBefore.length >= doneBefore.length);
-  const mtimesBefore = Object.fromEntries(await Promise.all(entriesBefore.map(async (n) => [n, await cacheEntry(join(projectCache, n))] as const)));
+  const mtimesBefore = Object.fromEntries(
+    await Promise.all(entriesBefore.map(async (n) => [n, await cacheEntry(join(projectCache, n))] as const)),
+  );
 
   // every scene render starts in a fresh `.tmp-` workspace of the project's cache: count those made from now on
   const workspaces = new Set<string>();
@@ -87,23 +119,44 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   });
   server = await serve(data.dir, { env: childTmp });
   assert.match(server.output(), /resumed 1 unfinished job/);
-  assert.equal(existsSync(leftWork[0]), false, 'the start swept the killed render\'s folder');
+  assert.equal(existsSync(leftWork[0]), false, "the start swept the killed render's folder");
   const job = await waitForJob(server.url, data.key, jobId, 60_000).finally(() => watcher.close());
   assert.equal(job.status, 'done', JSON.stringify(job.error));
   assert.equal(job.phase, 'done');
   assert.equal(job.progress, 1);
   const states = job.scenes.map((s: { state: string }) => s.state);
   // a scene found in the cache when the job restarted is 'cached'; one rendered now is 'done'
-  for (const i of doneBefore) assert.equal(states[i], 'cached', `scene ${i} was done before the kill and is reused, not rendered again (${states})`);
+  for (const i of doneBefore)
+    assert.equal(
+      states[i],
+      'cached',
+      `scene ${i} was done before the kill and is reused, not rendered again (${states})`,
+    );
   assert.ok(states.includes('done'), `the scenes unfinished at the kill were rendered after the restart (${states})`);
-  assert.ok(states.every((s: string) => s === 'cached' || s === 'done'), String(states));
+  assert.ok(
+    states.every((s: string) => s === 'cached' || s === 'done'),
+    String(states),
+  );
   const renderedAgain = states.filter((s: string) => s === 'done').length;
-  assert.equal(workspaces.size, renderedAgain, `after the restart exactly the ${renderedAgain} unfinished scene(s) were rendered (workspaces: ${[...workspaces]})`);
+  assert.equal(
+    workspaces.size,
+    renderedAgain,
+    `after the restart exactly the ${renderedAgain} unfinished scene(s) were rendered (workspaces: ${[...workspaces]})`,
+  );
   assert.ok(renderedAgain <= 4 - doneBefore.length);
   const entriesAfter = await readdir(projectCache);
-  assert.deepEqual(entriesAfter.filter((n) => n.startsWith('.tmp-')), [], 'the workspace of the scene killed mid-render was swept');
+  assert.deepEqual(
+    entriesAfter.filter((n) => n.startsWith('.tmp-')),
+    [],
+    'the workspace of the scene killed mid-render was swept',
+  );
   assert.equal(entriesAfter.length, 4, 'one cache entry per scene');
-  for (const name of entriesBefore) assert.deepEqual(await cacheEntry(join(projectCache, name)), mtimesBefore[name], `cache entry ${name} is the one committed before the kill`);
+  for (const name of entriesBefore)
+    assert.deepEqual(
+      await cacheEntry(join(projectCache, name)),
+      mtimesBefore[name],
+      `cache entry ${name} is the one committed before the kill`,
+    );
 
   const info = await probeOutput(job, 'crash.mp4');
   assert.equal(info.video.width, 1920);
@@ -121,17 +174,38 @@ async function drainAndResume(tag: string, withStream: boolean) {
   const data = await dataFolder(undefined, childTmp);
   let server = await serve(data.dir, { env: childTmp });
   try {
-    const submitted = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2.5) });
+    const submitted = await api(server.url, data.key, '/v1/render/jobs', {
+      method: 'POST',
+      json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2.5),
+    });
     const { jobId } = (await submitted.json()) as { jobId: string };
-    await waitUntil(server.url, data.key, jobId, (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'), 'rendering');
-    const stream = withStream ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text().catch((err: Error) => `(stream broken: ${err.message})`) : undefined;
+    await waitUntil(
+      server.url,
+      data.key,
+      jobId,
+      (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'),
+      'rendering',
+    );
+    const stream = withStream
+      ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`))
+          .text()
+          .catch((err: Error) => `(stream broken: ${err.message})`)
+      : undefined;
 
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    const exit = await Promise.race([server.exited, sleep(5_000).then(() => 'still running 5 s after SIGTERM' as const)]);
-    assert.deepEqual(exit, { code: 0, signal: null }, `exit after SIGTERM (${(Date.now() - signalled) / 1000} s):\n${server.output()}`);
+    const exit = await Promise.race([
+      server.exited,
+      sleep(5_000).then(() => 'still running 5 s after SIGTERM' as const),
+    ]);
+    assert.deepEqual(
+      exit,
+      { code: 0, signal: null },
+      `exit after SIGTERM (${(Date.now() - signalled) / 1000} s):\n${server.output()}`,
+    );
     assert.match(server.output(), /SIGTERM: draining/);
-    if (stream) assert.doesNotMatch(await stream, /event: done/, 'the stream ended with the server, before the job was done');
+    if (stream)
+      assert.doesNotMatch(await stream, /event: done/, 'the stream ended with the server, before the job was done');
 
     server = await serve(data.dir, { env: childTmp });
     assert.match(server.output(), /resumed 1 unfinished job/);
@@ -141,7 +215,9 @@ async function drainAndResume(tag: string, withStream: boolean) {
     assert.equal(Number(info.video.nb_read_frames), 3 * 75);
     // the drain put the job back in the queue (a second 'queued' phase after 'rendering'), then it ran again
     const log = await (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text();
-    const phases = [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]) as { phase: string }).phase);
+    const phases = [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map(
+      (m) => (JSON.parse(m[1]) as { phase: string }).phase,
+    );
     assert.equal(phases[0], 'queued');
     assert.ok(phases.indexOf('queued', 1) > phases.indexOf('rendering'), `requeued by the drain: ${phases}`);
     assert.equal(phases.at(-1), 'uploading');
@@ -264,10 +340,16 @@ const seedFullBody = {
 
 /** `body` with its media URLs on `mediaBase` and its callbackUrl (if any) at `callbackUrl`. */
 function pointed(body: object, mediaBase: string, callbackUrl: string): Record<string, any> {
-  return JSON.parse(JSON.stringify(body).replaceAll('https://cdn.example.com', mediaBase).replace('https://your-server.com/webhooks/viralsync', callbackUrl));
+  return JSON.parse(
+    JSON.stringify(body)
+      .replaceAll('https://cdn.example.com', mediaBase)
+      .replace('https://your-server.com/webhooks/viralsync', callbackUrl),
+  );
 }
 
-test('the bodies above are the seed\'s curl bodies, verbatim', { skip: !existsSync(join(root, '../shared/seed/render-api.md')) && 'the seed document is not next to this checkout' }, async () => {
+test("the bodies above are the seed's curl bodies, verbatim", {
+  skip: !existsSync(join(root, '../shared/seed/render-api.md')) && 'the seed document is not next to this checkout',
+}, async () => {
   const seed = await readFile(join(root, '../shared/seed/render-api.md'), 'utf8');
   const bodies = [...seed.matchAll(/-d '(\{[\s\S]*?\})'/g)].map((m) => JSON.parse(m[1]) as unknown);
   assert.equal(bodies.length, 2);
@@ -275,7 +357,7 @@ test('the bodies above are the seed\'s curl bodies, verbatim', { skip: !existsSy
   assert.deepEqual(bodies[1], seedFullBody);
 });
 
-test('the seed\'s minimal and full requests render done: 5.0 s; 1920x1080, 30 fps, 10.0 s, 300 frames with audio', async () => {
+test("the seed's minimal and full requests render done: 5.0 s; 1920x1080, 30 fps, 10.0 s, 300 frames with audio", async () => {
   const svc = await startService();
   const t = await svc.tenant('pro', 'proj_abc123');
   const received: Array<Record<string, any>> = [];
@@ -305,14 +387,28 @@ test('the seed\'s minimal and full requests render done: 5.0 s; 1920x1080, 30 fp
 
   const minimal = await waitForJob(svc.url, t.key, minimalId, 60_000);
   assert.equal(minimal.status, 'done', JSON.stringify(minimal.error));
-  assert.deepEqual({ duration: minimal.mediaData.duration, width: minimal.mediaData.width, height: minimal.mediaData.height, frames: minimal.mediaData.frames }, { duration: 5, width: 1920, height: 1080, frames: 150 });
+  assert.deepEqual(
+    {
+      duration: minimal.mediaData.duration,
+      width: minimal.mediaData.width,
+      height: minimal.mediaData.height,
+      frames: minimal.mediaData.frames,
+    },
+    { duration: 5, width: 1920, height: 1080, frames: 150 },
+  );
   const m = await probeOutput(minimal, 'minimal.mp4');
   assert.equal(Number(m.video.nb_read_frames), 150);
   assert.equal(Number(Number(m.format.duration).toFixed(1)), 5.0);
 
   const full = await waitForJob(svc.url, t.key, fullId, 60_000);
   assert.equal(full.status, 'done', JSON.stringify(full.error));
-  assert.deepEqual(full.scenes.map((s: { sceneId: string; frames: number }) => [s.sceneId, s.frames]), [['scene_opening', 180], ['scene_cta', 120]]);
+  assert.deepEqual(
+    full.scenes.map((s: { sceneId: string; frames: number }) => [s.sceneId, s.frames]),
+    [
+      ['scene_opening', 180],
+      ['scene_cta', 120],
+    ],
+  );
   const f = await probeOutput(full, 'full.mp4');
   assert.equal(f.video.codec_name, 'h264');
   assert.equal(f.video.width, 1920);
@@ -322,7 +418,16 @@ test('the seed\'s minimal and full requests render done: 5.0 s; 1920x1080, 30 fp
   assert.equal(Number(Number(f.format.duration).toFixed(1)), 10.0);
   assert.equal(f.audio?.codec_name, 'aac', 'the output has audio');
   assert.ok(Math.abs(Number(f.audio!.duration) - 10) <= 0.05);
-  assert.deepEqual({ duration: full.mediaData.duration, width: full.mediaData.width, height: full.mediaData.height, fps: full.mediaData.fps, frames: full.mediaData.frames }, { duration: 10, width: 1920, height: 1080, fps: 30, frames: 300 });
+  assert.deepEqual(
+    {
+      duration: full.mediaData.duration,
+      width: full.mediaData.width,
+      height: full.mediaData.height,
+      fps: full.mediaData.fps,
+      frames: full.mediaData.frames,
+    },
+    { duration: 10, width: 1920, height: 1080, fps: 30, frames: 300 },
+  );
 
   // the callback got the seed's final event, signed
   const deadline = Date.now() + 10_000;
@@ -333,5 +438,12 @@ test('the seed\'s minimal and full requests render done: 5.0 s; 1920x1080, 30 fp
   assert.equal(done.verified.jobId, fullId);
   assert.equal(done.verified.progress, 1);
   assert.match(done.verified.outputUrl, /\/v1\/files\/outputs\//);
-  assert.deepEqual({ duration: done.verified.mediaData.duration, width: done.verified.mediaData.width, height: done.verified.mediaData.height }, { duration: 10, width: 1920, height: 1080 });
+  assert.deepEqual(
+    {
+      duration: done.verified.mediaData.duration,
+      width: done.verified.mediaData.width,
+      height: done.verified.mediaData.height,
+    },
+    { duration: 10, width: 1920, height: 1080 },
+  );
 });

@@ -11,11 +11,20 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { decodeFrames, media, mediaServer, near, tempDir } from './helpers.ts';
-import { api, footageMovie as sharedFootageMovie, startService, waitForJob, type TestService } from './service-helpers.ts';
+import {
+  api,
+  footageMovie as sharedFootageMovie,
+  startService,
+  waitForJob,
+  type TestService,
+} from './service-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 const assetsDir = await tempDir('reelsmith-events-assets-');
-await Promise.all([copyFile(join(root, 'examples/assets/city.mp4'), join(assetsDir, 'city.mp4')), media.png(join(assetsDir, 'x.png'), 'red', 64, 36)]);
+await Promise.all([
+  copyFile(join(root, 'examples/assets/city.mp4'), join(assetsDir, 'city.mp4')),
+  media.png(join(assetsDir, 'x.png'), 'red', 64, 36),
+]);
 const assets = await mediaServer(assetsDir);
 const assetRequests: string[] = [];
 assets.server.on('request', (req: IncomingMessage) => assetRequests.push(req.url ?? ''));
@@ -52,7 +61,8 @@ async function readStream(svc: TestService, key: string, jobId: string, lastEven
         .filter((line) => line && !line.startsWith(':'))
         .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
     );
-    if (fields.event) events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) as Record<string, any> });
+    if (fields.event)
+      events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) as Record<string, any> });
   }
   return events;
 }
@@ -72,7 +82,10 @@ interface Delivery {
 }
 
 /** A webhook receiver on loopback that verifies every delivery with `secret`; `answer` decides the reply. */
-async function receiver(secret: string, answer: (d: Delivery, res: ServerResponse) => void = (_d, res) => res.writeHead(200).end()) {
+async function receiver(
+  secret: string,
+  answer: (d: Delivery, res: ServerResponse) => void = (_d, res) => res.writeHead(200).end(),
+) {
   const deliveries: Delivery[] = [];
   const server = createServer((req, res) => {
     const at = Date.now();
@@ -118,7 +131,12 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
 /** Scenes of footage at 1280x720, long enough for several progress events; two workers. */
 function footageMovie(tag: string, scenes: number, seconds: number, callbackUrl?: string) {
   const body = sharedFootageMovie(`${assets.url}/city.mp4`, tag, scenes, seconds, { width: 1280, height: 720 });
-  return { ...body, projectId: '', renderOptions: { qualityPreset: 'stable' }, ...(callbackUrl ? { callbackUrl } : {}) };
+  return {
+    ...body,
+    projectId: '',
+    renderOptions: { qualityPreset: 'stable' },
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
 }
 
 const SEED_PHASES = ['queued', 'planning', 'dispatching', 'waiting', 'rendering', 'assembling', 'uploading'];
@@ -126,18 +144,27 @@ const SEED_PHASES = ['queued', 'planning', 'dispatching', 'waiting', 'rendering'
 // ---------------------------------------------------------------------------------------
 // SSE
 
-test('SSE: phases in the seed\'s order, progress never decreasing, a final done, then the stream closes; Last-Event-ID resumes exactly, also after a restart', async () => {
+test("SSE: phases in the seed's order, progress never decreasing, a final done, then the stream closes; Last-Event-ID resumes exactly, also after a restart", async () => {
   const svc = await startService();
   const t = await svc.tenant('pro');
   const jobId = await submit(svc, t.key, { ...footageMovie('sse', 2, 2), projectId: t.projectId });
   const live = await readStream(svc, t.key, jobId);
 
-  assert.deepEqual(live.filter((e) => e.event === 'phase').map((e) => e.data.phase), SEED_PHASES);
-  assert.ok(live.some((e) => e.event === 'progress'), 'progress events while rendering');
+  assert.deepEqual(
+    live.filter((e) => e.event === 'phase').map((e) => e.data.phase),
+    SEED_PHASES,
+  );
+  assert.ok(
+    live.some((e) => e.event === 'progress'),
+    'progress events while rendering',
+  );
   for (const e of live) assert.equal(e.data.jobId, jobId);
   for (let i = 1; i < live.length; i++) {
     assert.ok(live[i].id > live[i - 1].id, `event ids increase (${live[i - 1].id} then ${live[i].id})`);
-    assert.ok(live[i].data.progress >= live[i - 1].data.progress, `progress never decreases (${live[i - 1].data.progress} then ${live[i].data.progress} at ${live[i].event})`);
+    assert.ok(
+      live[i].data.progress >= live[i - 1].data.progress,
+      `progress never decreases (${live[i - 1].data.progress} then ${live[i].data.progress} at ${live[i].event})`,
+    );
   }
   const last = live.at(-1)!;
   assert.equal(last.event, 'done', 'the final event is done, and nothing follows it');
@@ -145,7 +172,10 @@ test('SSE: phases in the seed\'s order, progress never decreasing, a final done,
   assert.equal(last.data.status, 'done');
   assert.equal(last.data.progress, 1);
   assert.match(last.data.outputUrl, /\/v1\/files\/outputs\/.*output\.mp4\?/);
-  assert.deepEqual({ duration: last.data.mediaData.duration, width: last.data.mediaData.width, height: last.data.mediaData.height }, { duration: 4, width: 1280, height: 720 });
+  assert.deepEqual(
+    { duration: last.data.mediaData.duration, width: last.data.mediaData.width, height: last.data.mediaData.height },
+    { duration: 4, width: 1280, height: 720 },
+  );
   const output = await fetch(last.data.outputUrl);
   assert.equal(output.status, 200, 'the outputUrl in the done event works');
   await output.arrayBuffer();
@@ -154,14 +184,23 @@ test('SSE: phases in the seed\'s order, progress never decreasing, a final done,
   assert.deepEqual((await readStream(svc, t.key, jobId)).map(comparable), live.map(comparable));
   // Last-Event-ID: exactly the events after it
   const n = live[2].id;
-  assert.deepEqual((await readStream(svc, t.key, jobId, n)).map(comparable), live.filter((e) => e.id > n).map(comparable));
+  assert.deepEqual(
+    (await readStream(svc, t.key, jobId, n)).map(comparable),
+    live.filter((e) => e.id > n).map(comparable),
+  );
   const lastProgress = live.findLast((e) => e.event === 'progress')!.id;
-  assert.deepEqual((await readStream(svc, t.key, jobId, lastProgress)).map(comparable), live.filter((e) => e.id > lastProgress).map(comparable));
+  assert.deepEqual(
+    (await readStream(svc, t.key, jobId, lastProgress)).map(comparable),
+    live.filter((e) => e.id > lastProgress).map(comparable),
+  );
 
   // the same after a restart of the service on the same data folder
   await svc.close();
   const again = await startService({ dataDir: svc.dataDir });
-  assert.deepEqual((await readStream(again, t.key, jobId, n)).map(comparable), live.filter((e) => e.id > n).map(comparable));
+  assert.deepEqual(
+    (await readStream(again, t.key, jobId, n)).map(comparable),
+    live.filter((e) => e.id > n).map(comparable),
+  );
   assert.deepEqual((await readStream(again, t.key, jobId)).map(comparable), live.map(comparable));
 });
 
@@ -179,7 +218,10 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
       res.writeHead(status).end();
     } else res.writeHead(200).end();
   });
-  const jobId = await submit(svc, t.key, { ...footageMovie('hooks', 4, 3.5, `${hook.url}/hooks?x=1`), projectId: t.projectId });
+  const jobId = await submit(svc, t.key, {
+    ...footageMovie('hooks', 4, 3.5, `${hook.url}/hooks?x=1`),
+    projectId: t.projectId,
+  });
   const job = await waitForJob(svc.url, t.key, jobId);
   assert.equal(job.status, 'done', JSON.stringify(job.error));
 
@@ -191,8 +233,17 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
 
   // every delivery is signed with the project's secret, and only that one verifies
   assert.ok(hook.deliveries.length > 0);
-  assert.deepEqual(hook.deliveries.filter((d) => d.badSignature).map((d) => d.badSignature), [], 'every delivery verifies with the project\'s webhookSecret');
-  assert.throws(() => new Webhook('whsec_' + Buffer.from('not the secret at all!').toString('base64')).verify(JSON.stringify(hook.deliveries[0].body), {}));
+  assert.deepEqual(
+    hook.deliveries.filter((d) => d.badSignature).map((d) => d.badSignature),
+    [],
+    "every delivery verifies with the project's webhookSecret",
+  );
+  assert.throws(() =>
+    new Webhook(`whsec_${Buffer.from('not the secret at all!').toString('base64')}`).verify(
+      JSON.stringify(hook.deliveries[0].body),
+      {},
+    ),
+  );
   for (const d of hook.deliveries) assert.equal(d.path, '/hooks?x=1');
 
   // the final event: 500, 500, 200, the same message each time
@@ -205,10 +256,19 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
   assert.equal(body.status, 'done');
   assert.equal(body.progress, 1);
   assert.equal(typeof body.outputUrl, 'string');
-  assert.deepEqual({ duration: body.mediaData.duration, width: body.mediaData.width, height: body.mediaData.height }, { duration: 14, width: 1280, height: 720 });
+  assert.deepEqual(
+    { duration: body.mediaData.duration, width: body.mediaData.width, height: body.mediaData.height },
+    { duration: 14, width: 1280, height: 720 },
+  );
   const doneListed = listed.find((d) => d.payload.event === 'done')!;
-  assert.deepEqual(doneListed.attempts.map((a: { statusCode: number }) => a.statusCode), [500, 500, 200]);
-  assert.deepEqual(doneListed.attempts.map((a: { error: string | null }) => a.error), ['HTTP 500', 'HTTP 500', null]);
+  assert.deepEqual(
+    doneListed.attempts.map((a: { statusCode: number }) => a.statusCode),
+    [500, 500, 200],
+  );
+  assert.deepEqual(
+    doneListed.attempts.map((a: { error: string | null }) => a.error),
+    ['HTTP 500', 'HTTP 500', null],
+  );
   assert.equal(doneListed.nextAttemptAt, null);
   assert.equal(typeof doneListed.deliveredAt, 'string');
 
@@ -216,7 +276,8 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
   const log = await readStream(svc, t.key, jobId);
   const idOf = (d: Delivery) => Number(d.webhookId.split('_').at(-1));
   const deliveredIds = new Set(hook.deliveries.map(idOf));
-  for (const e of log.filter((e) => e.event === 'phase').slice(1)) assert.ok(deliveredIds.has(e.id), `phase ${e.data.phase} was delivered`);
+  for (const e of log.filter((e) => e.event === 'phase').slice(1))
+    assert.ok(deliveredIds.has(e.id), `phase ${e.data.phase} was delivered`);
   assert.deepEqual(
     [...new Set(hook.deliveries.filter((d) => d.body.event === 'phase').map((d) => d.body.phase))].sort(),
     SEED_PHASES.slice(1).sort(),
@@ -224,10 +285,16 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
   const progress = hook.deliveries.filter((d) => d.body.event === 'progress').sort((a, b) => a.at - b.at);
   const progressEvents = log.filter((e) => e.event === 'progress').length;
   assert.ok(progress.length >= 2, `progress is delivered while it renders (${progress.length})`);
-  assert.ok(progress.length < progressEvents, `progress deliveries are throttled (${progress.length} of ${progressEvents} events)`);
+  assert.ok(
+    progress.length < progressEvents,
+    `progress deliveries are throttled (${progress.length} of ${progressEvents} events)`,
+  );
   for (let i = 1; i < progress.length; i++) {
     // received times: delivery jitter on a busy 2-core machine eats into the 2 s the outbox keeps between them
-    assert.ok(progress[i].at - progress[i - 1].at >= 1500, `progress deliveries ${progress[i].at - progress[i - 1].at} ms apart`);
+    assert.ok(
+      progress[i].at - progress[i - 1].at >= 1500,
+      `progress deliveries ${progress[i].at - progress[i - 1].at} ms apart`,
+    );
   }
 });
 
@@ -247,24 +314,39 @@ test('webhooks: a receiver that never answers does not slow the render', async (
     return { jobId, ms: Date.now() - started };
   };
   const without = await timed(plain.key, { ...footageMovie('hang', 2, 2), projectId: plain.projectId });
-  const withHook = await timed(hooked.key, { ...footageMovie('hang', 2, 2, `${hook.url}/slow`), projectId: hooked.projectId });
+  const withHook = await timed(hooked.key, {
+    ...footageMovie('hang', 2, 2, `${hook.url}/slow`),
+    projectId: hooked.projectId,
+  });
   assert.ok(hanging.size >= 3, `deliveries were left hanging while it rendered (${hanging.size})`);
-  assert.ok(withHook.ms <= without.ms * 1.5 + 1000, `with a hanging callback ${withHook.ms} ms, without ${without.ms} ms`);
+  assert.ok(
+    withHook.ms <= without.ms * 1.5 + 1000,
+    `with a hanging callback ${withHook.ms} ms, without ${without.ms} ms`,
+  );
 
   // let the receiver answer now: every delivery ends delivered, nothing left in flight
   hang = false;
   for (const res of hanging) res.socket?.destroy();
-  await eventually('every delivery to be delivered', async () => {
-    const all = await webhooksOf(svc, hooked.key, withHook.jobId);
-    return all.length > 0 && all.every((d) => d.status === 'delivered');
-  }, 20_000);
+  await eventually(
+    'every delivery to be delivered',
+    async () => {
+      const all = await webhooksOf(svc, hooked.key, withHook.jobId);
+      return all.length > 0 && all.every((d) => d.status === 'delivered');
+    },
+    20_000,
+  );
 });
 
 test('webhooks: a 302 from the receiver is not followed; it counts as a failed attempt', async () => {
   const svc = await startService();
   const t = await svc.tenant('pro');
   const hook = await receiver(t.webhookSecret, (_d, res) => res.writeHead(302, { location: '/landed' }).end());
-  const jobId = await submit(svc, t.key, { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url}/moved`, movie: { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] } });
+  const jobId = await submit(svc, t.key, {
+    kind: 'movie',
+    projectId: t.projectId,
+    callbackUrl: `${hook.url}/moved`,
+    movie: { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] },
+  });
   const job = await waitForJob(svc.url, t.key, jobId);
   assert.equal(job.status, 'done');
   const done = await eventually('two attempts at the done delivery', async () => {
@@ -278,7 +360,11 @@ test('webhooks: a 302 from the receiver is not followed; it counts as a failed a
     assert.equal(a.error, 'HTTP 302');
   }
   assert.ok(hook.deliveries.length >= 2);
-  assert.deepEqual(hook.deliveries.filter((d) => d.path !== '/moved').map((d) => d.path), [], 'the redirect was never followed');
+  assert.deepEqual(
+    hook.deliveries.filter((d) => d.path !== '/moved').map((d) => d.path),
+    [],
+    'the redirect was never followed',
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -299,7 +385,17 @@ test('scene cache: the same movie again is all cached; one scene changed renders
         id: `s${i}`,
         duration: 1.5,
         bgColor,
-        layers: [{ id: 'inset', type: 'video', source: `${assets.url}/city.mp4`, trimStart: i, position: { x: 320, y: 180 }, size: { width: 320, height: 180 }, mute: true }],
+        layers: [
+          {
+            id: 'inset',
+            type: 'video',
+            source: `${assets.url}/city.mp4`,
+            trimStart: i,
+            position: { x: 320, y: 180 },
+            size: { width: 320, height: 180 },
+            mute: true,
+          },
+        ],
       })),
     },
   });
@@ -325,8 +421,14 @@ test('scene cache: the same movie again is all cached; one scene changed renders
   const f = await decodeFrames(path, 640, 360, [20, 65, 110]);
   assert.equal(f.count, 3);
   assert.ok(near(f.pixel(20, 100, 100), [0xc0, 0x20, 0x20], 12), `scene 1 keeps its colour: ${f.pixel(20, 100, 100)}`);
-  assert.ok(near(f.pixel(65, 100, 100), [0xe0, 0xe0, 0x00], 12), `scene 2 has the new colour: ${f.pixel(65, 100, 100)}`);
-  assert.ok(near(f.pixel(110, 100, 100), [0x20, 0x20, 0xc0], 12), `scene 3 keeps its colour: ${f.pixel(110, 100, 100)}`);
+  assert.ok(
+    near(f.pixel(65, 100, 100), [0xe0, 0xe0, 0x00], 12),
+    `scene 2 has the new colour: ${f.pixel(65, 100, 100)}`,
+  );
+  assert.ok(
+    near(f.pixel(110, 100, 100), [0x20, 0x20, 0xc0], 12),
+    `scene 3 keeps its colour: ${f.pixel(110, 100, 100)}`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -351,7 +453,11 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
       const jobId = await submit(svc, t.key, {
         kind: 'movie',
         projectId: t.projectId,
-        movie: { width: 320, height: 180, scenes: [{ id: 'only', duration: 0.5, layers: [{ id: 'pic', type: 'image', source }] }] },
+        movie: {
+          width: 320,
+          height: 180,
+          scenes: [{ id: 'only', duration: 0.5, layers: [{ id: 'pic', type: 'image', source }] }],
+        },
       });
       return { source, job: await waitForJob(svc.url, t.key, jobId, 30_000) };
     }),
@@ -367,12 +473,24 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
   // a callback to a loopback address is refused at submit, naming the field
   const hook = await receiver(t.webhookSecret);
   const tinyMovie = { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] };
-  const refusedCallback = await api(svc.url, t.key, '/v1/render/jobs', { method: 'POST', json: { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url}/hook`, movie: tinyMovie } });
+  const refusedCallback = await api(svc.url, t.key, '/v1/render/jobs', {
+    method: 'POST',
+    json: { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url}/hook`, movie: tinyMovie },
+  });
   assert.equal(refusedCallback.status, 400);
-  const details = ((await refusedCallback.json()) as { error: { details: Array<{ path: string; message: string }> } }).error.details;
-  assert.ok(details.some((d) => d.path === 'callbackUrl' && /address 127\.0\.0\.1 is not allowed/.test(d.message)), JSON.stringify(details));
+  const details = ((await refusedCallback.json()) as { error: { details: Array<{ path: string; message: string }> } })
+    .error.details;
+  assert.ok(
+    details.some((d) => d.path === 'callbackUrl' && /address 127\.0\.0\.1 is not allowed/.test(d.message)),
+    JSON.stringify(details),
+  );
   // a host name that resolves to loopback passes submit and is refused at connect time: the job is done, the attempt recorded
-  const jobId = await submit(svc, t.key, { kind: 'movie', projectId: t.projectId, callbackUrl: `${hook.url.replace('127.0.0.1', 'localhost')}/hook`, movie: tinyMovie });
+  const jobId = await submit(svc, t.key, {
+    kind: 'movie',
+    projectId: t.projectId,
+    callbackUrl: `${hook.url.replace('127.0.0.1', 'localhost')}/hook`,
+    movie: tinyMovie,
+  });
   assert.equal((await waitForJob(svc.url, t.key, jobId)).status, 'done');
   const done = await eventually('an attempt at the done delivery', async () => {
     const d = (await webhooksOf(svc, t.key, jobId)).find((d) => d.payload.event === 'done');
@@ -393,7 +511,11 @@ test('SSRF guard: with private networks allowed, the same loopback media and cal
     kind: 'movie',
     projectId: t.projectId,
     callbackUrl: `${hook.url}/hook`,
-    movie: { width: 320, height: 180, scenes: [{ id: 'only', duration: 0.5, layers: [{ id: 'pic', type: 'image', source: `${assets.url}/x.png` }] }] },
+    movie: {
+      width: 320,
+      height: 180,
+      scenes: [{ id: 'only', duration: 0.5, layers: [{ id: 'pic', type: 'image', source: `${assets.url}/x.png` }] }],
+    },
   });
   const job = await waitForJob(svc.url, t.key, jobId);
   assert.equal(job.status, 'done', JSON.stringify(job.error));

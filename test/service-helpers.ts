@@ -20,7 +20,10 @@ export interface TestService {
   plans: Plans;
   dataDir: string;
   /** Makes an account on `plan` with a project (optionally with a given id) and a key. */
-  tenant(plan?: string, projectId?: string): Promise<{ accountId: string; projectId: string; key: string; webhookSecret: string }>;
+  tenant(
+    plan?: string,
+    projectId?: string,
+  ): Promise<{ accountId: string; projectId: string; key: string; webhookSecret: string }>;
   close(): Promise<void>;
 }
 
@@ -39,12 +42,33 @@ export function testPlans(): Plans {
 }
 
 export async function startService(
-  options: Partial<ServiceOptions> & { plans?: Plans; heartbeatMs?: number; bodyLimit?: number; timeouts?: Partial<ConnectionTimeouts>; metricsToken?: string; recover?: boolean } = {},
+  options: Partial<ServiceOptions> & {
+    plans?: Plans;
+    heartbeatMs?: number;
+    bodyLimit?: number;
+    timeouts?: Partial<ConnectionTimeouts>;
+    metricsToken?: string;
+    recover?: boolean;
+  } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
-  const service = await RenderService.open({ dataDir, publicUrl: 'http://placeholder', network: { allowPrivateNetworks: true }, workers: 2, webhookRetryScale: 0.01, ...options });
-  const app = await buildServer({ service, plans, heartbeatMs: options.heartbeatMs, bodyLimit: options.bodyLimit, timeouts: options.timeouts, metricsToken: options.metricsToken });
+  const service = await RenderService.open({
+    dataDir,
+    publicUrl: 'http://placeholder',
+    network: { allowPrivateNetworks: true },
+    workers: 2,
+    webhookRetryScale: 0.01,
+    ...options,
+  });
+  const app = await buildServer({
+    service,
+    plans,
+    heartbeatMs: options.heartbeatMs,
+    bodyLimit: options.bodyLimit,
+    timeouts: options.timeouts,
+    metricsToken: options.metricsToken,
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   service.setPublicUrl(address);
   // recover: false leaves it to the test, as between `serve`'s listen and the end of its recovery
@@ -77,16 +101,24 @@ export function api(base: string, key: string | undefined, path: string, init: R
   const headers = new Headers(init.headers);
   if (key !== undefined) headers.set('x-api-key', key);
   if (init.json !== undefined) headers.set('content-type', 'application/json');
-  return fetch(base + path, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  return fetch(base + path, {
+    ...init,
+    headers,
+    body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+  });
 }
 
 /** The one error shape: { error: { code, message, details? } } and nothing else. Returns `error`. */
 export function assertErrorShape(value: unknown, code?: string): Record<string, any> {
-  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `an object: ${JSON.stringify(value)}`);
+  assert.ok(
+    typeof value === 'object' && value !== null && !Array.isArray(value),
+    `an object: ${JSON.stringify(value)}`,
+  );
   assert.deepEqual(Object.keys(value), ['error'], JSON.stringify(value));
   const error = (value as Record<string, any>).error as Record<string, any>;
   assert.ok(typeof error === 'object' && error !== null && !Array.isArray(error));
-  for (const k of Object.keys(error)) assert.ok(['code', 'message', 'details'].includes(k), `unexpected error field ${k}`);
+  for (const k of Object.keys(error))
+    assert.ok(['code', 'message', 'details'].includes(k), `unexpected error field ${k}`);
   assert.equal(typeof error.code, 'string');
   assert.match(error.code, /^[A-Z][A-Z_]+$/);
   assert.equal(typeof error.message, 'string');
@@ -96,7 +128,12 @@ export function assertErrorShape(value: unknown, code?: string): Record<string, 
 }
 
 /** Polls a job until it reaches a final status. */
-export async function waitForJob(base: string, key: string, jobId: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+export async function waitForJob(
+  base: string,
+  key: string,
+  jobId: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   // polls back off (100 ms up to 1 s), so a slow job on a loaded machine does not spend a small plan's requests per minute
   for (let wait = 100; ; wait = Math.min(1000, wait * 2)) {
@@ -121,7 +158,20 @@ export const seedMinimalBody = {
         duration: 5,
         bgColor: '#1a1a2e',
         layers: [
-          { id: 'headline', type: 'text', text: 'Hello from the API', startTime: 0, duration: 5, zIndex: 1, position: { x: 360, y: 460 }, size: { width: 1200, height: 160 }, fontSize: 80, fontWeight: 'bold', color: '#ffffff', textAlign: 'center' },
+          {
+            id: 'headline',
+            type: 'text',
+            text: 'Hello from the API',
+            startTime: 0,
+            duration: 5,
+            zIndex: 1,
+            position: { x: 360, y: 460 },
+            size: { width: 1200, height: 160 },
+            fontSize: 80,
+            fontWeight: 'bold',
+            color: '#ffffff',
+            textAlign: 'center',
+          },
         ],
       },
     ],
@@ -142,12 +192,24 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 }
 
 /** A data folder (`dir`, or a new temp one) with a Pro account, project proj_abc123 and a key, made with the CLI. */
-export async function dataFolder(dir?: string, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string; key: string; accountId: string; projectId: string; webhookSecret: string }> {
+export async function dataFolder(
+  dir?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ dir: string; key: string; accountId: string; projectId: string; webhookSecret: string }> {
   dir ??= await tempDir('reelsmith-data-');
   const account = await cli(['accounts', 'create', '--plan', 'pro', '--data', dir, '--json'], env);
-  const project = await cli(['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json'], env);
+  const project = await cli(
+    ['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json'],
+    env,
+  );
   const key = await cli(['keys', 'create', '--account', account.accountId, '--data', dir, '--json'], env);
-  return { dir, key: key.key, accountId: account.accountId, projectId: project.projectId, webhookSecret: project.webhookSecret };
+  return {
+    dir,
+    key: key.key,
+    accountId: account.accountId,
+    projectId: project.projectId,
+    webhookSecret: project.webhookSecret,
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -180,13 +242,33 @@ export interface ServeOptions {
 export async function spawnServe(dir: string, options: ServeOptions = {}): Promise<ServeChild> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--data', dir, '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--workers', '2', '--allow-private-networks', ...(options.args ?? [])];
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    'serve',
+    '--data',
+    dir,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--public-url',
+    url,
+    '--workers',
+    '2',
+    '--allow-private-networks',
+    ...(options.args ?? []),
+  ];
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   after(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c));
   child.stderr.on('data', (c: Buffer) => (output += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { url, child, output: () => output, exited };
 }
 
@@ -197,7 +279,12 @@ export async function serve(dir: string, options: ServeOptions = {}): Promise<Se
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (server.child.exitCode !== null) throw new Error(`serve exited ${server.child.exitCode}:\n${server.output()}`);
-    const ok = server.output().includes('Reelsmith listening on') && (await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false));
+    const ok =
+      server.output().includes('Reelsmith listening on') &&
+      (await fetch(`${server.url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ok) return server;
     if (Date.now() > deadline) throw new Error(`serve did not start:\n${server.output()}`);
     await sleep(100);
@@ -205,12 +292,20 @@ export async function serve(dir: string, options: ServeOptions = {}): Promise<Se
 }
 
 /** Polls a job until `ready(job)` (5 times a second: long waits stay under the Pro plan's 600 requests a minute); fails if the job ends first. */
-export async function waitUntil(base: string, key: string, jobId: string, ready: (job: Record<string, any>) => boolean, what: string, timeoutMs = 30_000) {
+export async function waitUntil(
+  base: string,
+  key: string,
+  jobId: string,
+  ready: (job: Record<string, any>) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = (await (await api(base, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
     if (ready(job)) return job;
-    if (['done', 'failed', 'cancelled'].includes(job.status)) throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
+    if (['done', 'failed', 'cancelled'].includes(job.status))
+      throw new Error(`job ended ${job.status} before ${what}: ${JSON.stringify(job)}`);
     if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
     await sleep(200);
   }
@@ -236,7 +331,13 @@ export async function exampleAssets(): Promise<{ url: string }> {
  * Scenes of footage (the video at `source`, one second further into it each scene) on a
  * canvas (default 1080p), one after another (one worker), long enough to be mid-render after ~2 s.
  */
-export function footageMovie(source: string, tag: string, scenes: number, seconds: number, canvas = { width: 1920, height: 1080 }) {
+export function footageMovie(
+  source: string,
+  tag: string,
+  scenes: number,
+  seconds: number,
+  canvas = { width: 1920, height: 1080 },
+) {
   return {
     kind: 'movie',
     projectId: 'proj_abc123',
@@ -250,7 +351,15 @@ export function footageMovie(source: string, tag: string, scenes: number, second
         bgColor: '#000000',
         layers: [
           { id: 'footage', type: 'video', source, trimStart: i, position: { x: 0, y: 0 }, size: canvas, mute: true },
-          { id: 'label', type: 'text', text: `${tag} scene ${i + 1}`, fontSize: 60, color: '#ffffff', position: { x: 80, y: 80 }, size: { width: canvas.width / 2, height: 100 } },
+          {
+            id: 'label',
+            type: 'text',
+            text: `${tag} scene ${i + 1}`,
+            fontSize: 60,
+            color: '#ffffff',
+            position: { x: 80, y: 80 },
+            size: { width: canvas.width / 2, height: 100 },
+          },
         ],
       })),
     },

@@ -11,13 +11,28 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listFiles, tempDir } from './helpers.ts';
-import { api, cli, dataFolder, exampleAssets, footageMovie, seedMinimalBody, serve, spawnServe, startService, waitForJob, waitUntil } from './service-helpers.ts';
+import {
+  api,
+  cli,
+  dataFolder,
+  exampleAssets,
+  footageMovie,
+  seedMinimalBody,
+  serve,
+  spawnServe,
+  startService,
+  waitForJob,
+  waitUntil,
+} from './service-helpers.ts';
 
 const assets = await exampleAssets();
 
 /** Submits a few seconds of footage and waits until it renders. */
 async function renderingJob(base: string, key: string, tag: string): Promise<string> {
-  const res = await api(base, key, '/v1/render/jobs', { method: 'POST', json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2) });
+  const res = await api(base, key, '/v1/render/jobs', {
+    method: 'POST',
+    json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2),
+  });
   assert.equal(res.status, 202);
   const { jobId } = (await res.json()) as { jobId: string };
   await waitUntil(base, key, jobId, (j) => j.phase === 'rendering', 'rendering', 60_000);
@@ -32,7 +47,10 @@ test('a second serve on a data folder in use exits 2 naming the folder and the p
   const second = await spawnServe(data.dir);
   const exit = await second.exited;
   assert.deepEqual(exit, { code: 2, signal: null }, second.output());
-  assert.match(second.output(), new RegExp(`data folder ${data.dir} is in use by another Reelsmith server \\(pid ${first.child.pid}\\)`));
+  assert.match(
+    second.output(),
+    new RegExp(`data folder ${data.dir} is in use by another Reelsmith server \\(pid ${first.child.pid}\\)`),
+  );
   assert.doesNotMatch(second.output(), /listening/);
 
   // an admin command beside the running server: its key works on that server at once

@@ -23,12 +23,15 @@ async function modes(dir: string): Promise<Array<{ path: string; mode: string; f
 }
 
 test('loggedUrl drops the query of signed file URLs only', () => {
-  assert.equal(loggedUrl('/v1/files/outputs/job_1/output.mp4?expires=1700000000&signature=abc'), '/v1/files/outputs/job_1/output.mp4?(redacted)');
+  assert.equal(
+    loggedUrl('/v1/files/outputs/job_1/output.mp4?expires=1700000000&signature=abc'),
+    '/v1/files/outputs/job_1/output.mp4?(redacted)',
+  );
   assert.equal(loggedUrl('/v1/files/outputs/job_1/output.mp4'), '/v1/files/outputs/job_1/output.mp4');
   assert.equal(loggedUrl('/v1/jobs?limit=5'), '/v1/jobs?limit=5');
 });
 
-test('a used data folder is 0700 folders and 0600 files (an older release\'s 0755/0644 fixed at start); the access log has no signed query; metrics need the token', async () => {
+test("a used data folder is 0700 folders and 0600 files (an older release's 0755/0644 fixed at start); the access log has no signed query; metrics need the token", async () => {
   const assets = await exampleAssets();
   const data = await dataFolder();
   // as the previous release left it: readable by everyone
@@ -56,7 +59,21 @@ test('a used data folder is 0700 folders and 0600 files (an older release\'s 075
       width: 320,
       height: 240,
       fps: 30,
-      scenes: [{ id: 's', duration: 1, layers: [{ id: 'logo', type: 'image', source: `${assets.url}/brand/logo-white.png`, position: { x: 10, y: 10 }, size: { width: 200, height: 60 } }] }],
+      scenes: [
+        {
+          id: 's',
+          duration: 1,
+          layers: [
+            {
+              id: 'logo',
+              type: 'image',
+              source: `${assets.url}/brand/logo-white.png`,
+              position: { x: 10, y: 10 },
+              size: { width: 200, height: 60 },
+            },
+          ],
+        },
+      ],
     },
   };
   const res = await api(server.url, data.key, '/v1/render/jobs', { method: 'POST', json: body });
@@ -72,8 +89,20 @@ test('a used data folder is 0700 folders and 0600 files (an older release\'s 075
 
   const found = await modes(data.dir);
   const paths = found.map((f) => f.path);
-  for (const name of ['reelsmith.db', 'reelsmith.db-wal', 'reelsmith.db-shm', 'secret', 'reelsmith.lock', 'reelsmith.pid']) assert.ok(paths.includes(name), `${name} is in ${paths}`);
-  for (const folder of ['sources/', 'scene-cache/proj_abc123/', 'storage/outputs/']) assert.ok(paths.some((p) => p.startsWith(folder)), `files under ${folder}: ${paths}`);
+  for (const name of [
+    'reelsmith.db',
+    'reelsmith.db-wal',
+    'reelsmith.db-shm',
+    'secret',
+    'reelsmith.lock',
+    'reelsmith.pid',
+  ])
+    assert.ok(paths.includes(name), `${name} is in ${paths}`);
+  for (const folder of ['sources/', 'scene-cache/proj_abc123/', 'storage/outputs/'])
+    assert.ok(
+      paths.some((p) => p.startsWith(folder)),
+      `files under ${folder}: ${paths}`,
+    );
   assert.deepEqual(
     found.filter((f) => f.mode !== (f.folder ? '700' : '600')),
     [],

@@ -18,14 +18,33 @@ const le24 = (n: number) => [n & 255, (n >>> 8) & 255, n >>> 16];
 const zeros = (n: number) => new Array<number>(n).fill(0);
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const png = (width: number, height: number) => bytes(PNG_SIGNATURE, be32(13), 'IHDR', be32(width), be32(height), [8, 2, 0, 0, 0], be32(0));
+const png = (width: number, height: number) =>
+  bytes(PNG_SIGNATURE, be32(13), 'IHDR', be32(width), be32(height), [8, 2, 0, 0, 0], be32(0));
 /** A JPEG with an APP0 segment, then a baseline frame header. */
 const jpeg = (width: number, height: number, sof = 0xc0) =>
-  bytes([0xff, 0xd8], [0xff, 0xe0], be16(16), 'JFIF\0', zeros(9), [0xff, 0xdb], be16(4), [0, 0], [0xff, sof], be16(17), [8], be16(height), be16(width), [3], zeros(9));
-const riff = (kind: string, chunk: string, data: number[]) => bytes('RIFF', be32(0).reverse(), kind, chunk, le24(data.length), [0], data);
+  bytes(
+    [0xff, 0xd8],
+    [0xff, 0xe0],
+    be16(16),
+    'JFIF\0',
+    zeros(9),
+    [0xff, 0xdb],
+    be16(4),
+    [0, 0],
+    [0xff, sof],
+    be16(17),
+    [8],
+    be16(height),
+    be16(width),
+    [3],
+    zeros(9),
+  );
+const riff = (kind: string, chunk: string, data: number[]) =>
+  bytes('RIFF', be32(0).reverse(), kind, chunk, le24(data.length), [0], data);
 /** A transport stream: `packets` packets of 188 bytes, each starting with the 0x47 sync byte. */
 const ts = (packets: number) => bytes(...Array.from({ length: packets }, () => [0x47, ...zeros(187)]));
-const id3 = (size: number) => bytes('ID3', [4, 0, 0], [(size >> 21) & 127, (size >> 14) & 127, (size >> 7) & 127, size & 127], zeros(size));
+const id3 = (size: number) =>
+  bytes('ID3', [4, 0, 0], [(size >> 21) & 127, (size >> 14) & 127, (size >> 7) & 127, size & 127], zeros(size));
 const MP3_FRAME = [0xff, 0xfb, 0x90, 0x64];
 const ADTS_FRAME = [0xff, 0xf1, 0x50, 0x80, 0x02, 0x1f, 0xfc];
 
@@ -79,7 +98,8 @@ test('each allowed format is told from its first bytes, with the demuxer that re
 });
 
 test('playlists, manifests and everything else are refused, saying what they look like', () => {
-  const mpd = '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><BaseURL>http://169.254.169.254/</BaseURL></MPD>';
+  const mpd =
+    '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><BaseURL>http://169.254.169.254/</BaseURL></MPD>';
   const cases: Array<[string, Uint8Array, string]> = [
     ['HLS', bytes('#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:1,\n/etc/passwd\n'), 'an HLS playlist'],
     ['HLS after a BOM and blank lines', bytes([0xef, 0xbb, 0xbf], '\n\n  #EXTM3U\n'), 'an HLS playlist'],
@@ -97,7 +117,11 @@ test('playlists, manifests and everything else are refused, saying what they loo
     ['TIFF', bytes('II*\0', [8, 0, 0, 0]), 'a TIFF image'],
     ['AVI', riff('AVI ', 'LIST', zeros(8)), 'an AVI file'],
     ['a transport stream of one packet', ts(1), 'binary data of an unknown kind'],
-    ['sync bytes out of stride', bytes([0x47], zeros(187), [0x47], zeros(187), [0x48], zeros(187)), 'binary data of an unknown kind'],
+    [
+      'sync bytes out of stride',
+      bytes([0x47], zeros(187), [0x47], zeros(187), [0x48], zeros(187)),
+      'binary data of an unknown kind',
+    ],
     ['random bytes', bytes([0x00, 0x01, 0x02, 0x03, 0xfe, 0x80]), 'binary data of an unknown kind'],
     ['an MPEG audio header with a reserved version', bytes([0xff, 0xeb, 0x90, 0x64]), 'binary data of an unknown kind'],
   ];
@@ -108,9 +132,21 @@ test('image sizes come from the header: PNG IHDR, JPEG SOF, WebP VP8/VP8L/VP8X, 
   const vp8 = riff('WEBP', 'VP8 ', [0, 0, 0, 0x9d, 0x01, 0x2a, ...le16(640), ...le16(360), ...zeros(4)]);
   // VP8L: 14 bits width-1 then 14 bits height-1, least significant bit first
   const bits = (640 - 1) | ((360 - 1) << 14);
-  const vp8l = riff('WEBP', 'VP8L', [0x2f, bits & 255, (bits >>> 8) & 255, (bits >>> 16) & 255, bits >>> 24, 0, 0, 0, 0]);
+  const vp8l = riff('WEBP', 'VP8L', [
+    0x2f,
+    bits & 255,
+    (bits >>> 8) & 255,
+    (bits >>> 16) & 255,
+    bits >>> 24,
+    0,
+    0,
+    0,
+    0,
+  ]);
   const vp8x = riff('WEBP', 'VP8X', [0, 0, 0, 0, ...le24(20000 - 1), ...le24(16000 - 1), 0]);
-  const cases: Array<[string, (typeof FORMATS)[keyof typeof FORMATS], Uint8Array, { width: number; height: number } | undefined]> = [
+  const cases: Array<
+    [string, (typeof FORMATS)[keyof typeof FORMATS], Uint8Array, { width: number; height: number } | undefined]
+  > = [
     ['PNG', FORMATS.png, png(16000, 16000), { width: 16000, height: 16000 }],
     ['PNG signature then junk', FORMATS.png, bytes(PNG_SIGNATURE, 'hello there, not a chunk at all'), undefined],
     ['PNG cut inside IHDR', FORMATS.png, png(64, 36).subarray(0, 20), undefined],
@@ -141,7 +177,10 @@ test('source limits: 50 megapixels, 4 hours, 16 streams', () => {
   assert.equal(limitRefusal({ streams: 17 }), 'has 17 streams, over the limit of 16');
   assert.equal(limitRefusal({ width: 1920, height: 1080, duration: 60, streams: 2 }), undefined);
   assert.equal(limitRefusal({}), undefined, 'unknown lengths and stream counts pass');
-  assert.equal(limitRefusal({ width: 0, height: 0 }), 'has a picture whose size cannot be read, or is over the limit of 50 megapixels');
+  assert.equal(
+    limitRefusal({ width: 0, height: 0 }),
+    'has a picture whose size cannot be read, or is over the limit of 50 megapixels',
+  );
 });
 
 test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transport stream's facts", () => {
@@ -179,23 +218,39 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
     video: { width: 1920, height: 1080, colour: { matrix: 'bt709', range: 'tv' } },
     audio: { channels: 6, sampleRate: 48000 },
   });
-  assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0[0x100]: Audio: mp2, 48000 Hz, 3 channels, s16p"), {
-    duration: undefined,
-    start: undefined,
-    streams: 1,
-    audio: { channels: 3, sampleRate: 48000 },
-  });
-  assert.deepEqual(parseInputDescription("Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: h264 ([27][0][0][0] / 0x001B), none, 90k tbr, 90k tbn"), {
-    duration: undefined,
-    start: undefined,
-    streams: 1,
-    video: { width: 0, height: 0, colour: {} },
-  });
+  assert.deepEqual(
+    parseInputDescription(
+      "Input #0, mpegts, from 'x':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0[0x100]: Audio: mp2, 48000 Hz, 3 channels, s16p",
+    ),
+    {
+      duration: undefined,
+      start: undefined,
+      streams: 1,
+      audio: { channels: 3, sampleRate: 48000 },
+    },
+  );
+  assert.deepEqual(
+    parseInputDescription(
+      "Input #0, mpegts, from 'x':\n    Stream #0:0[0x100]: Video: h264 ([27][0][0][0] / 0x001B), none, 90k tbr, 90k tbn",
+    ),
+    {
+      duration: undefined,
+      start: undefined,
+      streams: 1,
+      video: { width: 0, height: 0, colour: {} },
+    },
+  );
   assert.equal(parseInputDescription('file:/data/sources/x.ts: Invalid data found when processing input'), undefined);
 });
 
-test('the first packet of a framecrc listing gives a stream\'s start in seconds', () => {
-  const listing = ['#software: Lavf59.27.100', '#tb 0: 1/90000', '#media_type 0: audio', '0,     142080,     142080,     1920,      23, 0x0b3f0a3b', '0,     144000,     144000,     1920,      6, 0x02ed00ba'].join('\n');
+test("the first packet of a framecrc listing gives a stream's start in seconds", () => {
+  const listing = [
+    '#software: Lavf59.27.100',
+    '#tb 0: 1/90000',
+    '#media_type 0: audio',
+    '0,     142080,     142080,     1920,      23, 0x0b3f0a3b',
+    '0,     144000,     144000,     1920,      6, 0x02ed00ba',
+  ].join('\n');
   assert.equal(parseFirstPacketTime(listing), 1.5786666666666667);
   assert.equal(parseFirstPacketTime('#tb 0: 1/1000\n0,        -7,        -7,       20,      3, 0x01, S=1'), -0.007);
   assert.equal(parseFirstPacketTime('#tb 0: 1/90000\n'), undefined, 'no packet');
@@ -210,10 +265,34 @@ test("ffprobe's JSON: the first real video stream (not cover art), the first aud
     ],
     format: { duration: '3.6', start_time: '-0.021333' },
   });
-  assert.deepEqual(parseProbeJson(json), { video: undefined, audio: { channels: 1, sampleRate: 44100, duration: 3.5, start: 0.48 }, duration: 3.6, start: -0.021333, streams: 3 });
-  const video = JSON.stringify({ streams: [{ codec_type: 'video', width: 320, height: 180, duration: 'N/A', disposition: { attached_pic: 0 } }], format: {} });
-  assert.deepEqual(parseProbeJson(video), { video: { width: 320, height: 180, duration: undefined, start: undefined, colour: {} }, audio: undefined, duration: undefined, start: undefined, streams: 1 });
+  assert.deepEqual(parseProbeJson(json), {
+    video: undefined,
+    audio: { channels: 1, sampleRate: 44100, duration: 3.5, start: 0.48 },
+    duration: 3.6,
+    start: -0.021333,
+    streams: 3,
+  });
+  const video = JSON.stringify({
+    streams: [{ codec_type: 'video', width: 320, height: 180, duration: 'N/A', disposition: { attached_pic: 0 } }],
+    format: {},
+  });
+  assert.deepEqual(parseProbeJson(video), {
+    video: { width: 320, height: 180, duration: undefined, start: undefined, colour: {} },
+    audio: undefined,
+    duration: undefined,
+    start: undefined,
+    streams: 1,
+  });
   // a decoder bounded by -max_pixels reports no size: 0x0, refused by the limits
-  const unsized = JSON.stringify({ streams: [{ codec_type: 'video', width: 0, height: 0 }], format: { duration: '0.04' } });
-  assert.deepEqual(parseProbeJson(unsized), { video: { width: 0, height: 0, duration: undefined, start: undefined, colour: {} }, audio: undefined, duration: 0.04, start: undefined, streams: 1 });
+  const unsized = JSON.stringify({
+    streams: [{ codec_type: 'video', width: 0, height: 0 }],
+    format: { duration: '0.04' },
+  });
+  assert.deepEqual(parseProbeJson(unsized), {
+    video: { width: 0, height: 0, duration: undefined, start: undefined, colour: {} },
+    audio: undefined,
+    duration: 0.04,
+    start: undefined,
+    streams: 1,
+  });
 });

@@ -24,7 +24,22 @@ const beep = (at: number) => `aevalsrc='if(between(t,${at},${at + 0.1}),0.5*sin(
 async function markedSource(name: string, codecs: string[], audioDelay = 0): Promise<string> {
   const path = join(dir, name);
   const delay = audioDelay > 0 ? ['-itsoffset', String(audioDelay)] : [];
-  await ffmpeg(['-f', 'lavfi', '-i', MARKED_FRAMES, ...delay, '-f', 'lavfi', '-i', beep(BEEP_FRAME / FPS - audioDelay), '-g', '60', ...codecs, '-shortest', path]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    MARKED_FRAMES,
+    ...delay,
+    '-f',
+    'lavfi',
+    '-i',
+    beep(BEEP_FRAME / FPS - audioDelay),
+    '-g',
+    '60',
+    ...codecs,
+    '-shortest',
+    path,
+  ]);
   return path;
 }
 
@@ -39,7 +54,8 @@ function markerOf(frames: Awaited<ReturnType<typeof decodeFrames>>, frame: numbe
 
 /** Seconds into decoded audio where the first beep starts. */
 function onset(samples: Float32Array, from = 0): number {
-  for (let i = Math.round(from * 48000) * 2; i < samples.length; i += 2) if (Math.abs(samples[i]) > 0.1) return i / 2 / 48000;
+  for (let i = Math.round(from * 48000) * 2; i < samples.length; i += 2)
+    if (Math.abs(samples[i]) > 0.1) return i / 2 / 48000;
   return Infinity;
 }
 
@@ -52,7 +68,20 @@ async function sourceClock(path: string): Promise<{ videoStart: number; beep: nu
   const info = await probeMedia(path);
   const origin = info.start ?? 0;
   const sound = join(dir, `${basename(path)}.clock.wav`);
-  await ffmpeg(['-copyts', '-i', path, '-map', '0:a:0', '-af', 'aresample=async=1:first_pts=0', '-ar', '48000', '-ac', '2', sound]);
+  await ffmpeg([
+    '-copyts',
+    '-i',
+    path,
+    '-map',
+    '0:a:0',
+    '-af',
+    'aresample=async=1:first_pts=0',
+    '-ar',
+    '48000',
+    '-ac',
+    '2',
+    sound,
+  ]);
   return { videoStart: (info.video?.start ?? origin) - origin, beep: onset(await decodeAudio(sound)) - origin };
 }
 
@@ -69,9 +98,16 @@ async function checkTrims(source: string, options: { madeInStep?: boolean } = {}
   const { videoStart, beep: beepAt } = await sourceClock(source);
   if (options.madeInStep !== false) {
     // the clock as made, read independently of the render: the beep starts with frame 45
-    assert.ok(Math.abs(beepAt - (videoStart + BEEP_FRAME / FPS)) <= 0.001, `the source's beep at ${beepAt} s, frame ${BEEP_FRAME} at ${videoStart + BEEP_FRAME / FPS} s`);
+    assert.ok(
+      Math.abs(beepAt - (videoStart + BEEP_FRAME / FPS)) <= 0.001,
+      `the source's beep at ${beepAt} s, frame ${BEEP_FRAME} at ${videoStart + BEEP_FRAME / FPS} s`,
+    );
   }
-  const scenes = TRIMS.map((trimStart, i) => ({ id: `trim${i}`, duration: SCENE, layers: [{ id: 'clip', type: 'video', source, trimStart, position: { x: 0, y: 0 }, size: { width: W, height: H } }] }));
+  const scenes = TRIMS.map((trimStart, i) => ({
+    id: `trim${i}`,
+    duration: SCENE,
+    layers: [{ id: 'clip', type: 'video', source, trimStart, position: { x: 0, y: 0 }, size: { width: W, height: H } }],
+  }));
   const { path } = await render({ width: W, height: H, fps: FPS, scenes }, dir);
   const frames = await decodeFrames(path, W, H);
   assert.equal(frames.count, TRIMS.length * SCENE * FPS);
@@ -80,11 +116,22 @@ async function checkTrims(source: string, options: { madeInStep?: boolean } = {}
     const sceneStart = i * SCENE;
     const expected = (n: number) => Math.round((trimStart + n / FPS - videoStart) * FPS);
     const shown = Array.from({ length: SCENE * FPS }, (_, n) => markerOf(frames, sceneStart * FPS + n));
-    assert.equal(shown[0], expected(0), `trimStart ${trimStart}: the first frame shown is source frame ${expected(0)} (shows ${shown[0]})`);
-    assert.deepEqual(shown, shown.map((_, n) => expected(n)), `trimStart ${trimStart}: every frame`);
+    assert.equal(
+      shown[0],
+      expected(0),
+      `trimStart ${trimStart}: the first frame shown is source frame ${expected(0)} (shows ${shown[0]})`,
+    );
+    assert.deepEqual(
+      shown,
+      shown.map((_, n) => expected(n)),
+      `trimStart ${trimStart}: every frame`,
+    );
     const heard = onset(audio, sceneStart);
     const due = sceneStart + beepAt - trimStart;
-    assert.ok(Math.abs(heard - due) <= 0.001, `trimStart ${trimStart}: the beep at ${heard.toFixed(4)} s, due at ${due.toFixed(4)} s`);
+    assert.ok(
+      Math.abs(heard - due) <= 0.001,
+      `trimStart ${trimStart}: the beep at ${heard.toFixed(4)} s, due at ${due.toFixed(4)} s`,
+    );
   });
 }
 
@@ -93,15 +140,25 @@ describe('trimStart to the frame, picture and sound in step', { timeout: 300_000
   test('MOV', async () => checkTrims(await markedSource('marked.mov', H264_AAC)));
   test('MKV', async () => checkTrims(await markedSource('marked.mkv', H264_AAC)));
   // the WebM muxer shifts Opus (its pre-skip) against the picture, so the container's clock is the truth to keep
-  test('WebM', async () => checkTrims(await markedSource('marked.webm', ['-c:v', 'libvpx', '-b:v', '1M', '-c:a', 'libopus']), { madeInStep: false }));
-  test('MPEG-TS whose sound starts 0.2 s after its picture', async () => checkTrims(await markedSource('marked.ts', H264_AAC, 0.2)));
-  test('MP4 whose sound starts 0.48 s after its picture', async () => checkTrims(await markedSource('late-sound.mp4', H264_AAC, 0.48)));
+  test('WebM', async () =>
+    checkTrims(await markedSource('marked.webm', ['-c:v', 'libvpx', '-b:v', '1M', '-c:a', 'libopus']), {
+      madeInStep: false,
+    }));
+  test('MPEG-TS whose sound starts 0.2 s after its picture', async () =>
+    checkTrims(await markedSource('marked.ts', H264_AAC, 0.2)));
+  test('MP4 whose sound starts 0.48 s after its picture', async () =>
+    checkTrims(await markedSource('late-sound.mp4', H264_AAC, 0.48)));
 });
 
 /** Renders a silent scene with one audio layer of `source` (from `startTime`, cut at trimStart); the beep's time in the movie and when it was due. */
 async function beepOf(source: string, trimStart: number, startTime: number): Promise<{ heard: number; due: number }> {
   const { beep: beepAt } = await sourceClock(source);
-  const movie = { width: W, height: H, fps: FPS, scenes: [{ id: 's', duration: 2, layers: [{ id: 'sound', type: 'audio', source, trimStart, startTime }] }] };
+  const movie = {
+    width: W,
+    height: H,
+    fps: FPS,
+    scenes: [{ id: 's', duration: 2, layers: [{ id: 'sound', type: 'audio', source, trimStart, startTime }] }],
+  };
   const { path } = await render(movie, dir);
   return { heard: onset(await decodeAudio(path)), due: startTime + beepAt - trimStart };
 }
@@ -110,7 +167,27 @@ describe('sound-only layers', { timeout: 300_000 }, () => {
   test('an MP3 with cover art plays as an audio layer, cut at trimStart to the sample', async () => {
     const path = join(dir, 'covered.mp3');
     const cover = await media.png(join(dir, 'cover.png'), 'red', 64, 64);
-    await ffmpeg(['-f', 'lavfi', '-i', beep(1.5), '-i', cover, '-map', '0:a', '-map', '1:v', '-c:a', 'libmp3lame', '-c:v', 'png', '-disposition:v', 'attached_pic', '-id3v2_version', '3', path]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      beep(1.5),
+      '-i',
+      cover,
+      '-map',
+      '0:a',
+      '-map',
+      '1:v',
+      '-c:a',
+      'libmp3lame',
+      '-c:v',
+      'png',
+      '-disposition:v',
+      'attached_pic',
+      '-id3v2_version',
+      '3',
+      path,
+    ]);
     assert.equal((await probeMedia(path)).video, undefined, 'the cover is not a video');
     const { heard, due } = await beepOf(path, 0.5, 0.2);
     assert.ok(Math.abs(heard - due) <= 0.001, `the beep at ${heard.toFixed(4)} s, due at ${due.toFixed(4)} s`);
@@ -125,9 +202,23 @@ describe('sound-only layers', { timeout: 300_000 }, () => {
 test('a looping video wraps round to its first frame, cut at trimStart', { timeout: 120_000 }, async () => {
   const short = join(dir, 'second.mp4');
   await ffmpeg(['-f', 'lavfi', '-i', MARKED_FRAMES, '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', short]);
-  const layer = { id: 'loop', type: 'video', source: short, trimStart: 0.5, loop: true, position: { x: 0, y: 0 }, size: { width: W, height: H } };
-  const { path } = await render({ width: W, height: H, fps: FPS, scenes: [{ id: 's', duration: 2.5, layers: [layer] }] }, dir);
+  const layer = {
+    id: 'loop',
+    type: 'video',
+    source: short,
+    trimStart: 0.5,
+    loop: true,
+    position: { x: 0, y: 0 },
+    size: { width: W, height: H },
+  };
+  const { path } = await render(
+    { width: W, height: H, fps: FPS, scenes: [{ id: 's', duration: 2.5, layers: [layer] }] },
+    dir,
+  );
   const frames = await decodeFrames(path, W, H);
   const shown = Array.from({ length: frames.count }, (_, n) => markerOf(frames, n));
-  assert.deepEqual(shown, shown.map((_, n) => (15 + n) % 30));
+  assert.deepEqual(
+    shown,
+    shown.map((_, n) => (15 + n) % 30),
+  );
 });

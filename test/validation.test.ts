@@ -27,7 +27,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 type Json = Record<string, unknown>;
 
 /** A small valid movie; `edit` changes a deep copy of it. */
-function movie(edit: (m: { width?: unknown; height?: unknown; fps?: unknown; scenes: Json[] } & Json) => void = () => {}): Json {
+function movie(
+  edit: (m: { width?: unknown; height?: unknown; fps?: unknown; scenes: Json[] } & Json) => void = () => {},
+): Json {
   const m = {
     width: 320,
     height: 180,
@@ -76,7 +78,10 @@ describe('validation: each rule', () => {
       m.scenes[0].id = '';
       layersOf(m.scenes[0])[0].id = '';
     });
-    assert.deepEqual(problems(m), ['movie.scenes[0].id: must not be empty', 'movie.scenes[0].layers[0].id: must not be empty']);
+    assert.deepEqual(problems(m), [
+      'movie.scenes[0].id: must not be empty',
+      'movie.scenes[0].layers[0].id: must not be empty',
+    ]);
   });
 
   test('a duplicate scene id is reported on the later scene, naming the id and the first index', () => {
@@ -89,7 +94,9 @@ describe('validation: each rule', () => {
       layersOf(m.scenes[0]).push({ id: 'subtitle', type: 'text', text: 'a' }, { id: 'title', type: 'text', text: 'b' });
       layersOf(m.scenes[1]).push({ id: 'title', type: 'text', text: 'same id, other scene' });
     });
-    assert.deepEqual(problems(m), ['movie.scenes[0].layers[2].id: "title" is already used by another layer in this scene (index 0)']);
+    assert.deepEqual(problems(m), [
+      'movie.scenes[0].layers[2].id: "title" is already used by another layer in this scene (index 0)',
+    ]);
   });
 
   test('a duration of 0 or less is reported with the exact sentence', () => {
@@ -161,7 +168,11 @@ describe('validation: each rule', () => {
     for (const side of ['width', 'height'] as const) {
       for (const [value, messages] of cases) {
         const m = movie((m) => (m[side] = value));
-        assert.deepEqual(problems(m), messages.map((msg) => `movie.${side}: ${msg}`), `${side} ${value}`);
+        assert.deepEqual(
+          problems(m),
+          messages.map((msg) => `movie.${side}: ${msg}`),
+          `${side} ${value}`,
+        );
       }
     }
   });
@@ -177,7 +188,11 @@ describe('validation: each rule', () => {
     ];
     for (const [value, messages] of cases) {
       const m = movie((m) => (m.fps = value));
-      assert.deepEqual(problems(m), messages.map((msg) => `movie.fps: ${msg}`), `fps ${JSON.stringify(value)}`);
+      assert.deepEqual(
+        problems(m),
+        messages.map((msg) => `movie.fps: ${msg}`),
+        `fps ${JSON.stringify(value)}`,
+      );
     }
   });
 
@@ -219,13 +234,24 @@ describe('validation: each rule', () => {
       ];
     });
     const found = validateMovie(m).problems;
-    assert.deepEqual(found.map((p) => p.path), ['movie.scenes[1].layers[0].source', 'movie.scenes[1].layers[1].source', 'movie.scenes[1].layers[2].source']);
+    assert.deepEqual(
+      found.map((p) => p.path),
+      ['movie.scenes[1].layers[0].source', 'movie.scenes[1].layers[1].source', 'movie.scenes[1].layers[2].source'],
+    );
     found.forEach(assertPlain);
-    found.forEach((p, i) => assert.match(p.message, new RegExp(`^is required for an? ${['image', 'video', 'audio'][i]} layer$`)));
+    found.forEach((p, i) => {
+      assert.match(p.message, new RegExp(`^is required for an? ${['image', 'video', 'audio'][i]} layer$`));
+    });
   });
 
   test('the article before the layer type reads right ("a video layer", "an audio layer")', () => {
-    const m = movie((m) => (m.scenes[1].layers = [{ id: 'clip', type: 'video' }, { id: 'music', type: 'audio' }]));
+    const m = movie(
+      (m) =>
+        (m.scenes[1].layers = [
+          { id: 'clip', type: 'video' },
+          { id: 'music', type: 'audio' },
+        ]),
+    );
     assert.deepEqual(problems(m), [
       'movie.scenes[1].layers[0].source: is required for a video layer',
       'movie.scenes[1].layers[1].source: is required for an audio layer',
@@ -270,11 +296,19 @@ describe('validation: each rule', () => {
     const m = movie((m) => {
       layersOf(m.scenes[0]).push(
         { id: 'roboto', type: 'text', text: 'x', fontFamily: 'Roboto' },
-        { id: 'roboto-url', type: 'text', text: 'x', fontFamily: 'Roboto', fontUrl: 'https://fonts.example.com/roboto.ttf' },
+        {
+          id: 'roboto-url',
+          type: 'text',
+          text: 'x',
+          fontFamily: 'Roboto',
+          fontUrl: 'https://fonts.example.com/roboto.ttf',
+        },
         { id: 'inter', type: 'text', text: 'x', fontFamily: 'Inter' },
       );
     });
-    assert.deepEqual(problems(m), ['movie.scenes[0].layers[1].fontFamily: "Roboto" is not bundled (only "Inter" is); give fontUrl to use it']);
+    assert.deepEqual(problems(m), [
+      'movie.scenes[0].layers[1].fontFamily: "Roboto" is not bundled (only "Inter" is); give fontUrl to use it',
+    ]);
   });
 
   test('scenes must be a non-empty array', () => {
@@ -283,7 +317,7 @@ describe('validation: each rule', () => {
     assert.deepEqual(problems(null), ['movie: must be an object']);
   });
 
-  test('a scene whose duration is invalid does not also blame its layers\' startTime', () => {
+  test("a scene whose duration is invalid does not also blame its layers' startTime", () => {
     const m = movie((m) => (m.scenes[0].duration = 0));
     assert.deepEqual(problems(m), ['movie.scenes[0].duration: must be greater than 0']);
   });
@@ -341,7 +375,10 @@ describe('validation: every problem at once', () => {
         assert.deepEqual(err.problems, validateMovie(broken).problems);
         const lines = err.message.split('\n');
         assert.equal(lines[0], 'invalid movie:');
-        assert.deepEqual(lines.slice(1), err.problems.map((p) => `  ${formatProblem(p)}`));
+        assert.deepEqual(
+          lines.slice(1),
+          err.problems.map((p) => `  ${formatProblem(p)}`),
+        );
         return true;
       },
     );
@@ -374,7 +411,10 @@ describe('validation: bounded work and a bounded report for any input', () => {
       m.scenes[1].layers = layers(201);
       m.scenes.push({ id: 'bad', duration: -1, bgColor: 'red', layers: layers(5000) });
     });
-    assert.deepEqual(problems(m), ['movie.scenes[1].layers: must have at most 200 layers (it has 201)', 'movie.scenes[2].layers: must have at most 200 layers (it has 5,000)']);
+    assert.deepEqual(problems(m), [
+      'movie.scenes[1].layers: must have at most 200 layers (it has 201)',
+      'movie.scenes[2].layers: must have at most 200 layers (it has 5,000)',
+    ]);
   });
 
   test('the first 100 problems are listed in document order, and the rest counted', () => {
@@ -383,7 +423,10 @@ describe('validation: bounded work and a bounded report for any input', () => {
     assert.equal(report.countStopped, false);
     assert.deepEqual(
       report.problems.map(formatProblem),
-      Array.from({ length: 50 }, (_, i) => [`movie.scenes[${i}].id: is required`, `movie.scenes[${i}].duration: is required`]).flat(),
+      Array.from({ length: 50 }, (_, i) => [
+        `movie.scenes[${i}].id: is required`,
+        `movie.scenes[${i}].duration: is required`,
+      ]).flat(),
     );
     assert.equal(summarizeProblems(report), '600 problems; the first 100 are listed, and 500 more');
   });
@@ -410,7 +453,9 @@ describe('validation: bounded work and a bounded report for any input', () => {
     assert.deepEqual(problems(nested(100_000)), ['movie: must be an object']);
     assert.deepEqual(problems({ scenes: nested(100_000) }), ['movie.scenes[0]: must be an object']);
     assert.deepEqual(problems(movie((m) => (m.title = nested(100_000)))), ['movie.title: must be a string']);
-    assert.deepEqual(problems(movie((m) => (layersOf(m.scenes[0])[0].position = { x: nested(100_000), y: 0 }))), ['movie.scenes[0].layers[0].position.x: must be a number']);
+    assert.deepEqual(problems(movie((m) => (layersOf(m.scenes[0])[0].position = { x: nested(100_000), y: 0 }))), [
+      'movie.scenes[0].layers[0].position.x: must be a number',
+    ]);
   });
 
   test('values and keys from the body are shown cut to 60 characters, control characters and lone surrogates as \uFFFD', () => {
@@ -435,7 +480,10 @@ describe('validation: bounded work and a bounded report for any input', () => {
     assert.equal(text.code, 2);
     const lines = text.stderr.trimEnd().split('\n');
     assert.equal(lines[0], `error: ${file}: 600 problems; the first 100 are listed, and 500 more`);
-    assert.deepEqual(lines.slice(1), validateMovie(emptyScenes(300)).problems.map((p) => `  ${formatProblem(p)}`));
+    assert.deepEqual(
+      lines.slice(1),
+      validateMovie(emptyScenes(300)).problems.map((p) => `  ${formatProblem(p)}`),
+    );
 
     const json = await runCli(['validate', '--json', file]);
     assert.equal(json.code, 2);
@@ -466,13 +514,32 @@ describe('normalizeMovie: defaults and frame maths', () => {
 
   test('scene offsets are running sums of the scene frame counts', () => {
     const n = normalizeMovie({ scenes: [2.5, 1, 0.5, 2].map((duration, i) => ({ id: `s${i}`, duration })) });
-    assert.deepEqual(n.scenes.map((s) => s.frames), [75, 30, 15, 60]);
-    assert.deepEqual(n.scenes.map((s) => s.offset), [0, 75, 105, 120]);
+    assert.deepEqual(
+      n.scenes.map((s) => s.frames),
+      [75, 30, 15, 60],
+    );
+    assert.deepEqual(
+      n.scenes.map((s) => s.offset),
+      [0, 75, 105, 120],
+    );
     assert.equal(n.frames, 180);
 
-    const at24 = normalizeMovie({ fps: 24, scenes: [{ id: 'a', duration: 1.5 }, { id: 'b', duration: 0.75 }, { id: 'c', duration: 1.01 }] });
-    assert.deepEqual(at24.scenes.map((s) => s.frames), [36, 18, 24]);
-    assert.deepEqual(at24.scenes.map((s) => s.offset), [0, 36, 54]);
+    const at24 = normalizeMovie({
+      fps: 24,
+      scenes: [
+        { id: 'a', duration: 1.5 },
+        { id: 'b', duration: 0.75 },
+        { id: 'c', duration: 1.01 },
+      ],
+    });
+    assert.deepEqual(
+      at24.scenes.map((s) => s.frames),
+      [36, 18, 24],
+    );
+    assert.deepEqual(
+      at24.scenes.map((s) => s.offset),
+      [0, 36, 54],
+    );
     assert.equal(at24.frames, 78);
   });
 
@@ -488,7 +555,13 @@ describe('normalizeMovie: defaults and frame maths', () => {
     ];
     const n = normalizeMovie({
       fps: 30,
-      scenes: [{ id: 'a', duration: 2.5, layers: cases.map(([times], i) => ({ id: `l${i}`, type: 'text', text: 'x', ...times })) }],
+      scenes: [
+        {
+          id: 'a',
+          duration: 2.5,
+          layers: cases.map(([times], i) => ({ id: `l${i}`, type: 'text', text: 'x', ...times })),
+        },
+      ],
     });
     const scene = only(n.scenes);
     cases.forEach(([times, [start, end]], i) => {
@@ -528,8 +601,14 @@ describe('normalizeMovie: defaults and frame maths', () => {
       ],
     });
     const scene = only(n.scenes);
-    assert.deepEqual(scene.layers.map((l) => l.id), ['bottom', 'default-1', 'zero', 'default-2', 'middle', 'top-1', 'top-2']);
-    assert.deepEqual(scene.layers.map((l) => l.index), [2, 1, 3, 6, 5, 0, 4]);
+    assert.deepEqual(
+      scene.layers.map((l) => l.id),
+      ['bottom', 'default-1', 'zero', 'default-2', 'middle', 'top-1', 'top-2'],
+    );
+    assert.deepEqual(
+      scene.layers.map((l) => l.index),
+      [2, 1, 3, 6, 5, 0, 4],
+    );
   });
 
   test('layer defaults: full-canvas box at 0,0, white 48 px Inter text, fill fit, volume 1', () => {
@@ -561,7 +640,7 @@ describe('normalizeMovie: defaults and frame maths', () => {
     const image = layer(scene, 'image');
     assert.ok(image.type === 'image');
     assert.equal(image.fit, 'fill');
-    assert.equal(image.source, '/movies/assets/a.png', 'a relative path is read from the movie file\'s folder');
+    assert.equal(image.source, '/movies/assets/a.png', "a relative path is read from the movie file's folder");
     const video = layer(scene, 'video');
     assert.ok(video.type === 'video');
     assert.equal(video.source, 'https://cdn.example.com/v.mp4');
@@ -578,7 +657,12 @@ describe('the published JSON Schema', () => {
       type: string;
       additionalProperties: boolean;
       required: string[];
-      properties: Record<string, Json & { items?: Json & { properties: Record<string, Json & { items?: Json & { properties: Record<string, Json> } }> } }>;
+      properties: Record<
+        string,
+        Json & {
+          items?: Json & { properties: Record<string, Json & { items?: Json & { properties: Record<string, Json> } }> };
+        }
+      >;
     };
     assert.equal(schema.$id, 'https://reelsmith.dev/schema/movie.json');
     assert.equal(schema.type, 'object');
@@ -594,16 +678,47 @@ describe('the published JSON Schema', () => {
     assert.equal(scene.additionalProperties, false);
     const layer = scene.properties.layers.items!;
     assert.deepEqual(Object.keys(layer.properties).sort(), Object.keys(LayerSchema.properties).sort());
-    for (const name of ['id', 'type', 'source', 'text', 'startTime', 'duration', 'zIndex', 'position', 'size', 'color', 'backgroundColor', 'fontFamily', 'fontUrl']) {
+    for (const name of [
+      'id',
+      'type',
+      'source',
+      'text',
+      'startTime',
+      'duration',
+      'zIndex',
+      'position',
+      'size',
+      'color',
+      'backgroundColor',
+      'fontFamily',
+      'fontUrl',
+    ]) {
       assert.ok(name in layer.properties, name);
     }
     assert.equal(layer.additionalProperties, false);
-    assert.deepEqual(((layer.properties.type as { anyOf: Array<{ const: string }> }).anyOf).map((o) => o.const), ['text', 'image', 'video', 'audio']);
+    assert.deepEqual(
+      (layer.properties.type as { anyOf: Array<{ const: string }> }).anyOf.map((o) => o.const),
+      ['text', 'image', 'video', 'audio'],
+    );
 
     // the limits the validator enforces are published
-    assert.deepEqual(pick(schema.properties.width, ['type', 'minimum', 'maximum', 'multipleOf']), { type: 'integer', minimum: 16, maximum: 7680, multipleOf: 2 });
-    assert.deepEqual(pick(schema.properties.height, ['type', 'minimum', 'maximum', 'multipleOf']), { type: 'integer', minimum: 16, maximum: 7680, multipleOf: 2 });
-    assert.deepEqual(pick(schema.properties.fps, ['type', 'minimum', 'maximum']), { type: 'integer', minimum: 1, maximum: 120 });
+    assert.deepEqual(pick(schema.properties.width, ['type', 'minimum', 'maximum', 'multipleOf']), {
+      type: 'integer',
+      minimum: 16,
+      maximum: 7680,
+      multipleOf: 2,
+    });
+    assert.deepEqual(pick(schema.properties.height, ['type', 'minimum', 'maximum', 'multipleOf']), {
+      type: 'integer',
+      minimum: 16,
+      maximum: 7680,
+      multipleOf: 2,
+    });
+    assert.deepEqual(pick(schema.properties.fps, ['type', 'minimum', 'maximum']), {
+      type: 'integer',
+      minimum: 1,
+      maximum: 120,
+    });
     assert.equal(schema.properties.scenes.minItems, 1);
     assert.equal(schema.properties.scenes.maxItems, 1000);
     assert.equal(scene.properties.layers.maxItems, 200);
@@ -620,7 +735,10 @@ function pick(object: Json, keys: string[]): Json {
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/reelsmith.js', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -13,6 +13,12 @@ export function loggedUrl(url: string): string {
 export const accessLog = {
   redact: ['req.headers["x-api-key"]', 'req.headers.authorization'],
   serializers: {
-    req: (request: FastifyRequest) => ({ method: request.method, url: loggedUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+    req: (request: FastifyRequest) => ({
+      method: request.method,
+      url: loggedUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    }),
   },
 };

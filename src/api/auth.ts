@@ -16,7 +16,8 @@ export function installAuth(app: FastifyInstance, service: RenderService, plans:
   app.decorateRequest('plan', null as unknown as Plan);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const key = request.headers['x-api-key'];
-    if (typeof key !== 'string' || key.length === 0) throw new ApiError(401, 'UNAUTHORIZED', 'Missing x-api-key header');
+    if (typeof key !== 'string' || key.length === 0)
+      throw new ApiError(401, 'UNAUTHORIZED', 'Missing x-api-key header');
     const account = await service.accounts.authenticate(key);
     if (!account) throw new ApiError(401, 'UNAUTHORIZED', 'Invalid x-api-key');
     const plan = plans[account.plan];

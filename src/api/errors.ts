@@ -33,7 +33,9 @@ export const ErrorBody = Type.Object(
 );
 
 export function errorBody(err: ApiError) {
-  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+  return {
+    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+  };
 }
 
 /** Maps framework errors (bad JSON, oversize body, wrong content type) to the same shape. */
@@ -42,12 +44,19 @@ export function installErrorHandler(app: FastifyInstance): void {
     let api: ApiError;
     if (err instanceof ApiError) api = err;
     else if (err instanceof StorageFullError) api = new ApiError(507, err.code, err.message);
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') api = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') api = new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
-    else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400 && err instanceof SyntaxError))
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      api = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the limit');
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      api = new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    else if (
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      (err.statusCode === 400 && err instanceof SyntaxError)
+    )
       api = new ApiError(400, 'INVALID_MOVIE_JSON', `The body is not valid JSON: ${err.message}`);
     else if (err.validation) api = new ApiError(400, 'INVALID_REQUEST', err.message);
-    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) api = new ApiError(err.statusCode, 'BAD_REQUEST', err.message);
+    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      api = new ApiError(err.statusCode, 'BAD_REQUEST', err.message);
     else {
       request.log.error({ err }, 'unexpected error');
       api = new ApiError(500, 'INTERNAL', 'Something went wrong on our side');
@@ -55,7 +64,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply.status(api.statusCode).send(errorBody(api));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody(new ApiError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+    void reply
+      .status(404)
+      .send(errorBody(new ApiError(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
   });
 }
 
@@ -69,9 +80,11 @@ export function answerClientError(limits: { headersMs: number; requestMs: number
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const timedOut = `The request did not arrive in time: headers within ${seconds(limits.headersMs)}, the whole request within ${seconds(limits.requestMs)}`;
     const api =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new ApiError(408, 'REQUEST_TIMEOUT', timedOut)
-      : err.code === 'HPE_HEADER_OVERFLOW' ? new ApiError(431, 'HEADERS_TOO_LARGE', 'The request headers are larger than the limit')
-      : new ApiError(400, 'BAD_REQUEST', 'The request is not valid HTTP');
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ApiError(408, 'REQUEST_TIMEOUT', timedOut)
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? new ApiError(431, 'HEADERS_TOO_LARGE', 'The request headers are larger than the limit')
+          : new ApiError(400, 'BAD_REQUEST', 'The request is not valid HTTP');
     const body = JSON.stringify(errorBody(api));
     if (socket.writable) {
       socket.write(

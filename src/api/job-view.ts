@@ -6,12 +6,20 @@ export const JobView = Type.Object(
   {
     jobId: Type.String(),
     projectId: Type.String(),
-    status: Type.Union(['queued', 'running', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)), {
-      description: 'queued: waiting for a worker; running: in one of the phases planning..uploading; done, failed, cancelled: final',
-    }),
-    phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
-      description: 'queued → planning → dispatching → waiting → rendering → assembling → uploading → done; stays where it was when a job fails or is cancelled',
-    }),
+    status: Type.Union(
+      ['queued', 'running', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+      {
+        description:
+          'queued: waiting for a worker; running: in one of the phases planning..uploading; done, failed, cancelled: final',
+      },
+    ),
+    phase: Type.Union(
+      PHASES.map((p) => Type.Literal(p)),
+      {
+        description:
+          'queued → planning → dispatching → waiting → rendering → assembling → uploading → done; stays where it was when a job fails or is cancelled',
+      },
+    ),
     progress: Type.Number({ minimum: 0, maximum: 1, description: 'never decreases' }),
     createdAt: Type.String(),
     startedAt: Type.Union([Type.String(), Type.Null()]),
@@ -21,13 +29,28 @@ export const JobView = Type.Object(
       Type.Object({
         sceneId: Type.String(),
         frames: Type.Integer(),
-        state: Type.Union(['queued', 'rendering', 'done', 'cached'].map((s) => Type.Literal(s)), { description: 'cached: reused from an earlier render of the same scene' }),
+        state: Type.Union(
+          ['queued', 'rendering', 'done', 'cached'].map((s) => Type.Literal(s)),
+          { description: 'cached: reused from an earlier render of the same scene' },
+        ),
       }),
     ),
     outputUrl: Type.Optional(Type.String({ description: 'signed, expiring URL of the MP4 (done only)' })),
-    mediaData: Type.Optional(Type.Object({ duration: Type.Number(), width: Type.Integer(), height: Type.Integer(), fps: Type.Integer(), frames: Type.Integer(), bytes: Type.Integer() })),
+    mediaData: Type.Optional(
+      Type.Object({
+        duration: Type.Number(),
+        width: Type.Integer(),
+        height: Type.Integer(),
+        fps: Type.Integer(),
+        frames: Type.Integer(),
+        bytes: Type.Integer(),
+      }),
+    ),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-    warnings: Type.Array(Type.String(), { description: 'what the user should know about the output, e.g. a text character no bundled font has (drawn as a box); empty until done' }),
+    warnings: Type.Array(Type.String(), {
+      description:
+        'what the user should know about the output, e.g. a text character no bundled font has (drawn as a box); empty until done',
+    }),
   },
   { $id: 'Job' },
 );

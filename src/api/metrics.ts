@@ -9,15 +9,30 @@ import { ApiError } from './errors.ts';
 export function installMetrics(app: FastifyInstance, service: RenderService, token?: string): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'reelsmith_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const latency = new Histogram({ name: 'reelsmith_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+  const requests = new Counter({
+    name: 'reelsmith_http_requests_total',
+    help: 'HTTP requests',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'reelsmith_http_request_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
   new Gauge({
     name: 'reelsmith_jobs',
     help: 'Jobs by status',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await service.db.selectFrom('jobs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      const rows = await service.db
+        .selectFrom('jobs')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
       this.reset();
       for (const row of rows) this.set({ status: row.status }, Number(row.n));
     },

@@ -5,7 +5,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { SubmitLimits } from '../jobs/index.ts';
 
-const Nullable = (description: string) => Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: `${description}; null: no limit` });
+const Nullable = (description: string) =>
+  Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: `${description}; null: no limit` });
 
 export const Plan = Type.Object({
   name: Type.String(),
@@ -16,7 +17,9 @@ export const Plan = Type.Object({
   dailyMinutes: Nullable('render minutes per day, reset at midnight UTC'),
   concurrentJobs: Nullable('jobs queued or running at once'),
   requestsPerMinute: Type.Integer({ minimum: 1 }),
-  presets: Type.Array(Type.Union([Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')])),
+  presets: Type.Array(
+    Type.Union([Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')]),
+  ),
 });
 export type Plan = Static<typeof Plan>;
 export type Plans = Record<string, Plan>;
@@ -39,5 +42,9 @@ export function fitsResolution(plan: Plan, width: number, height: number): boole
 
 export function submitLimits(plan: Plan): SubmitLimits {
   const seconds = (minutes: number | null) => (minutes === null ? null : minutes * 60);
-  return { concurrentJobs: plan.concurrentJobs, monthlySeconds: seconds(plan.monthlyMinutes), dailySeconds: seconds(plan.dailyMinutes) };
+  return {
+    concurrentJobs: plan.concurrentJobs,
+    monthlySeconds: seconds(plan.monthlyMinutes),
+    dailySeconds: seconds(plan.dailyMinutes),
+  };
 }

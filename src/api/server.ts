@@ -47,8 +47,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const { service, plans } = options;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const timeouts = { ...CONNECTION_TIMEOUTS, ...options.timeouts };
-  if (timeouts.headersMs > timeouts.requestMs) throw new RangeError('the headers timeout must not be longer than the request timeout');
-  if (heartbeatMs >= timeouts.idleMs) throw new RangeError('the SSE heartbeat must be shorter than the idle timeout, or progress streams are cut');
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new RangeError('the headers timeout must not be longer than the request timeout');
+  if (heartbeatMs >= timeouts.idleMs)
+    throw new RangeError('the SSE heartbeat must be shorter than the idle timeout, or progress streams are cut');
   const app = Fastify({
     logger: options.logger ? accessLog : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -64,7 +66,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   acceptEmptyJson(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Reelsmith Render API', version: '1.0.0', description: 'Submit a Movie, follow its job, fetch the MP4.' },
+      info: {
+        title: 'Reelsmith Render API',
+        version: '1.0.0',
+        description: 'Submit a Movie, follow its job, fetch the MP4.',
+      },
       components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
       security: [{ apiKey: [] }],
     },
@@ -83,7 +89,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       max: (request) => request.plan?.requestsPerMinute ?? 60,
       timeWindow: 60_000,
       errorResponseBuilder: (_request, context) =>
-        new ApiError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`),
+        new ApiError(
+          429,
+          'RATE_LIMITED',
+          `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`,
+        ),
     });
     renderJobRoutes(api, service);
     jobRoutes(api, service);

@@ -6,7 +6,10 @@ import { bundledFontPackages } from '../render/index.ts';
 export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [`node       ${process.version}`];
   let ok = true;
-  for (const [name, binary] of [['ffmpeg', ffmpegBinary()], ['ffprobe', ffprobeBinary()]] as const) {
+  for (const [name, binary] of [
+    ['ffmpeg', ffmpegBinary()],
+    ['ffprobe', ffprobeBinary()],
+  ] as const) {
     try {
       const version = (await run(binary.path, ['-version'])).split('\n')[0];
       lines.push(`${name.padEnd(10)} ${binary.path} (from ${binary.origin}): ${version}`);

@@ -3,7 +3,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './cli-error.ts';
-import { normalizeMovie, summarizeProblems, validateMovie, type NormalizedMovie, type ProblemReport } from '../movie/index.ts';
+import {
+  normalizeMovie,
+  summarizeProblems,
+  validateMovie,
+  type NormalizedMovie,
+  type ProblemReport,
+} from '../movie/index.ts';
 
 export interface RenderOptionsInFile {
   qualityPreset?: 'stable' | 'balanced' | 'fast' | 'turbo';
@@ -21,7 +27,9 @@ export async function readMovieFile(path: string): Promise<MovieFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   let json: unknown;
   try {
@@ -31,7 +39,11 @@ export async function readMovieFile(path: string): Promise<MovieFile> {
   }
   const isRequest = typeof json === 'object' && json !== null && 'kind' in json && 'movie' in json;
   const body = json as { movie?: unknown; renderOptions?: RenderOptionsInFile };
-  return { raw: isRequest ? body.movie : json, renderOptions: (isRequest && body.renderOptions) || {}, baseDir: dirname(resolve(path)) };
+  return {
+    raw: isRequest ? body.movie : json,
+    renderOptions: (isRequest && body.renderOptions) || {},
+    baseDir: dirname(resolve(path)),
+  };
 }
 
 export function checkMovieFile(file: MovieFile): ProblemReport {

@@ -15,12 +15,20 @@ import { formatProblem, PROBLEM_CAPS } from '../movie/problems.ts';
 import { checkEncoder, DEFAULT_ENCODER } from '../render/encoder.ts';
 import { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/workers.ts';
 
-const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+  version: string;
+};
 
-const program = new Command('reelsmith').description('Render Movie JSON to MP4').version(version).showHelpAfterError().exitOverride();
+const program = new Command('reelsmith')
+  .description('Render Movie JSON to MP4')
+  .version(version)
+  .showHelpAfterError()
+  .exitOverride();
 
 const fetchLimits = async (opts: { allowPrivateNetworks?: boolean }): Promise<FetchLimits> =>
-  opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : (await import('../media/index.ts')).networkPolicyFromEnv();
+  opts.allowPrivateNetworks
+    ? { allowPrivateNetworks: true }
+    : (await import('../media/index.ts')).networkPolicyFromEnv();
 
 /** Ctrl-C aborts the render: every ffmpeg dies, temp files are removed, exit code 130. */
 let interrupted = false;
@@ -40,7 +48,12 @@ program
   .description('render a movie (or a whole render request) to an MP4')
   .argument('<movie>', 'movie JSON file')
   .requiredOption('-o, --output <file>', 'MP4 to write')
-  .option('--preset <preset>', `scene workers: ${Object.entries(PRESET_WORKERS).map(([k, v]) => `${k}=${v}`).join(', ')}`)
+  .option(
+    '--preset <preset>',
+    `scene workers: ${Object.entries(PRESET_WORKERS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  )
   .option('-c, --concurrency <n>', 'scene workers, overrides the preset (1..32)', integer(1, 32))
   .option('--crf <n>', `x264 constant rate factor (default ${DEFAULT_ENCODER.crf})`, integer(0, 51))
   .option('--x264-preset <name>', `x264 speed preset (default ${DEFAULT_ENCODER.preset})`)
@@ -53,7 +66,10 @@ program
     const file = await readMovieFile(moviePath);
     const movie = loadMovie(file);
     const preset = (opts.preset ?? file.renderOptions.qualityPreset ?? 'balanced') as QualityPreset;
-    if (!(preset in PRESET_WORKERS)) throw new CliError(`--preset (or renderOptions.qualityPreset) must be one of ${Object.keys(PRESET_WORKERS).join(', ')}`);
+    if (!(preset in PRESET_WORKERS))
+      throw new CliError(
+        `--preset (or renderOptions.qualityPreset) must be one of ${Object.keys(PRESET_WORKERS).join(', ')}`,
+      );
     const requested = file.renderOptions.requestedConcurrency;
     if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1 && requested <= 32)) {
       throw new CliError('renderOptions.requestedConcurrency must be a whole number from 1 to 32');
@@ -61,7 +77,10 @@ program
     const encoder = { preset: opts.x264Preset ?? DEFAULT_ENCODER.preset, crf: opts.crf ?? DEFAULT_ENCODER.crf };
     const encoderProblem = checkEncoder(encoder);
     if (encoderProblem) throw new CliError(encoderProblem);
-    const [{ renderMovie }, { progressBar }] = await Promise.all([import('../render/index.ts'), import('./progress-bar.ts')]);
+    const [{ renderMovie }, { progressBar }] = await Promise.all([
+      import('../render/index.ts'),
+      import('./progress-bar.ts'),
+    ]);
     const bar = opts.quiet || opts.json ? undefined : progressBar();
     try {
       const result = await renderMovie(movie, {
@@ -75,8 +94,18 @@ program
       bar?.stop();
       for (const warning of result.warnings) console.error(`warning: ${warning}`);
       const m = result.mediaData;
-      if (opts.json) console.log(JSON.stringify({ path: result.path, mediaData: m, timings: result.timings, warnings: result.warnings }, null, 2));
-      else console.log(`${result.path}: ${m.width}x${m.height} ${m.fps} fps, ${m.frames} frames, ${m.duration.toFixed(3)} s, ${m.bytes} bytes`);
+      if (opts.json)
+        console.log(
+          JSON.stringify(
+            { path: result.path, mediaData: m, timings: result.timings, warnings: result.warnings },
+            null,
+            2,
+          ),
+        );
+      else
+        console.log(
+          `${result.path}: ${m.width}x${m.height} ${m.fps} fps, ${m.frames} frames, ${m.duration.toFixed(3)} s, ${m.bytes} bytes`,
+        );
     } finally {
       bar?.stop();
     }
@@ -84,14 +113,20 @@ program
 
 program
   .command('validate')
-  .description(`check a movie; exit 0 when valid, 2 listing its problems (the first ${PROBLEM_CAPS.listed}) and counting them`)
+  .description(
+    `check a movie; exit 0 when valid, 2 listing its problems (the first ${PROBLEM_CAPS.listed}) and counting them`,
+  )
   .argument('<movie>', 'movie JSON file')
   .option('--json', 'print the problems as JSON')
   .action(async (moviePath: string, opts) => {
-    const [{ checkMovieFile, readMovieFile }, { summarizeProblems }] = await Promise.all([import('./load-movie.ts'), import('../movie/index.ts')]);
+    const [{ checkMovieFile, readMovieFile }, { summarizeProblems }] = await Promise.all([
+      import('./load-movie.ts'),
+      import('../movie/index.ts'),
+    ]);
     const report = checkMovieFile(await readMovieFile(moviePath));
     if (opts.json) console.log(JSON.stringify({ valid: report.total === 0, ...report }, null, 2));
-    if (report.total > 0) throw new CliError(`${moviePath}: ${summarizeProblems(report)}`, opts.json ? [] : report.problems);
+    if (report.total > 0)
+      throw new CliError(`${moviePath}: ${summarizeProblems(report)}`, opts.json ? [] : report.problems);
     if (!opts.json) console.log(`${moviePath}: valid`);
   });
 
@@ -112,7 +147,12 @@ program
     const { loadMovie, readMovieFile } = await import('./load-movie.ts');
     const movie = loadMovie(await readMovieFile(moviePath));
     const { renderFrame } = await import('../render/index.ts');
-    const result = await renderFrame(movie, { at: opts.at, output, fetch: await fetchLimits(opts), signal: interruptSignal() }).catch((err) => {
+    const result = await renderFrame(movie, {
+      at: opts.at,
+      output,
+      fetch: await fetchLimits(opts),
+      signal: interruptSignal(),
+    }).catch((err) => {
       throw err instanceof RangeError ? new CliError(err.message) : err;
     });
     if (opts.json) console.log(JSON.stringify(result, null, 2));

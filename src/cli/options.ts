@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 
 export const integer = (min: number, max: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
   return n;
 };

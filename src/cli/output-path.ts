@@ -8,7 +8,10 @@ import { CliError } from './cli-error.ts';
 /** The absolute path to write; throws CliError naming the path as the user gave it. */
 export function checkedOutput(given: string, extension: '.mp4' | '.png'): string {
   const path = resolve(given);
-  if (extname(path).toLowerCase() !== extension) throw new CliError(`-o ${given}: the output is ${extension === '.mp4' ? 'an MP4' : 'a PNG'}, so its name must end in ${extension}`);
+  if (extname(path).toLowerCase() !== extension)
+    throw new CliError(
+      `-o ${given}: the output is ${extension === '.mp4' ? 'an MP4' : 'a PNG'}, so its name must end in ${extension}`,
+    );
   const folder = dirname(path);
   let isFolder = false;
   try {

@@ -25,7 +25,12 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
   bar.start(100, 0, { phase: 'planning   ', scenesDone: 0, scenesTotal: 0, timeLeft: '--' });
   return {
     update(p: RenderProgress) {
-      bar.update(Math.round(p.progress * 100), { phase: p.phase.padEnd(11), scenesDone: p.scenesDone, scenesTotal: p.scenesTotal, timeLeft: eta(p.progress, Date.now() - started) });
+      bar.update(Math.round(p.progress * 100), {
+        phase: p.phase.padEnd(11),
+        scenesDone: p.scenesDone,
+        scenesTotal: p.scenesTotal,
+        timeLeft: eta(p.progress, Date.now() - started),
+      });
     },
     stop() {
       bar.stop();
@@ -36,6 +41,6 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
 /** Time left at the pace so far; "--" until there is a pace to go by. */
 export function eta(progress: number, elapsedMs: number): string {
   if (progress <= 0.05 || progress >= 1) return progress >= 1 ? '0s' : '--';
-  const seconds = Math.round((elapsedMs / progress) * (1 - progress) / 1000);
+  const seconds = Math.round(((elapsedMs / progress) * (1 - progress)) / 1000);
   return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }

@@ -17,7 +17,8 @@ interface DataOptions {
 
 const MiB = 1024 * 1024;
 
-const dataOption = (cmd: Command) => cmd.option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data');
+const dataOption = (cmd: Command) =>
+  cmd.option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data');
 
 function print(opts: { json?: boolean }, value: Record<string, unknown>, text: string): void {
   console.log(opts.json ? JSON.stringify(value, null, 2) : text);
@@ -41,24 +42,36 @@ export function serviceCommands(program: Command): void {
       .description('run the render API (embedded mode: SQLite and local disk under --data)')
       .option('-p, --port <n>', 'port (default $PORT or 8080)', integer(0, 65535))
       .option('--host <address>', 'address to listen on', '0.0.0.0')
-      .option('--public-url <url>', 'URL clients reach this service at, for outputUrl (default http://localhost:<port>)')
+      .option(
+        '--public-url <url>',
+        'URL clients reach this service at, for outputUrl (default http://localhost:<port>)',
+      )
       .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
       .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)', integer(1, 256))
       .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
       .option('--project-id <id>', "id of the project made on an empty data folder's first start", FIRST_PROJECT_ID)
       .option('--log', 'log every request (signed file URLs without their query)')
-      .option('--metrics-token <token>', 'GET /metrics needs Authorization: Bearer <token> (default $REELSMITH_METRICS_TOKEN; none: open)')
-      .option('--min-free-disk <MiB>', `refuse new jobs (507) while the data folder's disk has less free (default $REELSMITH_MIN_FREE_DISK_MB or ${DEFAULT_MIN_FREE_BYTES / MiB})`, integer(0, 1024 * 1024)),
+      .option(
+        '--metrics-token <token>',
+        'GET /metrics needs Authorization: Bearer <token> (default $REELSMITH_METRICS_TOKEN; none: open)',
+      )
+      .option(
+        '--min-free-disk <MiB>',
+        `refuse new jobs (507) while the data folder's disk has less free (default $REELSMITH_MIN_FREE_DISK_MB or ${DEFAULT_MIN_FREE_BYTES / MiB})`,
+        integer(0, 1024 * 1024),
+      ),
   ).action(async (opts) => {
     const port = opts.port ?? Number(process.env.PORT ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('PORT must be a port number');
-    const minFreeMiB = opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
-    if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0) throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
-    const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }, { networkPolicyFromEnv }] = await Promise.all([
-      import('../api/server.ts'),
-      import('../jobs/index.ts'),
-      import('../media/index.ts'),
-    ]);
+    const minFreeMiB =
+      opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
+    if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0)
+      throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
+    const [
+      { buildServer },
+      { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService },
+      { networkPolicyFromEnv },
+    ] = await Promise.all([import('../api/server.ts'), import('../jobs/index.ts'), import('../media/index.ts')]);
     const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
     const plans = loadPlans(opts.plans);
     const dataDir = resolve(opts.data);
@@ -78,14 +91,20 @@ export function serviceCommands(program: Command): void {
       workers: opts.workers,
       minFreeBytes: minFreeMiB * MiB,
     });
-    const app = await buildServer({ service, plans, logger: Boolean(opts.log), metricsToken: opts.metricsToken ?? (process.env.REELSMITH_METRICS_TOKEN || undefined) });
+    const app = await buildServer({
+      service,
+      plans,
+      logger: Boolean(opts.log),
+      metricsToken: opts.metricsToken ?? (process.env.REELSMITH_METRICS_TOKEN || undefined),
+    });
     // listen before recovering: a server that cannot listen must not sweep or run anything;
     // jobs submitted meanwhile wait in the queue until recovery is done
     const address = await app.listen({ port, host: opts.host }).catch(async (err: NodeJS.ErrnoException) => {
       await service.close();
       throw err.code === 'EADDRINUSE' ? portInUse(port, opts.host) : err;
     });
-    if (!opts.publicUrl && !process.env.REELSMITH_PUBLIC_URL) service.setPublicUrl(`http://localhost:${new URL(address).port}`);
+    if (!opts.publicUrl && !process.env.REELSMITH_PUBLIC_URL)
+      service.setPublicUrl(`http://localhost:${new URL(address).port}`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -100,7 +119,9 @@ export function serviceCommands(program: Command): void {
     process.once('SIGINT', () => void stop('SIGINT'));
     const first = await bootstrap(service, opts.projectId);
     const resumed = await service.recover();
-    console.log(`Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`);
+    console.log(
+      `Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`,
+    );
     if (first) {
       const base = service.options.publicUrl;
       console.log(`
@@ -122,40 +143,82 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
   });
 
   const accounts = program.command('accounts').description('manage accounts');
-  dataOption(accounts.command('create').description('create an account').option('--name <name>', 'account name', 'account').option('--plan <plan>', 'plan id from the plans config', 'pro').option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE).option('--json', 'print JSON')).action(
-    async (opts: DataOptions & { name: string; plan: string; plans: string }) => {
-      if (!(opts.plan in loadPlans(opts.plans))) throw new CliError(`--plan must be one of ${Object.keys(loadPlans(opts.plans)).join(', ')}`);
-      const account = await withService(opts.data, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
-      print(opts, { accountId: account.id, name: account.name, plan: account.plan }, `account ${account.id} (${account.name}, plan ${account.plan})`);
-    },
-  );
+  dataOption(
+    accounts
+      .command('create')
+      .description('create an account')
+      .option('--name <name>', 'account name', 'account')
+      .option('--plan <plan>', 'plan id from the plans config', 'pro')
+      .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
+      .option('--json', 'print JSON'),
+  ).action(async (opts: DataOptions & { name: string; plan: string; plans: string }) => {
+    if (!(opts.plan in loadPlans(opts.plans)))
+      throw new CliError(`--plan must be one of ${Object.keys(loadPlans(opts.plans)).join(', ')}`);
+    const account = await withService(opts.data, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
+    print(
+      opts,
+      { accountId: account.id, name: account.name, plan: account.plan },
+      `account ${account.id} (${account.name}, plan ${account.plan})`,
+    );
+  });
 
   const projects = program.command('projects').description('manage projects');
-  dataOption(projects.command('create').description('create a project in an account').requiredOption('--account <id>', 'account id').option('--name <name>', 'project name', 'project').option('--id <id>', 'project id (default: a new proj_...)').option('--json', 'print JSON')).action(
-    async (opts: DataOptions & { account: string; name: string; id?: string }) => {
-      const project = await withService(opts.data, (s) => s.accounts.createProject({ accountId: opts.account, name: opts.name, id: opts.id })).catch((err: Error) => {
-        throw new CliError(err.message);
-      });
-      print(opts, { projectId: project.id, accountId: project.account_id, name: project.name, webhookSecret: project.webhook_secret }, `project ${project.id} (${project.name})\nwebhook secret: ${project.webhook_secret}`);
-    },
-  );
+  dataOption(
+    projects
+      .command('create')
+      .description('create a project in an account')
+      .requiredOption('--account <id>', 'account id')
+      .option('--name <name>', 'project name', 'project')
+      .option('--id <id>', 'project id (default: a new proj_...)')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: DataOptions & { account: string; name: string; id?: string }) => {
+    const project = await withService(opts.data, (s) =>
+      s.accounts.createProject({ accountId: opts.account, name: opts.name, id: opts.id }),
+    ).catch((err: Error) => {
+      throw new CliError(err.message);
+    });
+    print(
+      opts,
+      {
+        projectId: project.id,
+        accountId: project.account_id,
+        name: project.name,
+        webhookSecret: project.webhook_secret,
+      },
+      `project ${project.id} (${project.name})\nwebhook secret: ${project.webhook_secret}`,
+    );
+  });
 
   const keys = program.command('keys').description('manage API keys');
-  dataOption(keys.command('create').description('create an API key for an account (shown once)').requiredOption('--account <id>', 'account id').option('--test', 'a vs_test_ key').option('--json', 'print JSON')).action(
-    async (opts: DataOptions & { account: string; test?: boolean }) => {
-      const key = await withService(opts.data, (s) => s.accounts.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' })).catch((err: Error) => {
-        throw new CliError(err.message);
-      });
-      print(opts, { keyId: key.id, accountId: key.accountId, key: key.key }, `key ${key.id} for ${key.accountId} (shown only once):\n${key.key}`);
-    },
-  );
-  dataOption(keys.command('revoke').description('revoke an API key by its id (key_...)').argument('<keyId>', 'the key id keys create printed')).action(
-    async (keyId: string, opts: DataOptions) => {
-      const revoked = await withService(opts.data, (s) => s.accounts.revokeKey(keyId));
-      if (!revoked) throw new CliError(`no active key ${keyId}`);
-      console.log(`key ${keyId} revoked`);
-    },
-  );
+  dataOption(
+    keys
+      .command('create')
+      .description('create an API key for an account (shown once)')
+      .requiredOption('--account <id>', 'account id')
+      .option('--test', 'a vs_test_ key')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: DataOptions & { account: string; test?: boolean }) => {
+    const key = await withService(opts.data, (s) =>
+      s.accounts.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' }),
+    ).catch((err: Error) => {
+      throw new CliError(err.message);
+    });
+    print(
+      opts,
+      { keyId: key.id, accountId: key.accountId, key: key.key },
+      `key ${key.id} for ${key.accountId} (shown only once):\n${key.key}`,
+    );
+  });
+  dataOption(
+    keys
+      .command('revoke')
+      .description('revoke an API key by its id (key_...)')
+      .argument('<keyId>', 'the key id keys create printed'),
+  ).action(async (keyId: string, opts: DataOptions) => {
+    const revoked = await withService(opts.data, (s) => s.accounts.revokeKey(keyId));
+    if (!revoked) throw new CliError(`no active key ${keyId}`);
+    console.log(`key ${keyId} revoked`);
+  });
 }
 
 /**

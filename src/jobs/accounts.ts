@@ -17,26 +17,48 @@ export class Accounts {
 
   async createProject(input: { accountId: string; name: string; id?: string }): Promise<ProjectRow> {
     await this.requireAccount(input.accountId);
-    if (input.id !== undefined && !/^proj_[A-Za-z0-9_]{1,64}$/.test(input.id)) throw new Error(`project id "${input.id}" must look like proj_abc123`);
-    const row = { id: input.id ?? newProjectId(), account_id: input.accountId, name: input.name, webhook_secret: newWebhookSecret(), created_at: now() };
+    if (input.id !== undefined && !/^proj_[A-Za-z0-9_]{1,64}$/.test(input.id))
+      throw new Error(`project id "${input.id}" must look like proj_abc123`);
+    const row = {
+      id: input.id ?? newProjectId(),
+      account_id: input.accountId,
+      name: input.name,
+      webhook_secret: newWebhookSecret(),
+      created_at: now(),
+    };
     await this.db.insertInto('projects').values(row).execute();
     return row;
   }
 
   /** Makes a key; the returned `key` is the only time it exists in clear. */
-  async createKey(input: { accountId: string; environment?: 'prod' | 'test' }): Promise<{ id: string; key: string; accountId: string }> {
+  async createKey(input: {
+    accountId: string;
+    environment?: 'prod' | 'test';
+  }): Promise<{ id: string; key: string; accountId: string }> {
     await this.requireAccount(input.accountId);
     const key = newApiKey(input.environment ?? 'prod');
     const id = newKeyId();
     await this.db
       .insertInto('api_keys')
-      .values({ id, account_id: input.accountId, hash: hashKey(key), prefix: key.slice(0, 12), created_at: now(), revoked_at: null })
+      .values({
+        id,
+        account_id: input.accountId,
+        hash: hashKey(key),
+        prefix: key.slice(0, 12),
+        created_at: now(),
+        revoked_at: null,
+      })
       .execute();
     return { id, key, accountId: input.accountId };
   }
 
   async revokeKey(id: string): Promise<boolean> {
-    const result = await this.db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: now() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -52,7 +74,12 @@ export class Accounts {
   }
 
   async project(accountId: string, projectId: string): Promise<ProjectRow | undefined> {
-    return this.db.selectFrom('projects').selectAll().where('id', '=', projectId).where('account_id', '=', accountId).executeTakeFirst();
+    return this.db
+      .selectFrom('projects')
+      .selectAll()
+      .where('id', '=', projectId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
   }
 
   async projectById(projectId: string): Promise<ProjectRow | undefined> {

@@ -12,7 +12,9 @@ export class DataFolderInUse extends Error {
     readonly dataDir: string,
     readonly pid: number | undefined,
   ) {
-    super(`the data folder ${dataDir} is in use by another Reelsmith server${pid ? ` (pid ${pid})` : ''}; stop it first, or give this one another --data`);
+    super(
+      `the data folder ${dataDir} is in use by another Reelsmith server${pid ? ` (pid ${pid})` : ''}; stop it first, or give this one another --data`,
+    );
     this.name = 'DataFolderInUse';
   }
 }

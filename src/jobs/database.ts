@@ -3,7 +3,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Generated, type Selectable } from 'kysely';
+import {
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type Generated,
+  type Selectable,
+} from 'kysely';
 
 export interface AccountRow {
   id: string;
@@ -158,14 +166,16 @@ class SqliteDialectKeepingErrors extends SqliteDialect {
 async function createTables(db: Database): Promise<void> {
   const text = 'text' as const;
   await db.schema
-    .createTable('accounts').ifNotExists()
+    .createTable('accounts')
+    .ifNotExists()
     .addColumn('id', text, (c) => c.primaryKey())
     .addColumn('name', text, (c) => c.notNull())
     .addColumn('plan', text, (c) => c.notNull())
     .addColumn('created_at', text, (c) => c.notNull())
     .execute();
   await db.schema
-    .createTable('projects').ifNotExists()
+    .createTable('projects')
+    .ifNotExists()
     .addColumn('id', text, (c) => c.primaryKey())
     .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
     .addColumn('name', text, (c) => c.notNull())
@@ -173,7 +183,8 @@ async function createTables(db: Database): Promise<void> {
     .addColumn('created_at', text, (c) => c.notNull())
     .execute();
   await db.schema
-    .createTable('api_keys').ifNotExists()
+    .createTable('api_keys')
+    .ifNotExists()
     .addColumn('id', text, (c) => c.primaryKey())
     .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
     .addColumn('hash', text, (c) => c.notNull().unique())
@@ -182,7 +193,8 @@ async function createTables(db: Database): Promise<void> {
     .addColumn('revoked_at', text)
     .execute();
   await db.schema
-    .createTable('jobs').ifNotExists()
+    .createTable('jobs')
+    .ifNotExists()
     .addColumn('id', text, (c) => c.primaryKey())
     .addColumn('account_id', text, (c) => c.notNull())
     .addColumn('project_id', text, (c) => c.notNull())
@@ -205,11 +217,23 @@ async function createTables(db: Database): Promise<void> {
     .execute();
   // a data folder from before job warnings existed gets the column
   const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
-  if (!jobs?.columns.some((c) => c.name === 'warnings')) await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
-  await db.schema.createIndex('jobs_by_project').ifNotExists().on('jobs').columns(['project_id', 'created_at', 'id']).execute();
-  await db.schema.createIndex('jobs_by_account').ifNotExists().on('jobs').columns(['account_id', 'status', 'created_at']).execute();
+  if (!jobs?.columns.some((c) => c.name === 'warnings'))
+    await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
   await db.schema
-    .createTable('job_scenes').ifNotExists()
+    .createIndex('jobs_by_project')
+    .ifNotExists()
+    .on('jobs')
+    .columns(['project_id', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('jobs_by_account')
+    .ifNotExists()
+    .on('jobs')
+    .columns(['account_id', 'status', 'created_at'])
+    .execute();
+  await db.schema
+    .createTable('job_scenes')
+    .ifNotExists()
     .addColumn('job_id', text, (c) => c.notNull())
     .addColumn('scene_index', 'integer', (c) => c.notNull())
     .addColumn('scene_id', text, (c) => c.notNull())
@@ -219,7 +243,8 @@ async function createTables(db: Database): Promise<void> {
     .addPrimaryKeyConstraint('job_scenes_pk', ['job_id', 'scene_index'])
     .execute();
   await db.schema
-    .createTable('job_events').ifNotExists()
+    .createTable('job_events')
+    .ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('job_id', text, (c) => c.notNull())
     .addColumn('type', text, (c) => c.notNull())
@@ -228,7 +253,8 @@ async function createTables(db: Database): Promise<void> {
     .execute();
   await db.schema.createIndex('job_events_by_job').ifNotExists().on('job_events').columns(['job_id', 'id']).execute();
   await db.schema
-    .createTable('webhook_deliveries').ifNotExists()
+    .createTable('webhook_deliveries')
+    .ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('job_id', text, (c) => c.notNull())
     .addColumn('event_id', 'integer', (c) => c.notNull())
@@ -241,9 +267,15 @@ async function createTables(db: Database): Promise<void> {
     .addColumn('created_at', text, (c) => c.notNull())
     .addColumn('delivered_at', text)
     .execute();
-  await db.schema.createIndex('webhook_deliveries_due').ifNotExists().on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
   await db.schema
-    .createTable('webhook_attempts').ifNotExists()
+    .createIndex('webhook_deliveries_due')
+    .ifNotExists()
+    .on('webhook_deliveries')
+    .columns(['status', 'next_attempt_at'])
+    .execute();
+  await db.schema
+    .createTable('webhook_attempts')
+    .ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('delivery_id', 'integer', (c) => c.notNull())
     .addColumn('attempted_at', text, (c) => c.notNull())
@@ -252,7 +284,8 @@ async function createTables(db: Database): Promise<void> {
     .addColumn('duration_ms', 'integer', (c) => c.notNull())
     .execute();
   await db.schema
-    .createTable('idempotency_keys').ifNotExists()
+    .createTable('idempotency_keys')
+    .ifNotExists()
     .addColumn('account_id', text, (c) => c.notNull())
     .addColumn('key', text, (c) => c.notNull())
     .addColumn('request_hash', text, (c) => c.notNull())

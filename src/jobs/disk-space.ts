@@ -9,8 +9,10 @@ export const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 export const INSUFFICIENT_STORAGE = 'INSUFFICIENT_STORAGE';
 
 /** Messages a tenant may see: they name no path and no amount of our disk. */
-const DISK_FULL_AT_SUBMIT = 'The server is out of disk space and takes no new jobs for now; nothing was saved. Try again later.';
-export const DISK_FULL_WHILE_RENDERING = 'The server ran out of disk space while working on this job; its reserved minutes were returned. Submit it again later.';
+const DISK_FULL_AT_SUBMIT =
+  'The server is out of disk space and takes no new jobs for now; nothing was saved. Try again later.';
+export const DISK_FULL_WHILE_RENDERING =
+  'The server ran out of disk space while working on this job; its reserved minutes were returned. Submit it again later.';
 
 /** A job refused because the disk is (nearly) full; the API answers 507. */
 export class StorageFullError extends Error {

@@ -6,7 +6,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeMovie } from '../movie/index.ts';
-import { FfmpegTimeoutError, LayerSourceError, renderMovie, type FetchLimits, type RenderProgress, type ScenePool, type TimeLimits } from '../render/index.ts';
+import {
+  FfmpegTimeoutError,
+  LayerSourceError,
+  renderMovie,
+  type FetchLimits,
+  type RenderProgress,
+  type ScenePool,
+  type TimeLimits,
+} from '../render/index.ts';
 import type { LocalStorage } from '../storage/index.ts';
 import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
@@ -117,7 +125,25 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     const key = `outputs/${job.id}/output.mp4`;
     await ctx.storage.put(key, output, { move: true });
     // the output is stored: its end is written even if that takes tries (a full disk), until cancelled or drained
-    await record(() => untilStored(() => store.finish(job.id, 'done', { phase: 'done', progress: 1, output_key: key, media_data: JSON.stringify(mediaData), warnings: JSON.stringify(warnings) }, {}), signal, logRetry(job.id, 'that it is done')));
+    await record(() =>
+      untilStored(
+        () =>
+          store.finish(
+            job.id,
+            'done',
+            {
+              phase: 'done',
+              progress: 1,
+              output_key: key,
+              media_data: JSON.stringify(mediaData),
+              warnings: JSON.stringify(warnings),
+            },
+            {},
+          ),
+        signal,
+        logRetry(job.id, 'that it is done'),
+      ),
+    );
     throwIfWriteFailed();
   } finally {
     reportFrames.cancel();

@@ -2,7 +2,16 @@
 //   queued → planning → dispatching → waiting → rendering → assembling → uploading → done
 // A job can fail or be cancelled in any phase before done.
 
-export const PHASES = ['queued', 'planning', 'dispatching', 'waiting', 'rendering', 'assembling', 'uploading', 'done'] as const;
+export const PHASES = [
+  'queued',
+  'planning',
+  'dispatching',
+  'waiting',
+  'rendering',
+  'assembling',
+  'uploading',
+  'done',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** queued: waiting for the worker; running: planning..uploading; then one of the three ends. */

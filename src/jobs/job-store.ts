@@ -25,7 +25,13 @@ export interface NewJob {
 
 export type SubmitOutcome =
   | { job: JobRow; replayed: boolean }
-  | { refused: 'CONCURRENCY_LIMIT_EXCEEDED' | 'RENDER_QUOTA_EXCEEDED' | 'RENDER_QUOTA_DAILY_EXCEEDED' | 'IDEMPOTENCY_KEY_REUSED' };
+  | {
+      refused:
+        | 'CONCURRENCY_LIMIT_EXCEEDED'
+        | 'RENDER_QUOTA_EXCEEDED'
+        | 'RENDER_QUOTA_DAILY_EXCEEDED'
+        | 'IDEMPOTENCY_KEY_REUSED';
+    };
 
 export interface Usage {
   /** Seconds used by finished jobs plus reserved by active ones, this calendar month (UTC). */
@@ -49,15 +55,19 @@ export class JobStore {
           .where('key', '=', input.idempotency.key)
           .executeTakeFirst();
         if (seen) {
-          if (seen.request_hash !== input.idempotency.requestHash) return { refused: 'IDEMPOTENCY_KEY_REUSED' as const };
+          if (seen.request_hash !== input.idempotency.requestHash)
+            return { refused: 'IDEMPOTENCY_KEY_REUSED' as const };
           const job = await tx.selectFrom('jobs').selectAll().where('id', '=', seen.job_id).executeTakeFirstOrThrow();
           return { job, replayed: true };
         }
       }
       const usage = await usageOf(tx, input.accountId, at);
-      if (limits.concurrentJobs !== null && usage.activeJobs >= limits.concurrentJobs) return { refused: 'CONCURRENCY_LIMIT_EXCEEDED' as const };
-      if (limits.monthlySeconds !== null && usage.monthSeconds + input.seconds > limits.monthlySeconds) return { refused: 'RENDER_QUOTA_EXCEEDED' as const };
-      if (limits.dailySeconds !== null && usage.daySeconds + input.seconds > limits.dailySeconds) return { refused: 'RENDER_QUOTA_DAILY_EXCEEDED' as const };
+      if (limits.concurrentJobs !== null && usage.activeJobs >= limits.concurrentJobs)
+        return { refused: 'CONCURRENCY_LIMIT_EXCEEDED' as const };
+      if (limits.monthlySeconds !== null && usage.monthSeconds + input.seconds > limits.monthlySeconds)
+        return { refused: 'RENDER_QUOTA_EXCEEDED' as const };
+      if (limits.dailySeconds !== null && usage.daySeconds + input.seconds > limits.dailySeconds)
+        return { refused: 'RENDER_QUOTA_DAILY_EXCEEDED' as const };
 
       const stamp = at.toISOString();
       const job: JobRow = {
@@ -84,12 +94,27 @@ export class JobStore {
       await tx.insertInto('jobs').values(job).execute();
       await tx
         .insertInto('job_scenes')
-        .values(input.scenes.map((s, i) => ({ job_id: job.id, scene_index: i, scene_id: s.id, frames: s.frames, state: 'queued', cache_key: null })))
+        .values(
+          input.scenes.map((s, i) => ({
+            job_id: job.id,
+            scene_index: i,
+            scene_id: s.id,
+            frames: s.frames,
+            state: 'queued',
+            cache_key: null,
+          })),
+        )
         .execute();
       if (input.idempotency) {
         await tx
           .insertInto('idempotency_keys')
-          .values({ account_id: input.accountId, key: input.idempotency.key, request_hash: input.idempotency.requestHash, job_id: job.id, created_at: stamp })
+          .values({
+            account_id: input.accountId,
+            key: input.idempotency.key,
+            request_hash: input.idempotency.requestHash,
+            job_id: job.id,
+            created_at: stamp,
+          })
           .execute();
       }
       await insertEvent(tx, job.id, 'phase', { status: 'queued', phase: 'queued', progress: 0 }, stamp);
@@ -110,12 +135,17 @@ export class JobStore {
   }
 
   /** Newest first; `before` is the (created_at, id) of the last job of the previous page. */
-  async list(accountId: string, options: { projectId?: string; limit: number; before?: { createdAt: string; id: string } }): Promise<JobRow[]> {
+  async list(
+    accountId: string,
+    options: { projectId?: string; limit: number; before?: { createdAt: string; id: string } },
+  ): Promise<JobRow[]> {
     let query = this.db.selectFrom('jobs').selectAll().where('account_id', '=', accountId);
     if (options.projectId) query = query.where('project_id', '=', options.projectId);
     if (options.before) {
       const { createdAt, id } = options.before;
-      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+      );
     }
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
   }
@@ -129,21 +159,36 @@ export class JobStore {
    * Moves a job to a phase and records the event, in one transaction; returns the event, or
    * undefined when the job had already ended (a cancel won the race) and nothing changed.
    */
-  async enterPhase(jobId: string, phase: Phase, progress: number, fields: Partial<JobRow> = {}): Promise<JobEvent | undefined> {
+  async enterPhase(
+    jobId: string,
+    phase: Phase,
+    progress: number,
+    fields: Partial<JobRow> = {},
+  ): Promise<JobEvent | undefined> {
     return this.change(jobId, 'phase', { status: statusOf(phase), phase, progress, ...fields });
   }
 
   async recordProgress(jobId: string, progress: number, data: Record<string, unknown>): Promise<JobEvent | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = now();
-      const changed = await tx.updateTable('jobs').set({ progress, updated_at: stamp }).where('id', '=', jobId).where('status', 'in', ACTIVE).executeTakeFirst();
+      const changed = await tx
+        .updateTable('jobs')
+        .set({ progress, updated_at: stamp })
+        .where('id', '=', jobId)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
       if (Number(changed.numUpdatedRows) === 0) return undefined;
       return insertEvent(tx, jobId, 'progress', { progress, ...data }, stamp);
     });
   }
 
   /** Ends a job (done, failed or cancelled) with the final event; undefined if it had ended already. */
-  async finish(jobId: string, status: Extract<Status, 'done' | 'failed' | 'cancelled'>, fields: Partial<JobRow>, data: Record<string, unknown>): Promise<JobEvent | undefined> {
+  async finish(
+    jobId: string,
+    status: Extract<Status, 'done' | 'failed' | 'cancelled'>,
+    fields: Partial<JobRow>,
+    data: Record<string, unknown>,
+  ): Promise<JobEvent | undefined> {
     return this.change(jobId, status, { status, ...fields, finished_at: now() }, data);
   }
 
@@ -157,22 +202,54 @@ export class JobStore {
   }
 
   async events(jobId: string, afterId = 0): Promise<JobEvent[]> {
-    return this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').execute();
+    return this.db
+      .selectFrom('job_events')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .execute();
   }
 
   /** Changes a job that has not ended yet; a finished job never changes again. */
-  private async change(jobId: string, type: EventType, fields: Partial<JobRow>, extra: Record<string, unknown> = {}): Promise<JobEvent | undefined> {
+  private async change(
+    jobId: string,
+    type: EventType,
+    fields: Partial<JobRow>,
+    extra: Record<string, unknown> = {},
+  ): Promise<JobEvent | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = now();
-      const changed = await tx.updateTable('jobs').set({ ...fields, updated_at: stamp }).where('id', '=', jobId).where('status', 'in', ACTIVE).executeTakeFirst();
+      const changed = await tx
+        .updateTable('jobs')
+        .set({ ...fields, updated_at: stamp })
+        .where('id', '=', jobId)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
       if (Number(changed.numUpdatedRows) === 0) return undefined;
-      const job = await tx.selectFrom('jobs').select(['status', 'phase', 'progress']).where('id', '=', jobId).executeTakeFirstOrThrow();
-      return insertEvent(tx, jobId, type, { status: job.status, phase: job.phase, progress: job.progress, ...extra }, stamp);
+      const job = await tx
+        .selectFrom('jobs')
+        .select(['status', 'phase', 'progress'])
+        .where('id', '=', jobId)
+        .executeTakeFirstOrThrow();
+      return insertEvent(
+        tx,
+        jobId,
+        type,
+        { status: job.status, phase: job.phase, progress: job.progress, ...extra },
+        stamp,
+      );
     });
   }
 }
 
-async function insertEvent(tx: Kysely<Tables> | Transaction<Tables>, jobId: string, type: EventType, data: Record<string, unknown>, stamp: string): Promise<JobEvent> {
+async function insertEvent(
+  tx: Kysely<Tables> | Transaction<Tables>,
+  jobId: string,
+  type: EventType,
+  data: Record<string, unknown>,
+  stamp: string,
+): Promise<JobEvent> {
   const row = await tx
     .insertInto('job_events')
     .values({ job_id: jobId, type, data: JSON.stringify(data), created_at: stamp })
@@ -189,7 +266,12 @@ async function usageOf(db: Kysely<Tables>, accountId: string, at: Date): Promise
     .selectFrom('jobs')
     .select((eb) => [
       eb.fn.coalesce(eb.fn.sum<number>('seconds'), eb.lit(0)).as('month'),
-      eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('created_at', '>=', day).then(eb.ref('seconds')).else(0).end()), eb.lit(0)).as('day'),
+      eb.fn
+        .coalesce(
+          eb.fn.sum<number>(eb.case().when('created_at', '>=', day).then(eb.ref('seconds')).else(0).end()),
+          eb.lit(0),
+        )
+        .as('day'),
     ])
     .where('account_id', '=', accountId)
     .where('status', 'in', counted)

@@ -9,7 +9,14 @@ import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy, type TimeLimit
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
-import { DEFAULT_MIN_FREE_BYTES, DISK_FULL_WHILE_RENDERING, freeBytes, INSUFFICIENT_STORAGE, isDiskFull, StorageFullError } from './disk-space.ts';
+import {
+  DEFAULT_MIN_FREE_BYTES,
+  DISK_FULL_WHILE_RENDERING,
+  freeBytes,
+  INSUFFICIENT_STORAGE,
+  isDiskFull,
+  StorageFullError,
+} from './disk-space.ts';
 import { EventHub } from './event-hub.ts';
 import { isTerminal } from './job-state.ts';
 import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';
@@ -99,7 +106,8 @@ export class RenderService {
    * store's write fails for a full disk, a StorageFullError and nothing stored.
    */
   async submit(input: NewJob, limits: SubmitLimits): Promise<SubmitOutcome> {
-    if ((await freeBytes(this.options.dataDir)) < (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES)) throw new StorageFullError();
+    if ((await freeBytes(this.options.dataDir)) < (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES))
+      throw new StorageFullError();
     return this.store.submit(input, limits).catch((err) => {
       throw isDiskFull(err) ? new StorageFullError(err) : err;
     });
@@ -118,7 +126,9 @@ export class RenderService {
       const abort = new AbortController();
       const entry = { abort, requeue: false, done: Promise.resolve() };
       entry.done = runJob(job, this.runnerContext(), abort.signal)
-        .catch((err) => this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'))
+        .catch((err) =>
+          this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'),
+        )
         .finally(() => {
           this.running.delete(job.id);
           this.startWaiting();
@@ -201,9 +211,12 @@ export class RenderService {
       .select('j.callback_url')
       .where('j.callback_url', 'is not', null)
       .where('e.type', 'in', ['done', 'failed', 'cancelled'])
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))),
+      )
       .execute();
-    for (const { callback_url, ...event } of lost) await this.webhooks.enqueue(event, callback_url, await this.payload(event, WEBHOOK_URL_TTL));
+    for (const { callback_url, ...event } of lost)
+      await this.webhooks.enqueue(event, callback_url, await this.payload(event, WEBHOOK_URL_TTL));
   }
 
   /** Written already; now tell the live listeners and the webhook outbox. (Nothing, if nothing changed.) */
@@ -211,7 +224,8 @@ export class RenderService {
     if (!event) return;
     this.hub.publish(event);
     const job = await this.store.job(event.job_id);
-    if (job?.callback_url) await this.webhooks.enqueue(event, job.callback_url, await this.payload(event, WEBHOOK_URL_TTL));
+    if (job?.callback_url)
+      await this.webhooks.enqueue(event, job.callback_url, await this.payload(event, WEBHOOK_URL_TTL));
   }
 
   /**
@@ -223,10 +237,16 @@ export class RenderService {
    */
   private async settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
     const end = async () => {
-      if (outcome === 'requeue') return this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0);
+      if (outcome === 'requeue')
+        return this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0);
       if (outcome === 'cancel' || err instanceof AbortedError) return this.store.finish(jobId, 'cancelled', {}, {});
       const { code, message } = failureOf(err);
-      return this.store.finish(jobId, 'failed', { error_code: code, error_message: message }, { error: { code, message } });
+      return this.store.finish(
+        jobId,
+        'failed',
+        { error_code: code, error_message: message },
+        { error: { code, message } },
+      );
     };
     let event: JobEvent | undefined;
     try {
@@ -236,7 +256,9 @@ export class RenderService {
       return;
     }
     // a lost webhook delivery is made again by the next start (redeliverLostEndings)
-    await this.announce(event).catch((error) => console.error(`job ${jobId}: cannot announce its end: ${(error as Error).message}`));
+    await this.announce(event).catch((error) =>
+      console.error(`job ${jobId}: cannot announce its end: ${(error as Error).message}`),
+    );
   }
 
   private runnerContext() {

@@ -11,7 +11,11 @@ export function retryDelayMs(attempt: number): number {
  * Runs `write` until it succeeds. Once `signal` aborts (the server stops, the job is cancelled)
  * the last error is thrown instead of waiting again.
  */
-export async function untilStored<T>(write: () => Promise<T>, signal: AbortSignal, onRetry: (err: unknown, waitMs: number) => void): Promise<T> {
+export async function untilStored<T>(
+  write: () => Promise<T>,
+  signal: AbortSignal,
+  onRetry: (err: unknown, waitMs: number) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
@@ -26,7 +30,10 @@ export async function untilStored<T>(write: () => Promise<T>, signal: AbortSigna
 
 /** The `onRetry` that logs each failed try: `job <id>: cannot record <what> (<error>); trying again in N s`. */
 export function logRetry(jobId: string, what: string): (err: unknown, waitMs: number) => void {
-  return (err, waitMs) => console.error(`job ${jobId}: cannot record ${what} (${(err as Error).message}); trying again in ${waitMs / 1000} s`);
+  return (err, waitMs) =>
+    console.error(
+      `job ${jobId}: cannot record ${what} (${(err as Error).message}); trying again in ${waitMs / 1000} s`,
+    );
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

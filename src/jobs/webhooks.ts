@@ -39,10 +39,22 @@ export class WebhookOutbox {
       if (Date.now() - last < WEBHOOK_PROGRESS_EVERY_MS) return;
       this.lastProgress.set(event.job_id, Date.now());
     }
-    if (event.type === 'done' || event.type === 'failed' || event.type === 'cancelled') this.lastProgress.delete(event.job_id);
+    if (event.type === 'done' || event.type === 'failed' || event.type === 'cancelled')
+      this.lastProgress.delete(event.job_id);
     await this.db
       .insertInto('webhook_deliveries')
-      .values({ job_id: event.job_id, event_id: event.id, url: callbackUrl, payload: JSON.stringify(payload), status: 'pending', attempts: 0, next_attempt_at: now(), last_error: null, created_at: now(), delivered_at: null })
+      .values({
+        job_id: event.job_id,
+        event_id: event.id,
+        url: callbackUrl,
+        payload: JSON.stringify(payload),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now(),
+        last_error: null,
+        created_at: now(),
+        delivered_at: null,
+      })
       .execute();
     this.kick();
   }
@@ -58,9 +70,23 @@ export class WebhookOutbox {
   }
 
   async deliveries(jobId: string): Promise<Array<WebhookDelivery & { attempts_list: WebhookAttempt[] }>> {
-    const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('id')
+      .execute();
     const attempts = rows.length
-      ? await this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).orderBy('id').execute()
+      ? await this.db
+          .selectFrom('webhook_attempts')
+          .selectAll()
+          .where(
+            'delivery_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .orderBy('id')
+          .execute()
       : [];
     return rows.map((r) => ({ ...r, attempts_list: attempts.filter((a) => a.delivery_id === r.id) }));
   }
@@ -104,13 +130,25 @@ export class WebhookOutbox {
             'webhook-signature': new Webhook(secret).sign(messageId, sentAt, delivery.payload),
           }
         : {};
-      const result = await postJson(delivery.url, delivery.payload, { ...headers, 'user-agent': 'Reelsmith-Webhooks/1' }, this.options.network, this.options.timeoutMs ?? 15_000);
+      const result = await postJson(
+        delivery.url,
+        delivery.payload,
+        { ...headers, 'user-agent': 'Reelsmith-Webhooks/1' },
+        this.options.network,
+        this.options.timeoutMs ?? 15_000,
+      );
       const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
       const attempts = delivery.attempts + 1;
       const error = ok ? null : (result.error ?? `HTTP ${result.status}`);
       await this.db
         .insertInto('webhook_attempts')
-        .values({ delivery_id: delivery.id, attempted_at: sentAt.toISOString(), status_code: result.status ?? null, error, duration_ms: result.ms })
+        .values({
+          delivery_id: delivery.id,
+          attempted_at: sentAt.toISOString(),
+          status_code: result.status ?? null,
+          error,
+          duration_ms: result.ms,
+        })
         .execute();
       const retryIn = RETRY_SCHEDULE[attempts - 1];
       await this.db
@@ -120,11 +158,16 @@ export class WebhookOutbox {
             ? { status: 'delivered', attempts, delivered_at: now(), last_error: null }
             : retryIn === undefined
               ? { status: 'failed', attempts, last_error: error }
-              : { attempts, last_error: error, next_attempt_at: new Date(Date.now() + retryIn * 1000 * (this.options.retryScale ?? 1)).toISOString() },
+              : {
+                  attempts,
+                  last_error: error,
+                  next_attempt_at: new Date(Date.now() + retryIn * 1000 * (this.options.retryScale ?? 1)).toISOString(),
+                },
         )
         .where('id', '=', delivery.id)
         .execute();
-      if (!ok && retryIn !== undefined) setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
+      if (!ok && retryIn !== undefined)
+        setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
     } catch {
       // the store closed under an attempt (shutdown): the delivery stays pending and is retried next start
     } finally {

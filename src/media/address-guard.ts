@@ -43,7 +43,10 @@ export function networkPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Netw
   const value = env.REELSMITH_ALLOW_PRIVATE_NETWORKS?.trim();
   if (!value || value === '0' || value === 'false') return {};
   if (value === '1' || value === 'true') return { allowPrivateNetworks: true };
-  const ranges = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const ranges = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // checked once here, so a typo stops the start with its name instead of failing a fetch later
   for (const range of ranges) parseRange(range);
   return { allowPrivateNetworks: ranges };

@@ -29,7 +29,10 @@ function resolveBinary(name: string, envVar: string, npmPackage: string): Binary
   let found: Binary | undefined;
   if (fromEnv) found = { path: fromEnv, origin: 'env' };
   else {
-    const onPath = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)).find(isExecutable);
+    const onPath = (process.env.PATH ?? '')
+      .split(delimiter)
+      .map((dir) => join(dir, name))
+      .find(isExecutable);
     if (onPath) found = { path: onPath, origin: 'PATH' };
     else found = { path: (require(npmPackage) as { path: string }).path, origin: 'npm' };
   }

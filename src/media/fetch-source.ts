@@ -53,7 +53,8 @@ export async function fetchToStore(
         res.body.resume();
         if (hop >= maxRedirects) throw new FetchError(url, `more than ${maxRedirects} redirects`);
         const next = new URL(String(res.headers.location), current);
-        if (next.protocol !== current.protocol) throw new FetchError(url, `redirect to a different scheme (${next.protocol}) refused`);
+        if (next.protocol !== current.protocol)
+          throw new FetchError(url, `redirect to a different scheme (${next.protocol}) refused`);
         current = next;
         continue;
       }

@@ -29,12 +29,17 @@ export function guardedAgent(policy: NetworkPolicy): Agent {
             return callback(error as Error, '', 0);
           }
           // the address itself stays out of the message: it would tell a tenant what internal names resolve to
-          if (bad) return callback(new Error(`${hostname} resolves to an address that is not allowed (private network)`), '', 0);
-          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+          if (bad)
+            return callback(
+              new Error(`${hostname} resolves to an address that is not allowed (private network)`),
+              '',
+              0,
+            );
+          if ((options as { all?: boolean }).all)
+            return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
           callback(null, list[0].address, list[0].family);
         });
       },
     },
   });
 }
-

@@ -42,7 +42,8 @@ function jpegSize(b: Uint8Array): Dimensions | undefined {
     }
     if (marker === 0xd9 || marker === 0xda) return undefined; // end of image, or scan data before any frame
     const length = u16be(b, at + 2);
-    if (isStartOfFrame(marker)) return at + 9 <= b.length ? { width: u16be(b, at + 7), height: u16be(b, at + 5) } : undefined;
+    if (isStartOfFrame(marker))
+      return at + 9 <= b.length ? { width: u16be(b, at + 7), height: u16be(b, at + 5) } : undefined;
     at += 2 + length;
   }
   return undefined;

@@ -25,7 +25,11 @@ export interface VideoColour {
 }
 
 /** A video stream's colour from its pixel format and tags (ffmpeg's names; "unknown" is untagged). */
-export function videoColour(pixelFormat: string | undefined, space: string | undefined, range: string | undefined): VideoColour {
+export function videoColour(
+  pixelFormat: string | undefined,
+  space: string | undefined,
+  range: string | undefined,
+): VideoColour {
   const colour: VideoColour = {};
   if (pixelFormat !== undefined && /^(?:gbr|rgb|bgr|argb|abgr|0rgb|0bgr|pal8)/.test(pixelFormat)) colour.matrix = 'gbr';
   else if (space !== undefined && space !== 'unknown') colour.matrix = space;
@@ -40,7 +44,10 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
   const start = text.search(/^Input #0, /m);
   if (start < 0) return undefined;
   const input = text.slice(start).split(/^(?:Input #1|Output #0|At least one output)/m)[0];
-  const streams = [...input.matchAll(/^\s*Stream #0:\d+\S*: (\w+): (.*)$/gm)].map(([, type, details]) => ({ type, details }));
+  const streams = [...input.matchAll(/^\s*Stream #0:\d+\S*: (\w+): (.*)$/gm)].map(([, type, details]) => ({
+    type,
+    details,
+  }));
   const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(input);
   const origin = /Duration: .*, start: (-?\d+(?:\.\d+)?)/.exec(input);
   const facts: StreamFacts = {
@@ -51,7 +58,12 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
   const video = streams.find((s) => s.type === 'Video' && !s.details.includes('(attached pic)'));
   // no size when the decoder, bounded by -max_pixels, could not tell it
   const size = video && /, (\d+)x(\d+)(?=[\s,]|$)/.exec(video.details);
-  if (video) facts.video = { width: Number(size?.[1] ?? 0), height: Number(size?.[2] ?? 0), colour: describedColour(video.details) };
+  if (video)
+    facts.video = {
+      width: Number(size?.[1] ?? 0),
+      height: Number(size?.[2] ?? 0),
+      colour: describedColour(video.details),
+    };
   const audio = streams.find((s) => s.type === 'Audio');
   const sound = audio && /, (\d+) Hz, ([^,]+)/.exec(audio.details);
   if (sound) facts.audio = { channels: channelsOf(sound[2]), sampleRate: Number(sound[1]) };
@@ -66,7 +78,9 @@ function describedColour(details: string): VideoColour {
   const m = /, (\w+)(?:\(([^)]*)\))?/.exec(details);
   const parts = m?.[2]?.split(', ') ?? [];
   const range = parts.find((p) => p === 'tv' || p === 'pc');
-  const space = parts.find((p) => p !== range && !/^(?:progressive|top first|bottom first|top coded first|bottom coded first)/.test(p))?.split('/')[0];
+  const space = parts
+    .find((p) => p !== range && !/^(?:progressive|top first|bottom first|top coded first|bottom coded first)/.test(p))
+    ?.split('/')[0];
   return videoColour(m?.[1], space, range);
 }
 

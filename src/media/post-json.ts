@@ -12,7 +12,13 @@ export interface PostResult {
   ms: number;
 }
 
-export async function postJson(url: string, body: string, headers: Record<string, string>, policy: NetworkPolicy, timeoutMs: number): Promise<PostResult> {
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: NetworkPolicy,
+  timeoutMs: number,
+): Promise<PostResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   let target: URL;

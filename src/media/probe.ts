@@ -28,7 +28,8 @@ export class SourceRefusal extends Error {
 export async function probeMedia(path: string, signal?: AbortSignal): Promise<MediaInfo> {
   const head = await readHead(path);
   const sniffed = sniff(head);
-  if ('looksLike' in sniffed) throw new SourceRefusal(`is ${sniffed.looksLike}, not an image or media file Reelsmith reads (${FORMAT_LABELS})`);
+  if ('looksLike' in sniffed)
+    throw new SourceRefusal(`is ${sniffed.looksLike}, not an image or media file Reelsmith reads (${FORMAT_LABELS})`);
   const { format } = sniffed;
   const facts = format.kind === 'image' ? imageFacts(format, head) : await streamFacts(path, format, signal);
   const refusal = limitRefusal({ ...facts.video, duration: facts.duration, streams: facts.streams });
@@ -48,11 +49,35 @@ function imageFacts(format: MediaFormat, head: Uint8Array): StreamFacts {
  * ffmpeg's reason) through `filters`, into `out` as one uncompressed frame in NUT, the
  * container that carries its size and pixel format, so reading it back costs no decode.
  */
-export async function decodePicture(path: string, format: MediaFormat, filters: string, out: string, signal?: AbortSignal): Promise<void> {
-  const args = ['-xerror', '-err_detect', 'explode', ...readInput(format.demuxer, path), '-map', '0:v:0', '-frames:v', '1', '-vf', filters, '-c:v', 'rawvideo', '-f', PICTURE_DEMUXER, `file:${out}`];
-  await runFfmpeg(args, { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch((err: Error) => {
-    throw unreadable(err, `cannot be decoded as ${format.label}`);
-  });
+export async function decodePicture(
+  path: string,
+  format: MediaFormat,
+  filters: string,
+  out: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const args = [
+    '-xerror',
+    '-err_detect',
+    'explode',
+    ...readInput(format.demuxer, path),
+    '-map',
+    '0:v:0',
+    '-frames:v',
+    '1',
+    '-vf',
+    filters,
+    '-c:v',
+    'rawvideo',
+    '-f',
+    PICTURE_DEMUXER,
+    `file:${out}`,
+  ];
+  await runFfmpeg(args, { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch(
+    (err: Error) => {
+      throw unreadable(err, `cannot be decoded as ${format.label}`);
+    },
+  );
 }
 
 /** How decodePicture's output is read back. */
@@ -69,7 +94,10 @@ async function streamFacts(path: string, format: MediaFormat, signal?: AbortSign
     if (facts.audio) facts.audio.start = audio;
     return facts;
   }
-  const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], { signal, names: unnamed(path) }).catch((err: Error) => {
+  const out = await runFfprobe(['-show_streams', '-show_format', '-of', 'json', ...readInput(format.demuxer, path)], {
+    signal,
+    names: unnamed(path),
+  }).catch((err: Error) => {
     throw unreadable(err, `cannot be read as ${format.label}`);
   });
   return parseProbeJson(out);
@@ -80,7 +108,10 @@ async function streamFacts(path: string, format: MediaFormat, signal?: AbortSign
  * and then exits with an error, so the description is read from that error's stderr.
  */
 async function describedByFfmpeg(path: string, format: MediaFormat, signal?: AbortSignal): Promise<StreamFacts> {
-  const stderr = await run(ffmpegBinary().path, ['-hide_banner', ...readInput(format.demuxer, path)], { signal, names: unnamed(path) }).then(
+  const stderr = await run(ffmpegBinary().path, ['-hide_banner', ...readInput(format.demuxer, path)], {
+    signal,
+    names: unnamed(path),
+  }).then(
     () => '',
     (err: Error) => {
       if (err instanceof FfmpegError) return err.stderr;
@@ -97,8 +128,28 @@ async function describedByFfmpeg(path: string, format: MediaFormat, signal?: Abo
  * (-copyts) as a framecrc listing. ffmpeg's description of an MPEG-TS names the
  * container's start only, and ffprobe, which names each stream's, is not usable there.
  */
-async function firstPacketTime(path: string, format: MediaFormat, type: 'v' | 'a', signal?: AbortSignal): Promise<number | undefined> {
-  const args = ['-hide_banner', '-loglevel', 'error', '-copyts', ...readInput(format.demuxer, path), '-map', `0:${type}:0`, '-c', 'copy', `-frames:${type}`, '1', '-f', 'framecrc', 'pipe:1'];
+async function firstPacketTime(
+  path: string,
+  format: MediaFormat,
+  type: 'v' | 'a',
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-copyts',
+    ...readInput(format.demuxer, path),
+    '-map',
+    `0:${type}:0`,
+    '-c',
+    'copy',
+    `-frames:${type}`,
+    '1',
+    '-f',
+    'framecrc',
+    'pipe:1',
+  ];
   const listing = await run(ffmpegBinary().path, args, { signal, names: unnamed(path) }).catch((err: Error) => {
     throw unreadable(err, `cannot be read as ${format.label}`);
   });
@@ -129,13 +180,27 @@ export function parseProbeJson(out: string): StreamFacts {
   // an MP3's or M4A's cover art is a one-picture "video" stream: not a video
   const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   const a = streams.find((s) => s.codec_type === 'audio');
-  const num = (s: string | undefined) => (s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined);
+  const num = (s: string | undefined) =>
+    s !== undefined && s !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined;
   return {
     // size 0 when the decoder, bounded by -max_pixels, could not tell it
     video: v
-      ? { width: v.width ?? 0, height: v.height ?? 0, duration: num(v.duration), start: num(v.start_time), colour: videoColour(v.pix_fmt, v.color_space, v.color_range) }
+      ? {
+          width: v.width ?? 0,
+          height: v.height ?? 0,
+          duration: num(v.duration),
+          start: num(v.start_time),
+          colour: videoColour(v.pix_fmt, v.color_space, v.color_range),
+        }
       : undefined,
-    audio: a ? { channels: a.channels ?? 2, sampleRate: num(a.sample_rate) ?? 48000, duration: num(a.duration), start: num(a.start_time) } : undefined,
+    audio: a
+      ? {
+          channels: a.channels ?? 2,
+          sampleRate: num(a.sample_rate) ?? 48000,
+          duration: num(a.duration),
+          start: num(a.start_time),
+        }
+      : undefined,
     duration: num(json.format?.duration),
     start: num(json.format?.start_time),
     streams: streams.length,
@@ -155,7 +220,12 @@ function unreadable(err: Error, what: string): Error {
   if (overLimit) return new SourceRefusal(overLimit);
   const lines = err.stderr
     .split('\n')
-    .map((line) => line.replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '').replace(/^: /, '').trim())
+    .map((line) =>
+      line
+        .replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '')
+        .replace(/^: /, '')
+        .trim(),
+    )
     .filter((line) => line && !line.startsWith('At least one output file'));
   const last = [...new Set(lines)].slice(-2).join(' | ');
   return new SourceRefusal(last ? `${what} (${last})` : what);

@@ -6,5 +6,14 @@ import { SOURCE_LIMITS } from './source-limits.ts';
 
 /** The arguments that open `path` with `demuxer` as the next input. */
 export function readInput(demuxer: string, path: string): string[] {
-  return ['-f', demuxer, '-protocol_whitelist', 'file', '-max_pixels', String(SOURCE_LIMITS.pixels), '-i', `file:${path}`];
+  return [
+    '-f',
+    demuxer,
+    '-protocol_whitelist',
+    'file',
+    '-max_pixels',
+    String(SOURCE_LIMITS.pixels),
+    '-i',
+    `file:${path}`,
+  ];
 }

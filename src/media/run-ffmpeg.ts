@@ -42,7 +42,8 @@ export class AbortedError extends Error {
  */
 export function failureIn(context: string): (err: unknown) => never {
   return (err) => {
-    if (err instanceof FfmpegTimeoutError) throw new FfmpegTimeoutError(`${context}: ${err.message}`, err.limit, err.seconds);
+    if (err instanceof FfmpegTimeoutError)
+      throw new FfmpegTimeoutError(`${context}: ${err.message}`, err.limit, err.seconds);
     if (err instanceof FfmpegError) throw new FfmpegError(`${context}: ${err.message}`, err.stderr);
     throw err;
   };
@@ -77,14 +78,20 @@ export interface FfmpegRunOptions extends RunOptions {
 
 export function runFfmpeg(args: string[], options: FfmpegRunOptions): Promise<void> {
   const full = ['-hide_banner', '-loglevel', 'error', '-y', '-progress', 'pipe:1', '-nostats', ...args];
-  return execute(ffmpegBinary().path, full, { ...options, names: fileNames(full, options.names ?? new Map(), 'the output') }, progressReader(options.onFrames)).then(
-    () => undefined,
-  );
+  return execute(
+    ffmpegBinary().path,
+    full,
+    { ...options, names: fileNames(full, options.names ?? new Map(), 'the output') },
+    progressReader(options.onFrames),
+  ).then(() => undefined);
 }
 
 export function runFfprobe(args: string[], options: RunOptions = {}): Promise<string> {
   const full = ['-hide_banner', '-loglevel', 'error', ...args];
-  return execute(ffprobeBinary().path, full, { ...options, names: fileNames(full, options.names ?? new Map(), 'the source') });
+  return execute(ffprobeBinary().path, full, {
+    ...options,
+    names: fileNames(full, options.names ?? new Map(), 'the source'),
+  });
 }
 
 /** Runs a binary (at most `limits.seconds`, default DEFAULT_RUN_SECONDS), resolving with its stdout. */
@@ -128,11 +135,27 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
     };
     const cancel = () => kill(new AbortedError());
     signal?.addEventListener('abort', cancel, { once: true });
-    const wall = after(limits.seconds, () => kill(new FfmpegTimeoutError(`${program} ran longer than its ${seconds(limits.seconds)} limit`, 'time', limits.seconds)));
+    const wall = after(limits.seconds, () =>
+      kill(
+        new FfmpegTimeoutError(
+          `${program} ran longer than its ${seconds(limits.seconds)} limit`,
+          'time',
+          limits.seconds,
+        ),
+      ),
+    );
     // a stall limit needs progress lines to watch
     const stallSeconds = readProgress && limits.stallSeconds;
     const stall = stallSeconds
-      ? after(stallSeconds, () => kill(new FfmpegTimeoutError(`${program} stalled: no progress for ${seconds(stallSeconds)}`, 'stalled', stallSeconds)))
+      ? after(stallSeconds, () =>
+          kill(
+            new FfmpegTimeoutError(
+              `${program} stalled: no progress for ${seconds(stallSeconds)}`,
+              'stalled',
+              stallSeconds,
+            ),
+          ),
+        )
       : undefined;
     const settle = () => {
       signal?.removeEventListener('abort', cancel);

@@ -15,12 +15,37 @@ export interface MediaFormat {
 
 /** The allow-list: the one home of "format -> magic bytes -> demuxer -> image or media". */
 export const FORMATS = {
-  png: { label: 'PNG', demuxer: 'png_pipe', kind: 'image', matches: (b) => bytesAt(b, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  png: {
+    label: 'PNG',
+    demuxer: 'png_pipe',
+    kind: 'image',
+    matches: (b) => bytesAt(b, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  },
   jpeg: { label: 'JPEG', demuxer: 'jpeg_pipe', kind: 'image', matches: (b) => bytesAt(b, 0, [0xff, 0xd8, 0xff]) },
-  webp: { label: 'WebP', demuxer: 'webp_pipe', kind: 'image', matches: (b) => textAt(b, 0, 'RIFF') && textAt(b, 8, 'WEBP') },
-  gif: { label: 'GIF', demuxer: 'gif', kind: 'image', matches: (b) => textAt(b, 0, 'GIF87a') || textAt(b, 0, 'GIF89a') },
-  mp4: { label: 'MP4/MOV', demuxer: 'mov', kind: 'media', matches: (b) => ISO_FIRST_BOXES.some((box) => textAt(b, 4, box)) },
-  matroska: { label: 'WebM/Matroska', demuxer: 'matroska', kind: 'media', matches: (b) => bytesAt(b, 0, [0x1a, 0x45, 0xdf, 0xa3]) },
+  webp: {
+    label: 'WebP',
+    demuxer: 'webp_pipe',
+    kind: 'image',
+    matches: (b) => textAt(b, 0, 'RIFF') && textAt(b, 8, 'WEBP'),
+  },
+  gif: {
+    label: 'GIF',
+    demuxer: 'gif',
+    kind: 'image',
+    matches: (b) => textAt(b, 0, 'GIF87a') || textAt(b, 0, 'GIF89a'),
+  },
+  mp4: {
+    label: 'MP4/MOV',
+    demuxer: 'mov',
+    kind: 'media',
+    matches: (b) => ISO_FIRST_BOXES.some((box) => textAt(b, 4, box)),
+  },
+  matroska: {
+    label: 'WebM/Matroska',
+    demuxer: 'matroska',
+    kind: 'media',
+    matches: (b) => bytesAt(b, 0, [0x1a, 0x45, 0xdf, 0xa3]),
+  },
   mpegts: { label: 'MPEG-TS', demuxer: 'mpegts', kind: 'media', matches: isTransportStream },
   wav: { label: 'WAV', demuxer: 'wav', kind: 'media', matches: (b) => textAt(b, 0, 'RIFF') && textAt(b, 8, 'WAVE') },
   flac: { label: 'FLAC', demuxer: 'flac', kind: 'media', matches: (b) => textAt(afterId3(b), 0, 'fLaC') },
@@ -30,7 +55,9 @@ export const FORMATS = {
 } as const satisfies Record<string, MediaFormat>;
 
 /** The allowed formats by label, for "not a file Reelsmith reads (PNG, JPEG, ...)". */
-export const FORMAT_LABELS = Object.values(FORMATS).map((f) => f.label).join(', ');
+export const FORMAT_LABELS = Object.values(FORMATS)
+  .map((f) => f.label)
+  .join(', ');
 
 /** How many leading bytes sniffing and image headers need (a JPEG's size may follow its EXIF). */
 export const HEAD_BYTES = 1024 * 1024;
@@ -134,5 +161,9 @@ function bytesAt(b: Uint8Array, at: number, expected: number[]): boolean {
 }
 
 function textAt(b: Uint8Array, at: number, expected: string): boolean {
-  return bytesAt(b, at, [...expected].map((c) => c.charCodeAt(0)));
+  return bytesAt(
+    b,
+    at,
+    [...expected].map((c) => c.charCodeAt(0)),
+  );
 }

@@ -34,7 +34,11 @@ export class SourceStore {
     let pending = this.files.get(source);
     if (!pending) {
       pending = isHttpUrl(source)
-        ? fetchToStore(source, this.storeDir, this.limits, signal).then(({ path, digest }) => ({ source, path, digest }))
+        ? fetchToStore(source, this.storeDir, this.limits, signal).then(({ path, digest }) => ({
+            source,
+            path,
+            digest,
+          }))
         : localFile(source);
       this.files.set(source, pending);
     }
@@ -58,7 +62,10 @@ async function localFile(path: string): Promise<LocalSource> {
     const info = await stat(path);
     if (!info.isFile()) throw new Error('not a file');
   } catch (err) {
-    throw new FetchError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
+    throw new FetchError(
+      path,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message,
+    );
   }
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

@@ -5,7 +5,10 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 export async function writeAtomically(output: string, write: (partial: string) => Promise<void>): Promise<void> {
-  const partial = join(dirname(output), `.${basename(output, extname(output))}.${randomBytes(6).toString('hex')}.partial${extname(output)}`);
+  const partial = join(
+    dirname(output),
+    `.${basename(output, extname(output))}.${randomBytes(6).toString('hex')}.partial${extname(output)}`,
+  );
   try {
     await write(partial);
     await rename(partial, output);

@@ -9,7 +9,6 @@ import { validateMovie, type ValidateOptions } from './validate.ts';
 import { isHttpUrl } from './rules.ts';
 import { DEFAULTS } from './defaults.ts';
 
-
 interface LayerBase {
   id: string;
   /** Position in the scene's layers array: breaks zIndex ties. */
@@ -97,7 +96,10 @@ export interface NormalizeOptions extends ValidateOptions {
 }
 
 /** Validates and normalizes; throws MovieError listing every problem. */
-export function normalizeMovie(input: unknown, options: NormalizeOptions = { allowLocalFiles: false }): NormalizedMovie {
+export function normalizeMovie(
+  input: unknown,
+  options: NormalizeOptions = { allowLocalFiles: false },
+): NormalizedMovie {
   const { problems } = validateMovie(input, options);
   if (problems.length > 0) throw new MovieError(problems);
   const movie = input as Movie;
@@ -106,17 +108,19 @@ export function normalizeMovie(input: unknown, options: NormalizeOptions = { all
   const height = movie.height ?? DEFAULTS.height;
   const frames = movie.scenes.map((s) => toFrames(s.duration, fps));
   const offsets = sceneOffsets(frames);
-  const scenes = movie.scenes.map((scene, index): NormalizedScene => ({
-    id: scene.id,
-    name: scene.name,
-    index,
-    frames: frames[index],
-    offset: offsets[index],
-    bgColor: colour(scene.bgColor ?? DEFAULTS.bgColor),
-    layers: (scene.layers ?? [])
-      .map((layer, li) => normalizeLayer(layer, li, scene, frames[index], { fps, width, height }, options))
-      .sort((a, b) => a.zIndex - b.zIndex || a.index - b.index),
-  }));
+  const scenes = movie.scenes.map(
+    (scene, index): NormalizedScene => ({
+      id: scene.id,
+      name: scene.name,
+      index,
+      frames: frames[index],
+      offset: offsets[index],
+      bgColor: colour(scene.bgColor ?? DEFAULTS.bgColor),
+      layers: (scene.layers ?? [])
+        .map((layer, li) => normalizeLayer(layer, li, scene, frames[index], { fps, width, height }, options))
+        .sort((a, b) => a.zIndex - b.zIndex || a.index - b.index),
+    }),
+  );
   return {
     id: movie.id,
     title: movie.title,

@@ -35,7 +35,8 @@ export function summarizeProblems(report: ProblemReport): string {
 /** How many characters of a user's value a message or path shows. */
 const SHOWN = 60;
 /** Control characters and lone surrogates: shown as U+FFFD, so messages stay printable text. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE =
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** A value from the body as a message shows it: quoted, printable, and cut short if long. */
 export function quote(value: string): string {
@@ -52,7 +53,11 @@ export function pointerToPath(pointer: string, root = 'movie'): string {
   let path = root;
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d{1,10}$/.test(part) ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) && part.length <= SHOWN ? `.${part}` : `[${JSON.stringify(shown(part))}]`;
+    path += /^\d{1,10}$/.test(part)
+      ? `[${part}]`
+      : /^[A-Za-z_$][\w$]*$/.test(part) && part.length <= SHOWN
+        ? `.${part}`
+        : `[${JSON.stringify(shown(part))}]`;
   }
   return path;
 }

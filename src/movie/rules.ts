@@ -57,11 +57,15 @@ export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generat
       }
       if (typeof type === 'string' && VISUAL.has(type) && isObj(layer.size)) {
         for (const side of ['width', 'height'] as const) {
-          if (layer.size[side] === 0) yield { path: `${lat}.size.${side}`, message: `must be greater than 0 for a ${type} layer` };
+          if (layer.size[side] === 0)
+            yield { path: `${lat}.size.${side}`, message: `must be greater than 0 for a ${type} layer` };
         }
       }
       if (typeof layer.fontFamily === 'string' && layer.fontFamily !== BUNDLED_FONT && layer.fontUrl === undefined) {
-        yield { path: `${lat}.fontFamily`, message: `${quote(layer.fontFamily)} is not bundled (only "${BUNDLED_FONT}" is); give fontUrl to use it` };
+        yield {
+          path: `${lat}.fontFamily`,
+          message: `${quote(layer.fontFamily)} is not bundled (only "${BUNDLED_FONT}" is); give fontUrl to use it`,
+        };
       }
       yield* source(layer.source, `${lat}.source`, policy);
       yield* source(layer.fontUrl, `${lat}.fontUrl`, policy);
@@ -69,7 +73,13 @@ export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generat
   }
 }
 
-function* uniqueId(id: unknown, index: number, seen: Map<string, number>, path: string, what: string): Generator<Problem> {
+function* uniqueId(
+  id: unknown,
+  index: number,
+  seen: Map<string, number>,
+  path: string,
+  what: string,
+): Generator<Problem> {
   if (typeof id !== 'string' || id === '') return; // the schema reports missing ids
   const first = seen.get(id);
   if (first === undefined) seen.set(id, index);
@@ -87,7 +97,10 @@ function* source(value: unknown, path: string, policy: SourcePolicy): Generator<
   const url = parseUrl(value);
   if (url) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      yield { path, message: `${quote(value)} uses ${shown(url.protocol.slice(0, -1))}: only http and https URLs are allowed` };
+      yield {
+        path,
+        message: `${quote(value)} uses ${shown(url.protocol.slice(0, -1))}: only http and https URLs are allowed`,
+      };
     } else if (!isHttpUrl(value)) {
       yield { path, message: `${quote(value)} must start with http:// or https://` };
     }

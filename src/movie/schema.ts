@@ -53,14 +53,21 @@ export const Layer = Type.Object(
     type: LayerType,
     role: Type.Optional(Type.String({ description: 'free label, e.g. "background"; no effect on rendering' })),
     source: Type.Optional(
-      Type.String({ minLength: 1, description: 'image, video or audio URL (http/https; the CLI also reads local paths)' }),
+      Type.String({
+        minLength: 1,
+        description: 'image, video or audio URL (http/https; the CLI also reads local paths)',
+      }),
     ),
-    text: Type.Optional(Type.String({ maxLength: 5000, description: 'text to show (text layers), at most 5000 characters' })),
+    text: Type.Optional(
+      Type.String({ maxLength: 5000, description: 'text to show (text layers), at most 5000 characters' }),
+    ),
     startTime: Type.Optional(Seconds('seconds from the start of the scene (default 0)')),
     duration: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'seconds visible/audible (default: to the end of the scene)' }),
     ),
-    zIndex: Type.Optional(Type.Integer({ description: 'stacking order, higher on top; ties keep array order (default 0)' })),
+    zIndex: Type.Optional(
+      Type.Integer({ description: 'stacking order, higher on top; ties keep array order (default 0)' }),
+    ),
     position: Type.Optional(Point),
     size: Type.Optional(Size),
     fit: Type.Optional(Fit),
@@ -70,7 +77,9 @@ export const Layer = Type.Object(
     fontUrl: Type.Optional(Type.String({ minLength: 1, description: 'TTF/OTF/WOFF2 font to load for this layer' })),
     color: Type.Optional(Colour('text colour (default #ffffff)')),
     backgroundColor: Type.Optional(Colour('fill behind the text box (default none)')),
-    padding: Type.Optional(Type.Number({ minimum: 0, description: 'pixels between the box edge and the text (default 0)' })),
+    padding: Type.Optional(
+      Type.Number({ minimum: 0, description: 'pixels between the box edge and the text (default 0)' }),
+    ),
     textAlign: Type.Optional(
       Type.Union([Type.Literal('left'), Type.Literal('center'), Type.Literal('right')], {
         description: 'horizontal alignment in the box (default center)',
@@ -82,7 +91,11 @@ export const Layer = Type.Object(
       }),
     ),
     lineHeight: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'line spacing as a multiple of fontSize (default 1.2)' }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 10,
+        description: 'line spacing as a multiple of fontSize (default 1.2)',
+      }),
     ),
     trimStart: Type.Optional(Seconds('seconds skipped at the start of the source (default 0)')),
     loop: Type.Optional(Type.Boolean({ description: 'repeat the source until the layer ends (default false)' })),
@@ -92,7 +105,9 @@ export const Layer = Type.Object(
     fadeOut: Type.Optional(Seconds('audio fade-out seconds (default 0)')),
     transform: Type.Optional(
       Type.Object(
-        { opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'multiplies alpha (default 1)' })) },
+        {
+          opacity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'multiplies alpha (default 1)' })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -107,7 +122,10 @@ export const Scene = Type.Object(
     duration: Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'seconds' }),
     bgColor: Type.Optional(Colour('background (default #000000)')),
     layers: Type.Optional(
-      Type.Array(Layer, { maxItems: MOVIE_LIMITS.layersPerScene, description: `default none; at most ${MOVIE_LIMITS.layersPerScene}` }),
+      Type.Array(Layer, {
+        maxItems: MOVIE_LIMITS.layersPerScene,
+        description: `default none; at most ${MOVIE_LIMITS.layersPerScene}`,
+      }),
     ),
   },
   { additionalProperties: false },
@@ -117,10 +135,18 @@ export const Movie = Type.Object(
   {
     id: Type.Optional(Type.String({ description: 'label used for scene caching' })),
     title: Type.Optional(Type.String()),
-    width: Type.Optional(Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1920)' })),
-    height: Type.Optional(Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1080)' })),
+    width: Type.Optional(
+      Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1920)' }),
+    ),
+    height: Type.Optional(
+      Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1080)' }),
+    ),
     fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 120, description: 'frames per second (default 30)' })),
-    scenes: Type.Array(Scene, { minItems: 1, maxItems: MOVIE_LIMITS.scenes, description: `at least 1, at most ${MOVIE_LIMITS.scenes}` }),
+    scenes: Type.Array(Scene, {
+      minItems: 1,
+      maxItems: MOVIE_LIMITS.scenes,
+      description: `at least 1, at most ${MOVIE_LIMITS.scenes}`,
+    }),
   },
   { additionalProperties: false, $id: 'https://reelsmith.dev/schema/movie.json', title: 'Reelsmith Movie' },
 );

@@ -32,7 +32,8 @@ export function* movieProblems(input: unknown, options: ValidateOptions): Genera
 
 /** A value's type errors against any schema, lazily, as problems with paths under `root` ('' for none). */
 export function* schemaProblems(schema: TSchema, input: unknown, root = 'movie'): Generator<Problem> {
-  for (const e of Value.Errors(schema, input)) yield { path: pointerToPath(e.path, root).replace(/^\./, '') || '(body)', message: sentence(e) };
+  for (const e of Value.Errors(schema, input))
+    yield { path: pointerToPath(e.path, root).replace(/^\./, '') || '(body)', message: sentence(e) };
 }
 
 /**
@@ -58,7 +59,8 @@ export function collectProblems(found: Iterable<Problem>): ProblemReport {
 /** Scene and layer lists longer than the schema allows (at most one per scene, so bounded). */
 function* oversizedLists(movie: unknown): Generator<Problem> {
   const scenes = isObj(movie) && Array.isArray(movie.scenes) ? movie.scenes : [];
-  if (scenes.length > MOVIE_LIMITS.scenes) return yield tooMany('movie.scenes', scenes.length, MOVIE_LIMITS.scenes, 'scenes');
+  if (scenes.length > MOVIE_LIMITS.scenes)
+    return yield tooMany('movie.scenes', scenes.length, MOVIE_LIMITS.scenes, 'scenes');
   for (let i = 0; i < scenes.length; i++) {
     const layers: unknown = isObj(scenes[i]) ? scenes[i].layers : undefined;
     if (Array.isArray(layers) && layers.length > MOVIE_LIMITS.layersPerScene) {
@@ -68,7 +70,10 @@ function* oversizedLists(movie: unknown): Generator<Problem> {
 }
 
 function tooMany(path: string, count: number, max: number, what: string): Problem {
-  return { path, message: `must have at most ${max.toLocaleString('en-US')} ${what} (it has ${count.toLocaleString('en-US')})` };
+  return {
+    path,
+    message: `must have at most ${max.toLocaleString('en-US')} ${what} (it has ${count.toLocaleString('en-US')})`,
+  };
 }
 
 function sentence(e: ValueError): string {

@@ -29,16 +29,45 @@ export interface AssembledScene {
 }
 
 /** Joins the scenes' chunk files (in play order) and the audio track into `output`. */
-export async function assemble(scenes: AssembledScene[], audioPath: string, output: string, workDir: string, options: AssemblyOptions): Promise<void> {
+export async function assemble(
+  scenes: AssembledScene[],
+  audioPath: string,
+  output: string,
+  workDir: string,
+  options: AssemblyOptions,
+): Promise<void> {
   const video = join(workDir, `video-${randomBytes(4).toString('hex')}.h264`);
   try {
     await concatenate(scenes, video, options.signal);
     await writeAtomically(output, (partial) =>
       runFfmpeg(
-        ['-framerate', String(options.fps), ...readInput(CHUNK_DEMUXER, video), ...readInput(FORMATS.mp4.demuxer, audioPath),
-          '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-video_track_timescale', String(videoTimescale(options.fps)),
-          '-movflags', '+faststart+write_colr', '-f', 'mp4', `file:${partial}`],
-        { signal: options.signal, limits: assemblyLimits(options.limits, options.frames), names: new Map([[video, 'the video'], [audioPath, 'the audio mix']]) },
+        [
+          '-framerate',
+          String(options.fps),
+          ...readInput(CHUNK_DEMUXER, video),
+          ...readInput(FORMATS.mp4.demuxer, audioPath),
+          '-map',
+          '0:v:0',
+          '-map',
+          '1:a:0',
+          '-c',
+          'copy',
+          '-video_track_timescale',
+          String(videoTimescale(options.fps)),
+          '-movflags',
+          '+faststart+write_colr',
+          '-f',
+          'mp4',
+          `file:${partial}`,
+        ],
+        {
+          signal: options.signal,
+          limits: assemblyLimits(options.limits, options.frames),
+          names: new Map([
+            [video, 'the video'],
+            [audioPath, 'the audio mix'],
+          ]),
+        },
       ).catch(failureIn('assembly')),
     );
   } finally {
@@ -56,7 +85,10 @@ async function concatenate(scenes: AssembledScene[], path: string, signal?: Abor
         if (signal?.aborted) throw new AbortedError();
         found += await chunkFrames(chunk, (piece) => out.write(piece)).catch(missingAsNone);
       }
-      if (found !== scene.frames) throw new SceneFramesError(`scene "${scene.id}" (movie.scenes[${scene.index}]): its encoded chunks hold ${found} frames, expected ${scene.frames}`);
+      if (found !== scene.frames)
+        throw new SceneFramesError(
+          `scene "${scene.id}" (movie.scenes[${scene.index}]): its encoded chunks hold ${found} frames, expected ${scene.frames}`,
+        );
     }
   } finally {
     await out.close();

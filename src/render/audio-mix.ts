@@ -39,12 +39,29 @@ export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: 
     return graph.chain([input], filters.join(','))[0];
   });
 
-  const mix = placed.length === 0 ? graph.chain([], `anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=end_sample=${total}`)[0] : sumTracks(graph, placed);
-  return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${mix}]`, ...audioOutputArgs(), `file:${outPath}`];
+  const mix =
+    placed.length === 0
+      ? graph.chain([], `anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=end_sample=${total}`)[0]
+      : sumTracks(graph, placed);
+  return [
+    ...graph.inputArgs,
+    '-filter_complex',
+    graph.chains.join(';'),
+    '-map',
+    `[${mix}]`,
+    ...audioOutputArgs(),
+    `file:${outPath}`,
+  ];
 }
 
 /** Mixes and encodes the movie's audio track to `outPath` (AAC in MP4). */
-export async function renderAudio(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string, options: { limits: TimeLimits; signal?: AbortSignal }): Promise<void> {
+export async function renderAudio(
+  tracks: AudioTrack[],
+  totalFrames: number,
+  fps: number,
+  outPath: string,
+  options: { limits: TimeLimits; signal?: AbortSignal },
+): Promise<void> {
   await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), {
     signal: options.signal,
     limits: audioMixLimits(options.limits, totalFrames / fps),
@@ -59,8 +76,13 @@ const GROUP = 16;
 function sumTracks(graph: FilterGraph, labels: string[]): string {
   if (labels.length === 1) return labels[0];
   if (labels.length > GROUP) {
-    const groups = Array.from({ length: Math.ceil(labels.length / GROUP) }, (_, g) => labels.slice(g * GROUP, (g + 1) * GROUP));
-    return sumTracks(graph, groups.map((group) => sumTracks(graph, group)));
+    const groups = Array.from({ length: Math.ceil(labels.length / GROUP) }, (_, g) =>
+      labels.slice(g * GROUP, (g + 1) * GROUP),
+    );
+    return sumTracks(
+      graph,
+      groups.map((group) => sumTracks(graph, group)),
+    );
   }
   const side = (s: number) => labels.map((_, i) => `c${2 * i + s}`).join('+');
   return graph.chain(labels, `amerge=inputs=${labels.length},pan=stereo|c0=${side(0)}|c1=${side(1)}`)[0];

@@ -2,7 +2,17 @@
 // asked for a character: text looks the same on every machine because only these (and a
 // layer's fontUrl font) ever draw it. Pure data and ordering; fonts.ts reads the files.
 
-export type Script = 'latin' | 'emoji' | 'arabic' | 'hebrew' | 'devanagari' | 'thai' | 'zh-Hans' | 'zh-Hant' | 'ja' | 'ko';
+export type Script =
+  | 'latin'
+  | 'emoji'
+  | 'arabic'
+  | 'hebrew'
+  | 'devanagari'
+  | 'thai'
+  | 'zh-Hans'
+  | 'zh-Hant'
+  | 'ja'
+  | 'ko';
 
 export interface BundledFont {
   script: Script;
@@ -26,7 +36,13 @@ export const BUNDLED_FONTS: readonly BundledFont[] = [
   // Latin, Latin Extended, Cyrillic, Greek, Vietnamese
   fontsource('latin', 'Inter', [100, 200, 300, 400, 500, 600, 700, 800, 900]),
   // COLRv1 colour emoji (Skia draws COLRv1; the @fontsource build is SVG-in-OpenType, which it does not)
-  { script: 'emoji', family: 'Noto Color Emoji', package: '@infolektuell/noto-color-emoji', stylesheet: () => 'index.css', weights: [400] },
+  {
+    script: 'emoji',
+    family: 'Noto Color Emoji',
+    package: '@infolektuell/noto-color-emoji',
+    stylesheet: () => 'index.css',
+    weights: [400],
+  },
   fontsource('arabic', 'Noto Sans Arabic'),
   fontsource('hebrew', 'Noto Sans Hebrew'),
   fontsource('devanagari', 'Noto Sans Devanagari'),

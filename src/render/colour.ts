@@ -13,7 +13,16 @@ const OUTPUT = { standard: 'bt709', range: 'tv' } as const;
  * colr box (ffmpeg 4.3 and later by itself, older builds with -movflags +write_colr, which assembly passes).
  */
 export function colourTagArgs(): string[] {
-  return ['-colorspace', OUTPUT.standard, '-color_primaries', OUTPUT.standard, '-color_trc', OUTPUT.standard, '-color_range', OUTPUT.range];
+  return [
+    '-colorspace',
+    OUTPUT.standard,
+    '-color_primaries',
+    OUTPUT.standard,
+    '-color_trc',
+    OUTPUT.standard,
+    '-color_range',
+    OUTPUT.range,
+  ];
 }
 
 /**

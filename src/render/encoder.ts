@@ -27,7 +27,17 @@ export const DEFAULT_ENCODER: EncoderProfile = { preset: 'veryfast', crf: 20 };
 export const AUDIO_SAMPLE_RATE = 48_000;
 
 /** libx264's presets, each with the frames its rate control looks ahead by default. */
-const LOOKAHEAD = { ultrafast: 0, superfast: 0, veryfast: 10, faster: 20, fast: 30, medium: 40, slow: 50, slower: 60, veryslow: 60 } as const;
+const LOOKAHEAD = {
+  ultrafast: 0,
+  superfast: 0,
+  veryfast: 10,
+  faster: 20,
+  fast: 30,
+  medium: 40,
+  slow: 50,
+  slower: 60,
+  veryslow: 60,
+} as const;
 const PRESETS = Object.keys(LOOKAHEAD);
 
 /**
@@ -51,8 +61,24 @@ export function checkEncoder(profile: EncoderProfile): string | undefined {
 export function encoderArgs(profile: EncoderProfile, canvas: Canvas, threads: number): string[] {
   const lookahead = lookaheadFrames(profile.preset, canvas);
   return [
-    '-c:v', 'libx264', '-preset', profile.preset, '-crf', String(profile.crf), '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...colourTagArgs(),
-    '-threads', String(threads), '-r', String(canvas.fps), '-bf', '0', ...(lookahead === undefined ? [] : ['-rc-lookahead', String(lookahead)]),
+    '-c:v',
+    'libx264',
+    '-preset',
+    profile.preset,
+    '-crf',
+    String(profile.crf),
+    '-profile:v',
+    'high',
+    '-pix_fmt',
+    'yuv420p',
+    ...colourTagArgs(),
+    '-threads',
+    String(threads),
+    '-r',
+    String(canvas.fps),
+    '-bf',
+    '0',
+    ...(lookahead === undefined ? [] : ['-rc-lookahead', String(lookahead)]),
   ];
 }
 
@@ -67,19 +93,30 @@ export const CHUNK_DEMUXER = 'h264';
  * asks the encoder for them out of band). Keyframes are forced by a list of times, which
  * takes any number of cuts (an expression is refused past 100 terms by ffmpeg 5.1).
  */
-export function sceneOutputArgs(profile: EncoderProfile, canvas: Canvas, frames: number, threads: number, cuts: number[]): string[] {
+export function sceneOutputArgs(
+  profile: EncoderProfile,
+  canvas: Canvas,
+  frames: number,
+  threads: number,
+  cuts: number[],
+): string[] {
   const { fps } = canvas;
   return [
     ...encoderArgs(profile, canvas, threads),
-    '-frames:v', String(frames),
+    '-frames:v',
+    String(frames),
     ...(cuts.length > 0 ? ['-force_key_frames', cuts.map((n) => (n / fps).toFixed(6)).join(',')] : []),
-    '-bsf:v', 'dump_extra',
+    '-bsf:v',
+    'dump_extra',
     '-an',
-    '-f', 'segment',
-    '-segment_format', CHUNK_DEMUXER,
+    '-f',
+    'segment',
+    '-segment_format',
+    CHUNK_DEMUXER,
     // always a frame list, ending past the last frame: without one the muxer cuts every 2 s
     // at x264's own keyframes (every 250 frames)
-    '-segment_frames', [...cuts, frames].join(','),
+    '-segment_frames',
+    [...cuts, frames].join(','),
   ];
 }
 

@@ -43,7 +43,6 @@ export class FilterGraph {
   }
 }
 
-
 /**
  * Demuxers whose input seek lands past its target: MPEG-TS seeks to a byte position and
  * decoding resumes at the next keyframe (seconds late, or never near the end), so it is

@@ -27,12 +27,20 @@ export class FittedPictures {
   }
 
   /** The file holding `layer`'s fitted picture from the source file `source`, made at most once per content and box. */
-  fit(layer: ImageLayer, source: { path: string; format: MediaFormat; digest: string }, signal?: AbortSignal): Promise<string> {
+  fit(
+    layer: ImageLayer,
+    source: { path: string; format: MediaFormat; digest: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
     const key = `${source.digest} ${layer.fit} ${layer.width}x${layer.height}`;
     let pending = this.made.get(key);
     if (!pending) {
       const out = join(this.workDir, `picture-${this.made.size}.nut`);
-      pending = this.decoding.run('pictures', this.decoding.size, () => decodePicture(source.path, source.format, pictureFilter(layer), out, signal)).then(() => out);
+      pending = this.decoding
+        .run('pictures', this.decoding.size, () =>
+          decodePicture(source.path, source.format, pictureFilter(layer), out, signal),
+        )
+        .then(() => out);
       this.made.set(key, pending);
     }
     return pending;

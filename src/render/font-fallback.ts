@@ -59,7 +59,9 @@ const NAMED_AT_MOST = 8;
 
 /** `no bundled font has U+0D9A "ක", U+0DBD "ල"`: the warning for a text's missing characters. */
 export function missingGlyphs(missing: readonly number[], withOwnFont: boolean): string {
-  const named = missing.slice(0, NAMED_AT_MOST).map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')} "${String.fromCodePoint(c)}"`);
+  const named = missing
+    .slice(0, NAMED_AT_MOST)
+    .map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')} "${String.fromCodePoint(c)}"`);
   const more = missing.length > NAMED_AT_MOST ? ` and ${missing.length - NAMED_AT_MOST} more` : '';
   return `no bundled font${withOwnFont ? ' nor its fontUrl font' : ''} has ${named.join(', ')}${more}`;
 }

@@ -33,7 +33,11 @@ function bundledFaces(font: BundledFont, weight: number): Face[] {
       .filter((face) => face.weight === shipped)
       // where ranges overlap, the rule defined last is tried first (CSS Fonts 4, as browsers do): Inter's latin file before its others
       .reverse()
-      .map(({ file, ranges }) => ({ family: `rs-${short}-${basename(file, '.woff2').replace(`${short}-`, '')}`, file, ranges }));
+      .map(({ file, ranges }) => ({
+        family: `rs-${short}-${basename(file, '.woff2').replace(`${short}-`, '')}`,
+        file,
+        ranges,
+      }));
     facesRead.set(key, faces);
   }
   return faces;
@@ -52,7 +56,8 @@ const hasGlyph = (face: Face, codePoint: number) => glyphsOf(face.file).has(code
 
 function register(face: Face): void {
   if (registered.has(face.family)) return;
-  if (!GlobalFonts.registerFromPath(face.file, face.family)) throw new Error(`cannot load the bundled font ${basename(face.file)}`);
+  if (!GlobalFonts.registerFromPath(face.file, face.family))
+    throw new Error(`cannot load the bundled font ${basename(face.file)}`);
   registered.add(face.family);
 }
 
@@ -90,5 +95,8 @@ let packages: string[] | undefined;
  * (another font version, other pixels). Read once: it cannot change while we run.
  */
 export function bundledFontPackages(): string[] {
-  return (packages ??= BUNDLED_FONTS.map((font) => `${font.family} (${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version})`));
+  return (packages ??= BUNDLED_FONTS.map(
+    (font) =>
+      `${font.family} (${font.package}@${(require(`${font.package}/package.json`) as { version: string }).version})`,
+  ));
 }

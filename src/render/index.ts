@@ -1,7 +1,13 @@
 // The render module's public surface: one renderMovie for the CLI and the job service
 // alike, frame previews, and the pieces the service passes in (a shared pool, a scene store).
-export { renderMovie, type RenderOptions, type RenderResult, type SceneStore, type SceneState } from './render-movie.ts';
-export { type MediaData } from './verify-output.ts';
+export {
+  renderMovie,
+  type RenderOptions,
+  type RenderResult,
+  type SceneStore,
+  type SceneState,
+} from './render-movie.ts';
+export type { MediaData } from './verify-output.ts';
 export { ScenePool } from './scene-pool.ts';
 export { renderFrame } from './render-frame.ts';
 export { LayerSourceError, ENGINE_VERSION } from './plan.ts';
@@ -11,4 +17,13 @@ export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts
 export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';
 export { bundledFontPackages } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
-export { SourceStore, AbortedError, FfmpegTimeoutError, postJson, urlRefusal, networkPolicyFromEnv, type NetworkPolicy, type FetchLimits } from '../media/index.ts';
+export {
+  SourceStore,
+  AbortedError,
+  FfmpegTimeoutError,
+  postJson,
+  urlRefusal,
+  networkPolicyFromEnv,
+  type NetworkPolicy,
+  type FetchLimits,
+} from '../media/index.ts';

@@ -79,7 +79,8 @@ function parseTrak(trak: Buffer): Mp4Track {
           track.handler = d.toString('latin1', 8, 12);
           break;
         case 'stts':
-          for (let i = 0, n = d.readUInt32BE(4); i < n; i++) track.durations.push({ count: d.readUInt32BE(8 + i * 8), delta: d.readUInt32BE(12 + i * 8) });
+          for (let i = 0, n = d.readUInt32BE(4); i < n; i++)
+            track.durations.push({ count: d.readUInt32BE(8 + i * 8), delta: d.readUInt32BE(12 + i * 8) });
           break;
         case 'stsz':
           track.samples = d.readUInt32BE(8);

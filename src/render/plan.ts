@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
-import { FORMATS, PICTURE_DEMUXER, SourceRefusal, type LocalSource, type MediaInfo, type SourceStore } from '../media/index.ts';
+import {
+  FORMATS,
+  PICTURE_DEMUXER,
+  SourceRefusal,
+  type LocalSource,
+  type MediaInfo,
+  type SourceStore,
+} from '../media/index.ts';
 import type { SourceColour } from './colour.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
@@ -108,8 +115,11 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
         const visible = layer.endFrame > layer.startFrame;
         switch (layer.type) {
           case 'text': {
-            const font = layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
-            const own = font ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)')) : undefined;
+            const font =
+              layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
+            const own = font
+              ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)'))
+              : undefined;
             if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
             const { missing } = await rasterizeText(layer, own, path);
@@ -125,7 +135,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
             const path = await named(pictures.fit(layer, media, ctx.signal));
-            if (visible) inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0 });
+            if (visible)
+              inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0 });
             return;
           }
           case 'video': {
@@ -133,7 +144,15 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
-            inputs.set(layer.id, { layer, path: media.path, demuxer: media.format.demuxer, digest: media.digest, duration: videoEnd(media), start: media.start ?? 0, colour });
+            inputs.set(layer.id, {
+              layer,
+              path: media.path,
+              demuxer: media.format.demuxer,
+              digest: media.digest,
+              duration: videoEnd(media),
+              start: media.start ?? 0,
+              colour,
+            });
             if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }
@@ -148,14 +167,25 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
     );
     return { scene, spans: sceneSpans(scene), inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) };
   };
-  const scenes = await Promise.all(movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))));
+  const scenes = await Promise.all(
+    movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))),
+  );
   audio.sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
   warnings.sort((a, b) => a.scene - b.scene || a.layer - b.layer);
   return { movie, scenes, audio, warnings: warnings.map((w) => w.text) };
 }
 
 function track(
-  layer: { id: string; startFrame: number; endFrame: number; trimStart: number; loop: boolean; volume: number; fadeIn?: number; fadeOut?: number },
+  layer: {
+    id: string;
+    startFrame: number;
+    endFrame: number;
+    trimStart: number;
+    loop: boolean;
+    volume: number;
+    fadeIn?: number;
+    fadeOut?: number;
+  },
   scene: NormalizedScene,
   media: MediaInfo & LocalSource,
 ): AudioTrack {
@@ -183,7 +213,9 @@ function sinceStart(media: MediaInfo, streamStart: number | undefined): number {
 
 /** Seconds from the source's start to the end of its video, or the container's length. */
 function videoEnd(media: MediaInfo): number | undefined {
-  return media.video?.duration === undefined ? media.duration : sinceStart(media, media.video.start) + media.video.duration;
+  return media.video?.duration === undefined
+    ? media.duration
+    : sinceStart(media, media.video.start) + media.video.duration;
 }
 
 /**
@@ -191,24 +223,42 @@ function videoEnd(media: MediaInfo): number | undefined {
  * `inputs` was filled in is the order fetches happened to finish, so it is never used),
  * the canvas, the encoder and the engine version.
  */
-export function sceneKey(scene: NormalizedScene, inputs: Map<string, LayerInput>, movie: Pick<NormalizedMovie, 'width' | 'height' | 'fps'>, encoder: EncoderProfile): string {
+export function sceneKey(
+  scene: NormalizedScene,
+  inputs: Map<string, LayerInput>,
+  movie: Pick<NormalizedMovie, 'width' | 'height' | 'fps'>,
+  encoder: EncoderProfile,
+): string {
   const { offset: _offset, index: _index, ...content } = scene;
   const digests = scene.layers.flatMap((l) => {
     const input = inputs.get(l.id);
     return input ? [[l.id, input.digest]] : [];
   });
-  const material = JSON.stringify({ content, digests, width: movie.width, height: movie.height, fps: movie.fps, encoder, ENGINE_VERSION });
+  const material = JSON.stringify({
+    content,
+    digests,
+    width: movie.width,
+    height: movie.height,
+    fps: movie.fps,
+    encoder,
+    ENGINE_VERSION,
+  });
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 
 function digestOf(value: unknown, extra = ''): string {
-  return createHash('sha256').update(JSON.stringify(value) + extra).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(value) + extra)
+    .digest('hex');
 }
 
 /** What a source turned out to be: "PNG image 64x36", "MP3 with audio", "MP4/MOV with video 320x180 and audio". */
 function describeMedia(m: MediaInfo): string {
   if (m.format.kind === 'image') return `${m.format.label} image ${m.video!.width}x${m.video!.height}`;
-  const parts = [m.video ? `video ${m.video.width}x${m.video.height}` : undefined, m.audio ? 'audio' : undefined].filter(Boolean);
+  const parts = [
+    m.video ? `video ${m.video.width}x${m.video.height}` : undefined,
+    m.audio ? 'audio' : undefined,
+  ].filter(Boolean);
   return `${m.format.label} with ${parts.join(' and ') || 'no picture or sound'}`;
 }
 

@@ -3,7 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedMovie } from '../movie/index.ts';
-import { DEFAULT_SOURCE_DIR, failureIn, runFfmpeg, SourceStore, writeAtomically, type FetchLimits } from '../media/index.ts';
+import {
+  DEFAULT_SOURCE_DIR,
+  failureIn,
+  runFfmpeg,
+  SourceStore,
+  writeAtomically,
+  type FetchLimits,
+} from '../media/index.ts';
 import { DEFAULT_ENCODER } from './encoder.ts';
 import { planMovie } from './plan.ts';
 import { inputNames } from './render-scene.ts';
@@ -19,7 +26,10 @@ export interface FrameOptions {
   signal?: AbortSignal;
 }
 
-export async function renderFrame(movie: NormalizedMovie, options: FrameOptions): Promise<{ path: string; frame: number; sceneId: string }> {
+export async function renderFrame(
+  movie: NormalizedMovie,
+  options: FrameOptions,
+): Promise<{ path: string; frame: number; sceneId: string }> {
   const frame = Math.floor(options.at * movie.fps + 1e-6);
   if (!(frame >= 0 && frame < movie.frames)) {
     throw new RangeError(`--at ${options.at} is outside the movie (0 to ${(movie.frames / movie.fps).toFixed(3)} s)`);
@@ -31,9 +41,11 @@ export async function renderFrame(movie: NormalizedMovie, options: FrameOptions)
     const only = { ...movie, scenes: [scene] };
     const [plan] = (await planMovie(only, { store, workDir, encoder: DEFAULT_ENCODER, signal: options.signal })).scenes;
     await writeAtomically(options.output, (partial) =>
-      runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), { signal: options.signal, limits: frameLimits(DEFAULT_TIME_LIMITS), names: inputNames(plan) }).catch(
-        failureIn(`frame ${frame} of scene "${scene.id}" (movie.scenes[${scene.index}])`),
-      ),
+      runFfmpeg(compileFrame(plan, frame - scene.offset, movie, partial), {
+        signal: options.signal,
+        limits: frameLimits(DEFAULT_TIME_LIMITS),
+        names: inputNames(plan),
+      }).catch(failureIn(`frame ${frame} of scene "${scene.id}" (movie.scenes[${scene.index}])`)),
     );
     return { path: options.output, frame, sceneId: scene.id };
   } finally {

@@ -111,7 +111,13 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       if (signal.aborted) throw new AbortedError();
       progress.enter('rendering');
       options.onScene?.(i, 'rendering', plan.scenes[i].key);
-      chunks[i] = await renderKept(plan.scenes[i], movie, store, { encoder, threads, limits, signal, onFrames: (frames) => progress.frames(i, frames) });
+      chunks[i] = await renderKept(plan.scenes[i], movie, store, {
+        encoder,
+        threads,
+        limits,
+        signal,
+        onFrames: (frames) => progress.frames(i, frames),
+      });
       progress.sceneDone(i, plan.scenes[i].scene.frames);
       options.onScene?.(i, 'done', plan.scenes[i].key);
     };
@@ -129,9 +135,25 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     lap('rendering');
 
     progress.enter('assembling');
-    const scenes = plan.scenes.map((s, i) => ({ id: s.scene.id, index: s.scene.index, frames: s.scene.frames, chunks: chunks[i] }));
-    await assemble(scenes, audioPath, options.output, workDir, { fps: movie.fps, frames: movie.frames, limits, signal });
-    const mediaData = await verifyOutput(options.output, { width: movie.width, height: movie.height, fps: movie.fps, frames: movie.frames, scenes }).catch(async (err) => {
+    const scenes = plan.scenes.map((s, i) => ({
+      id: s.scene.id,
+      index: s.scene.index,
+      frames: s.scene.frames,
+      chunks: chunks[i],
+    }));
+    await assemble(scenes, audioPath, options.output, workDir, {
+      fps: movie.fps,
+      frames: movie.frames,
+      limits,
+      signal,
+    });
+    const mediaData = await verifyOutput(options.output, {
+      width: movie.width,
+      height: movie.height,
+      fps: movie.fps,
+      frames: movie.frames,
+      scenes,
+    }).catch(async (err) => {
       await rm(options.output, { force: true });
       throw err;
     });
@@ -148,7 +170,12 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
 }
 
 /** Renders a scene into a workspace of the store and keeps it there. */
-async function renderKept(plan: ScenePlan, movie: NormalizedMovie, store: SceneStore, options: Parameters<typeof renderScene>[3]): Promise<string[]> {
+async function renderKept(
+  plan: ScenePlan,
+  movie: NormalizedMovie,
+  store: SceneStore,
+  options: Parameters<typeof renderScene>[3],
+): Promise<string[]> {
   const workspace = await store.workspace();
   try {
     return await store.commit(plan.key, workspace, await renderScene(plan, movie, workspace, options));
@@ -204,7 +231,14 @@ function progressTracker(movie: NormalizedMovie, onProgress?: (p: RenderProgress
   const report = () => {
     const framesDone = encoded.reduce((a, b) => a + b, 0);
     highest = Math.max(highest, progressOf(phase, framesDone, movie.frames));
-    onProgress?.({ phase, progress: highest, scenesDone: done.size, scenesTotal: movie.scenes.length, framesDone, framesTotal: movie.frames });
+    onProgress?.({
+      phase,
+      progress: highest,
+      scenesDone: done.size,
+      scenesTotal: movie.scenes.length,
+      framesDone,
+      framesTotal: movie.frames,
+    });
   };
   return {
     enter(next: RenderPhase) {

@@ -18,7 +18,12 @@ export interface SceneRenderOptions {
 }
 
 /** Renders the scene's chunks into `dir`; returns the playlist of chunk file names, in play order. */
-export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, options: SceneRenderOptions): Promise<string[]> {
+export async function renderScene(
+  plan: ScenePlan,
+  canvas: Canvas,
+  dir: string,
+  options: SceneRenderOptions,
+): Promise<string[]> {
   const command = compileScene(plan, canvas, options.encoder, options.threads, dir);
   const frames = plan.scene.frames;
   const scene = `scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}])`;
@@ -26,11 +31,15 @@ export async function renderScene(plan: ScenePlan, canvas: Canvas, dir: string, 
     signal: options.signal,
     limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
     names: inputNames(plan),
-    onFrames: (n) => options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
+    onFrames: (n) =>
+      options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
   }).catch(failureIn(scene));
   for (const [i, chunk] of command.chunks.entries()) {
     const found = await chunkFrames(join(dir, chunk.name)).catch(() => 0);
-    if (found !== chunk.frames) throw new SceneFramesError(`${scene}: the encoder wrote ${found} frames for chunk ${i + 1} of ${command.chunks.length}, which has ${chunk.frames}`);
+    if (found !== chunk.frames)
+      throw new SceneFramesError(
+        `${scene}: the encoder wrote ${found} frames for chunk ${i + 1} of ${command.chunks.length}, which has ${chunk.frames}`,
+      );
   }
   options.onFrames?.(frames);
   return command.playlist;

@@ -26,7 +26,13 @@ export interface SceneCommand {
   encodedFrames: number;
 }
 
-export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderProfile, threads: number, dir: string): SceneCommand {
+export function compileScene(
+  plan: ScenePlan,
+  canvas: Canvas,
+  encoder: EncoderProfile,
+  threads: number,
+  dir: string,
+): SceneCommand {
   // decoders get the encoder's share of the cores too: more only add memory and contention
   const graph = new Graph(threads);
   const stills = stillStreams(graph, plan);
@@ -50,28 +56,56 @@ export function compileScene(plan: ScenePlan, canvas: Canvas, encoder: EncoderPr
   }
 
   // frame n of the scene's stream is at n / fps whatever timestamps the pieces brought
-  const [stream] = graph.chain(chunks.map((c) => c.label), `concat=n=${chunks.length}:v=1:a=0,settb=1/${canvas.fps},setpts=N`);
+  const [stream] = graph.chain(
+    chunks.map((c) => c.label),
+    `concat=n=${chunks.length}:v=1:a=0,settb=1/${canvas.fps},setpts=N`,
+  );
   const starts = chunks.map((_, i) => chunks.slice(0, i).reduce((sum, c) => sum + c.frames, 0));
   const encodedFrames = chunks.reduce((sum, c) => sum + c.frames, 0);
   const name = (i: number) => `chunk${String(i).padStart(4, '0')}${CHUNK_EXTENSION}`;
   const args = [
     ...graph.inputArgs,
-    '-filter_complex', graph.chains.join(';'),
-    '-map', `[${stream}]`,
+    '-filter_complex',
+    graph.chains.join(';'),
+    '-map',
+    `[${stream}]`,
     ...sceneOutputArgs(encoder, canvas, encodedFrames, threads, starts.slice(1)),
     `file:${join(dir, `chunk%04d${CHUNK_EXTENSION}`)}`,
   ];
-  return { args, playlist: playlist.map(name), chunks: chunks.map((c, i) => ({ name: name(i), frames: c.frames })), encodedFrames };
+  return {
+    args,
+    playlist: playlist.map(name),
+    chunks: chunks.map((c, i) => ({ name: name(i), frames: c.frames })),
+    encodedFrames,
+  };
 }
 
 /** A command for one frame of a scene as a PNG, composed exactly as the scene's video is. */
 export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, pngPath: string): string[] {
   const graph = new Graph();
-  const span: Span = { kind: 'motion', start: frame, end: frame + 1, layers: layersAt(plan.scene, frame).filter((l) => plan.inputs.has(l.id)) };
+  const span: Span = {
+    kind: 'motion',
+    start: frame,
+    end: frame + 1,
+    layers: layersAt(plan.scene, frame).filter((l) => plan.inputs.has(l.id)),
+  };
   const stills = stillStreams(graph, { ...plan, spans: [span] });
   // back to RGB as a browser decodes the video, so the preview is what it shows
   const [rgb] = graph.chain([composeSpan(graph, span, 1, plan, canvas, stills)], TO_RGB);
-  return [...graph.inputArgs, '-filter_complex', graph.chains.join(';'), '-map', `[${rgb}]`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${pngPath}`];
+  return [
+    ...graph.inputArgs,
+    '-filter_complex',
+    graph.chains.join(';'),
+    '-map',
+    `[${rgb}]`,
+    '-frames:v',
+    '1',
+    '-f',
+    'image2',
+    '-c:v',
+    'png',
+    `file:${pngPath}`,
+  ];
 }
 
 /**
@@ -80,7 +114,8 @@ export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, png
  */
 function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]> {
   const uses = new Map<VisualLayer, number>();
-  for (const span of plan.spans) for (const l of span.layers) if (l.type !== 'video') uses.set(l, (uses.get(l) ?? 0) + 1);
+  for (const span of plan.spans)
+    for (const l of span.layers) if (l.type !== 'video') uses.set(l, (uses.get(l) ?? 0) + 1);
   const streams = new Map<VisualLayer, string[]>();
   for (const [layer, count] of uses) {
     const input = inputOf(plan, layer);
@@ -95,7 +130,14 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
 }
 
 /** The span's picture over `frames` frames (1 for a still span): base colour, then layers in order. */
-function composeSpan(graph: Graph, span: Span, frames: number, plan: ScenePlan, canvas: Canvas, stills: Map<VisualLayer, string[]>): string {
+function composeSpan(
+  graph: Graph,
+  span: Span,
+  frames: number,
+  plan: ScenePlan,
+  canvas: Canvas,
+  stills: Map<VisualLayer, string[]>,
+): string {
   const scene: NormalizedScene = plan.scene;
   // one frame of the colour, made as RGB (the color source's own YUV is BT.601) and converted once
   let [picture] = graph.chain(
@@ -107,15 +149,25 @@ function composeSpan(graph: Graph, span: Span, frames: number, plan: ScenePlan, 
     // the layer's frames within this output: [from, to)
     const from = Math.max(layer.startFrame, span.start) - span.start;
     const to = Math.min(layer.endFrame, span.end) - span.start;
-    const window = from === 0 && to >= frames ? '' : `:enable='between(t,${(from - 0.5) / canvas.fps},${(to - 0.5) / canvas.fps})'`;
-    const overlayStream = layer.type === 'video' ? videoStream(graph, layer, span, from, to, plan, canvas) : stills.get(layer)!.shift()!;
+    const window =
+      from === 0 && to >= frames ? '' : `:enable='between(t,${(from - 0.5) / canvas.fps},${(to - 0.5) / canvas.fps})'`;
+    const overlayStream =
+      layer.type === 'video' ? videoStream(graph, layer, span, from, to, plan, canvas) : stills.get(layer)!.shift()!;
     [picture] = graph.chain([picture, overlayStream], `overlay=x=${layer.x}:y=${layer.y}${window}`);
   }
   return picture;
 }
 
 /** A video layer trimmed, conformed to the movie's fps, fitted, and placed at its first frame. */
-function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span: Span, from: number, to: number, plan: ScenePlan, canvas: Canvas): string {
+function videoStream(
+  graph: Graph,
+  layer: VisualLayer & { type: 'video' },
+  span: Span,
+  from: number,
+  to: number,
+  plan: ScenePlan,
+  canvas: Canvas,
+): string {
   const input = inputOf(plan, layer);
   const skipped = Math.max(0, span.start - layer.startFrame) / canvas.fps;
   const at = sourcePosition(layer.trimStart + skipped, input.duration, layer.loop, canvas.fps);
@@ -132,7 +184,10 @@ function videoStream(graph: Graph, layer: VisualLayer & { type: 'video' }, span:
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,
   ];
-  return graph.chain([graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before])], filters.join(','))[0];
+  return graph.chain(
+    [graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before])],
+    filters.join(','),
+  )[0];
 }
 
 /**

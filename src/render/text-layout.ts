@@ -56,7 +56,12 @@ export function placeLines(lines: string[], box: TextBox, ascent: number, descen
   const blockHeight = lines.length * step;
   const top =
     box.padding +
-    (box.verticalAlign === 'top' ? 0 : box.verticalAlign === 'bottom' ? innerHeight - blockHeight : (innerHeight - blockHeight) / 2);
-  const x = box.textAlign === 'left' ? box.padding : box.textAlign === 'right' ? box.width - box.padding : box.width / 2;
+    (box.verticalAlign === 'top'
+      ? 0
+      : box.verticalAlign === 'bottom'
+        ? innerHeight - blockHeight
+        : (innerHeight - blockHeight) / 2);
+  const x =
+    box.textAlign === 'left' ? box.padding : box.textAlign === 'right' ? box.width - box.padding : box.width / 2;
   return lines.map((text, i) => ({ text, x, y: top + i * step + (step - (ascent + descent)) / 2 + ascent }));
 }

@@ -11,7 +11,11 @@ import { placeLines, wrapText } from './text-layout.ts';
  * Draws the layer with the bundled fonts (after `own`, the font from its fontUrl) and writes a
  * PNG; returns the code points no font had, drawn as missing-glyph boxes.
  */
-export async function rasterizeText(layer: TextLayer, own: Face | undefined, path: string): Promise<{ missing: number[] }> {
+export async function rasterizeText(
+  layer: TextLayer,
+  own: Face | undefined,
+  path: string,
+): Promise<{ missing: number[] }> {
   const fonts = fontsForText(layer.text, layer.fontWeight, own);
   const canvas = createCanvas(Math.max(1, layer.width), Math.max(1, layer.height));
   const ctx = canvas.getContext('2d');

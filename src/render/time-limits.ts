@@ -37,9 +37,13 @@ export const DEFAULT_TIME_LIMITS: TimeLimits = {
 /** Cost of an x264 preset per frame relative to veryfast (measured at 1080p: medium 1.6x, slower 4.5x, veryslow 6.4x; rounded up). */
 const PRESET_COST: Record<string, number> = { faster: 2, fast: 2, medium: 2, slow: 4, slower: 6, veryslow: 8 };
 
-
 /** A scene's one ffmpeg, encoding `encodedFrames` frames on a canvas of that size with that x264 preset. */
-export function sceneLimits(limits: TimeLimits, encodedFrames: number, canvas: { width: number; height: number }, preset: string): RunLimits {
+export function sceneLimits(
+  limits: TimeLimits,
+  encodedFrames: number,
+  canvas: { width: number; height: number },
+  preset: string,
+): RunLimits {
   const size = Math.max(1, (canvas.width * canvas.height) / FULL_HD);
   const perFrame = limits.scenePerFrameSeconds * size * (PRESET_COST[preset] ?? 1);
   return { seconds: limits.sceneBaseSeconds + perFrame * encodedFrames, stallSeconds: limits.stallSeconds };
@@ -47,7 +51,10 @@ export function sceneLimits(limits: TimeLimits, encodedFrames: number, canvas: {
 
 /** The movie's one audio mix, `movieSeconds` long. */
 export function audioMixLimits(limits: TimeLimits, movieSeconds: number): RunLimits {
-  return { seconds: limits.audioMixBaseSeconds + limits.audioMixPerSecond * movieSeconds, stallSeconds: limits.stallSeconds };
+  return {
+    seconds: limits.audioMixBaseSeconds + limits.audioMixPerSecond * movieSeconds,
+    stallSeconds: limits.stallSeconds,
+  };
 }
 
 /**

@@ -49,21 +49,26 @@ export function outputProblems(info: Mp4Info | undefined, expected: ExpectedOutp
   if (!video) return ['it has no video track'];
   const problems: string[] = [];
   const facts = videoFacts(video);
-  if (facts.frames !== expected.frames) problems.push(`its video has ${facts.frames} frames, expected ${expected.frames}${whereMissing(facts.frames, expected.scenes)}`);
+  if (facts.frames !== expected.frames)
+    problems.push(
+      `its video has ${facts.frames} frames, expected ${expected.frames}${whereMissing(facts.frames, expected.scenes)}`,
+    );
   const tick = video.timescale / expected.fps;
   if (!Number.isInteger(tick) || video.durations.some((d) => d.delta !== tick)) {
     const seen = [...new Set(video.durations.map((d) => d.delta))].map((d) => `${d}/${video.timescale} s`).join(', ');
     problems.push(`its video frames do not each last 1/${expected.fps} s (they last ${seen})`);
   }
   if (video.edits.some((e) => e.mediaTime > 0)) problems.push('its video track skips its first frames (edit list)');
-  if (facts.width !== expected.width || facts.height !== expected.height) problems.push(`its picture is ${facts.width}x${facts.height}, expected ${expected.width}x${expected.height}`);
+  if (facts.width !== expected.width || facts.height !== expected.height)
+    problems.push(`its picture is ${facts.width}x${facts.height}, expected ${expected.width}x${expected.height}`);
   const audio = info.tracks.find((t) => t.handler === 'soun');
   if (!audio) problems.push('it has no audio track');
   else {
     const audioSeconds = presentedSeconds(audio, info.timescale);
     // edit list durations are in the movie's timescale, so they may round by one of its ticks
     const slack = AAC_FRAME / audio.timescale + 1 / info.timescale;
-    if (Math.abs(audioSeconds - facts.duration) > slack) problems.push(`its audio lasts ${audioSeconds.toFixed(3)} s and its video ${facts.duration.toFixed(3)} s`);
+    if (Math.abs(audioSeconds - facts.duration) > slack)
+      problems.push(`its audio lasts ${audioSeconds.toFixed(3)} s and its video ${facts.duration.toFixed(3)} s`);
   }
   return problems;
 }
@@ -95,7 +100,8 @@ function presentedSeconds(track: Mp4Track, movieTimescale: number): number {
 function whereMissing(found: number, scenes: ExpectedOutput['scenes']): string {
   let start = 0;
   for (const [index, scene] of scenes.entries()) {
-    if (found < start + scene.frames) return `: from frame ${found - start} of scene "${scene.id}" (movie.scenes[${index}]) on, frames are missing`;
+    if (found < start + scene.frames)
+      return `: from frame ${found - start} of scene "${scene.id}" (movie.scenes[${index}]) on, frames are missing`;
     start += scene.frames;
   }
   return '';

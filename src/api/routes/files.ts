@@ -5,30 +5,44 @@ import type { RenderService } from '../../jobs/index.ts';
 import { ApiError } from '../errors.ts';
 
 export function fileRoutes(app: FastifyInstance, service: RenderService): void {
-  app.get('/v1/files/*', { schema: { summary: 'A stored output (signed URL, Range supported)', tags: ['files'] } }, async (request, reply) => {
-    const key = (request.params as { '*': string })['*'];
-    const { expires, signature } = request.query as { expires?: string; signature?: string };
-    if (!service.storage.verify(key, expires, signature)) throw new ApiError(403, 'INVALID_SIGNATURE', 'This link is invalid or has expired; fetch the job again for a fresh outputUrl');
-    const file = await service.storage.stat(key).catch(() => undefined);
-    if (!file) throw new ApiError(404, 'NOT_FOUND', 'No such file');
-    void reply.header('accept-ranges', 'bytes').header('content-type', key.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream');
-    const range = parseRange(request.headers.range, file.bytes);
-    if (range === 'unsatisfiable') {
-      return reply.status(416).header('content-range', `bytes */${file.bytes}`).send();
-    }
-    if (range) {
-      return reply
-        .status(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`)
-        .header('content-length', range.end - range.start + 1)
-        .send(service.storage.read(key, range));
-    }
-    return reply.header('content-length', file.bytes).send(service.storage.read(key));
-  });
+  app.get(
+    '/v1/files/*',
+    { schema: { summary: 'A stored output (signed URL, Range supported)', tags: ['files'] } },
+    async (request, reply) => {
+      const key = (request.params as { '*': string })['*'];
+      const { expires, signature } = request.query as { expires?: string; signature?: string };
+      if (!service.storage.verify(key, expires, signature))
+        throw new ApiError(
+          403,
+          'INVALID_SIGNATURE',
+          'This link is invalid or has expired; fetch the job again for a fresh outputUrl',
+        );
+      const file = await service.storage.stat(key).catch(() => undefined);
+      if (!file) throw new ApiError(404, 'NOT_FOUND', 'No such file');
+      void reply
+        .header('accept-ranges', 'bytes')
+        .header('content-type', key.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream');
+      const range = parseRange(request.headers.range, file.bytes);
+      if (range === 'unsatisfiable') {
+        return reply.status(416).header('content-range', `bytes */${file.bytes}`).send();
+      }
+      if (range) {
+        return reply
+          .status(206)
+          .header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`)
+          .header('content-length', range.end - range.start + 1)
+          .send(service.storage.read(key, range));
+      }
+      return reply.header('content-length', file.bytes).send(service.storage.read(key));
+    },
+  );
 }
 
 /** One byte range of `size` bytes ("bytes=a-b", "bytes=a-", "bytes=-n"); multiple ranges are served whole. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   let start: number;

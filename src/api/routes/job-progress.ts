@@ -18,7 +18,8 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
     {
       schema: {
         summary: 'Server-Sent Events: phase, progress, then done / failed / cancelled',
-        description: 'Events: `phase` (every phase change), `progress` (as frames are encoded), and one final `done`, `failed` or `cancelled`, after which the stream closes. Each has an id; send `Last-Event-ID` to resume.',
+        description:
+          'Events: `phase` (every phase change), `progress` (as frames are encoded), and one final `done`, `failed` or `cancelled`, after which the stream closes. Each has an id; send `Last-Event-ID` to resume.',
         tags: ['jobs'],
         params: Type.Object({ jobId: Type.String() }),
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
@@ -28,10 +29,16 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
     },
     async (request, reply) => {
       const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
-      let lastId = Number(request.headers['last-event-id'] ?? (request.query as { lastEventId?: string }).lastEventId ?? 0) || 0;
+      let lastId =
+        Number(request.headers['last-event-id'] ?? (request.query as { lastEventId?: string }).lastEventId ?? 0) || 0;
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       res.write(': connected\n\n');
 
       let closed = false;
@@ -57,7 +64,9 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       let sending = Promise.resolve();
       const enqueue = (event: JobEvent) => (sending = sending.then(() => send(event)));
       // subscribe before replaying so nothing falls between the two
-      const unsubscribe = service.hub.subscribe(job.id, (event) => (replaying ? buffered.push(event) : void enqueue(event)));
+      const unsubscribe = service.hub.subscribe(job.id, (event) =>
+        replaying ? buffered.push(event) : void enqueue(event),
+      );
       const heartbeat = setInterval(() => closed || res.write(': heartbeat\n\n'), heartbeatMs);
       request.raw.on('close', finish);
       res.on('error', finish);

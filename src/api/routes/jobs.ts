@@ -18,7 +18,14 @@ export async function ownJob(service: RenderService, request: FastifyRequest, jo
 export function jobRoutes(app: FastifyInstance, service: RenderService): void {
   app.get(
     '/v1/jobs/:jobId',
-    { schema: { summary: 'A job: status, phase, progress, scenes, output', tags: ['jobs'], params: JobParams, response: { 200: JobView, 404: ErrorBody } } },
+    {
+      schema: {
+        summary: 'A job: status, phase, progress, scenes, output',
+        tags: ['jobs'],
+        params: JobParams,
+        response: { 200: JobView, 404: ErrorBody },
+      },
+    },
     async (request) => jobView(await ownJob(service, request, (request.params as { jobId: string }).jobId), service),
   );
 
@@ -33,18 +40,28 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
           cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
         }),
-        response: { 200: Type.Object({ jobs: Type.Array(JobView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody },
+        response: {
+          200: Type.Object({ jobs: Type.Array(JobView), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          400: ErrorBody,
+        },
       },
     },
     async (request) => {
       const query = request.query as { projectId?: string; limit?: number; cursor?: string };
       const limit = query.limit ?? 20;
-      const rows = await service.store.list(request.account.id, { projectId: query.projectId, limit: limit + 1, before: decodeCursor(query.cursor) });
+      const rows = await service.store.list(request.account.id, {
+        projectId: query.projectId,
+        limit: limit + 1,
+        before: decodeCursor(query.cursor),
+      });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
         jobs: await Promise.all(page.map((job) => jobView(job, service))),
-        nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url') : null,
+        nextCursor:
+          rows.length > limit && last
+            ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url')
+            : null,
       };
     },
   );
@@ -53,7 +70,9 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
     const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
     return jobView((await service.cancel(job.id)) ?? job, service);
   };
-  const cancelSchema = (summary: string) => ({ schema: { summary, tags: ['jobs'], params: JobParams, response: { 200: JobView, 404: ErrorBody } } });
+  const cancelSchema = (summary: string) => ({
+    schema: { summary, tags: ['jobs'], params: JobParams, response: { 200: JobView, 404: ErrorBody } },
+  });
   app.delete('/v1/jobs/:jobId', cancelSchema('Cancel a job (no effect on a finished one)'), cancel);
   app.post('/v1/jobs/:jobId/cancel', cancelSchema('Cancel a job (same as DELETE)'), cancel);
 
@@ -70,7 +89,12 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
           url: d.url,
           status: d.status,
           payload: JSON.parse(d.payload),
-          attempts: d.attempts_list.map((a) => ({ at: a.attempted_at, statusCode: a.status_code, error: a.error, durationMs: a.duration_ms })),
+          attempts: d.attempts_list.map((a) => ({
+            at: a.attempted_at,
+            statusCode: a.status_code,
+            error: a.error,
+            durationMs: a.duration_ms,
+          })),
           nextAttemptAt: d.status === 'pending' ? d.next_attempt_at : null,
           deliveredAt: d.delivered_at,
         })),

@@ -2,14 +2,26 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { collectProblems, isHttpUrl, Movie, movieProblems, normalizeMovie, schemaProblems, summarizeProblems, type Problem } from '../../movie/index.ts';
+import {
+  collectProblems,
+  isHttpUrl,
+  Movie,
+  movieProblems,
+  normalizeMovie,
+  schemaProblems,
+  summarizeProblems,
+  type Problem,
+} from '../../movie/index.ts';
 import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
 import { ApiError, ErrorBody } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
 
-const Preset = Type.Union([Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')], {
-  description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
-});
+const Preset = Type.Union(
+  [Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')],
+  {
+    description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
+  },
+);
 
 export const RenderRequest = Type.Object(
   {
@@ -18,11 +30,18 @@ export const RenderRequest = Type.Object(
     movie: Movie,
     renderOptions: Type.Optional(
       Type.Object(
-        { qualityPreset: Type.Optional(Preset), requestedConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' })) },
+        {
+          qualityPreset: Type.Optional(Preset),
+          requestedConcurrency: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' }),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),
-    callbackUrl: Type.Optional(Type.String({ description: 'http(s) URL that receives signed progress and completion events' })),
+    callbackUrl: Type.Optional(
+      Type.String({ description: 'http(s) URL that receives signed progress and completion events' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -32,14 +51,19 @@ const RequestWithoutMovie = Type.Omit(RenderRequest, ['movie']);
 
 /** Every problem with the body by JSON path, the movie's own rules included, lazily: the caller lists and counts a bounded number. */
 function* requestProblems(body: unknown, service: RenderService): Generator<Problem> {
-  if (body === undefined) return yield { path: '(body)', message: 'is empty: send the render request as a JSON object' };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return yield { path: '(body)', message: 'must be a JSON object' };
+  if (body === undefined)
+    return yield { path: '(body)', message: 'is empty: send the render request as a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return yield { path: '(body)', message: 'must be a JSON object' };
   const { movie, ...rest } = body as Record<string, unknown>;
   yield* schemaProblems(RequestWithoutMovie, rest, '');
   if (movie === undefined) yield { path: 'movie', message: 'is required' };
   else yield* movieProblems(movie, { allowLocalFiles: false });
   if (typeof rest.callbackUrl === 'string') {
-    const refusal = !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl) ? 'must be an http:// or https:// URL' : service.callbackRefusal(rest.callbackUrl);
+    const refusal =
+      !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl)
+        ? 'must be an http:// or https:// URL'
+        : service.callbackRefusal(rest.callbackUrl);
     if (refusal) yield { path: 'callbackUrl', message: refusal };
   }
 }
@@ -53,19 +77,41 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       schema: {
         summary: 'Submit a render job',
         tags: ['render'],
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: 'same key + same body returns the same job' })) }),
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ description: 'same key + same body returns the same job' })),
+        }),
         body: RenderRequest,
         response: {
-          202: Type.Object({ jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }), status: Type.String({ description: 'queued (a replayed Idempotency-Key returns the job\'s current status)' }) }),
-          400: ErrorBody, 401: ErrorBody, 402: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody, 507: ErrorBody,
+          202: Type.Object({
+            jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
+            status: Type.String({
+              description: "queued (a replayed Idempotency-Key returns the job's current status)",
+            }),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+          402: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          422: ErrorBody,
+          429: ErrorBody,
+          507: ErrorBody,
         },
       },
     },
     async (request, reply) => {
       const { account, plan } = request;
-      if (!plan.apiAccess) throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
+      if (!plan.apiAccess)
+        throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
       const report = collectProblems(requestProblems(request.body, service));
-      if (report.total > 0) throw new ApiError(400, 'INVALID_MOVIE_JSON', `The request failed validation: ${summarizeProblems(report)}`, report.problems);
+      if (report.total > 0)
+        throw new ApiError(
+          400,
+          'INVALID_MOVIE_JSON',
+          `The request failed validation: ${summarizeProblems(report)}`,
+          report.problems,
+        );
       const body = request.body as RenderRequest;
 
       const project = await service.accounts.project(account.id, body.projectId);
@@ -74,17 +120,29 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const movie = normalizeMovie(body.movie, { allowLocalFiles: false });
       if (!fitsResolution(plan, movie.width, movie.height)) {
         const max = plan.maxResolution;
-        throw new ApiError(400, 'PLAN_RESOLUTION_EXCEEDED', `${movie.width}x${movie.height} exceeds the ${plan.name} plan's maximum of ${max.width}x${max.height}`);
+        throw new ApiError(
+          400,
+          'PLAN_RESOLUTION_EXCEEDED',
+          `${movie.width}x${movie.height} exceeds the ${plan.name} plan's maximum of ${max.width}x${max.height}`,
+        );
       }
       const seconds = movie.frames / movie.fps;
       if (plan.maxDurationMinutes !== null && seconds > plan.maxDurationMinutes * 60) {
-        throw new ApiError(400, 'PLAN_DURATION_EXCEEDED', `The movie lasts ${seconds.toFixed(1)} s; the ${plan.name} plan allows ${plan.maxDurationMinutes} min per job`);
+        throw new ApiError(
+          400,
+          'PLAN_DURATION_EXCEEDED',
+          `The movie lasts ${seconds.toFixed(1)} s; the ${plan.name} plan allows ${plan.maxDurationMinutes} min per job`,
+        );
       }
       const preset = body.renderOptions?.qualityPreset ?? 'balanced';
       const workers = sceneWorkers(preset, body.renderOptions?.requestedConcurrency);
       const maxWorkers = Math.max(...plan.presets.map((p) => PRESET_WORKERS[p]));
       if (!plan.presets.includes(preset) || workers > maxWorkers) {
-        throw new ApiError(403, 'PRESET_NOT_ALLOWED', `The ${plan.name} plan allows presets ${plan.presets.join(', ')} (at most ${maxWorkers} workers)`);
+        throw new ApiError(
+          403,
+          'PRESET_NOT_ALLOWED',
+          `The ${plan.name} plan allows presets ${plan.presets.join(', ')} (at most ${maxWorkers} workers)`,
+        );
       }
 
       const key = request.headers['idempotency-key'];
@@ -97,24 +155,41 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
           workers,
           callbackUrl: body.callbackUrl,
           scenes: movie.scenes.map((s) => ({ id: s.id, frames: s.frames })),
-          idempotency: typeof key === 'string' && key ? { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') } : undefined,
+          idempotency:
+            typeof key === 'string' && key
+              ? { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') }
+              : undefined,
         },
         submitLimits(plan),
       );
       if ('refused' in outcome) {
         switch (outcome.refused) {
           case 'CONCURRENCY_LIMIT_EXCEEDED':
-            throw new ApiError(409, outcome.refused, `The ${plan.name} plan runs at most ${plan.concurrentJobs} jobs at once. Wait for a job to complete.`);
+            throw new ApiError(
+              409,
+              outcome.refused,
+              `The ${plan.name} plan runs at most ${plan.concurrentJobs} jobs at once. Wait for a job to complete.`,
+            );
           case 'RENDER_QUOTA_EXCEEDED':
-            throw new ApiError(402, outcome.refused, `This job would pass the ${plan.name} plan's ${plan.monthlyMinutes} render minutes this month`);
+            throw new ApiError(
+              402,
+              outcome.refused,
+              `This job would pass the ${plan.name} plan's ${plan.monthlyMinutes} render minutes this month`,
+            );
           case 'RENDER_QUOTA_DAILY_EXCEEDED':
-            throw new ApiError(402, outcome.refused, `This job would pass the ${plan.name} plan's ${plan.dailyMinutes} render minutes today. Resets at midnight UTC.`);
+            throw new ApiError(
+              402,
+              outcome.refused,
+              `This job would pass the ${plan.name} plan's ${plan.dailyMinutes} render minutes today. Resets at midnight UTC.`,
+            );
           case 'IDEMPOTENCY_KEY_REUSED':
             throw new ApiError(422, outcome.refused, 'This Idempotency-Key was used with a different request body');
         }
       }
       if (!outcome.replayed) service.start(outcome.job);
-      return reply.status(202).send({ jobId: outcome.job.id, status: outcome.replayed ? outcome.job.status : 'queued' });
+      return reply
+        .status(202)
+        .send({ jobId: outcome.job.id, status: outcome.replayed ? outcome.job.status : 'queued' });
     },
   );
 }
@@ -123,7 +198,10 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
