@@ -7,6 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeMovie } from '../movie/index.ts';
 import {
+  BinaryUnavailableError,
   FfmpegTimeoutError,
   LayerSourceError,
   renderMovie,
@@ -115,6 +116,11 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     }).catch((err) => {
       if (err instanceof LayerSourceError) throw new JobFailure('SOURCE_UNAVAILABLE', err.message);
       if (err instanceof FfmpegTimeoutError) throw new JobFailure('RENDER_TIMEOUT', err.message);
+      if (err instanceof BinaryUnavailableError) {
+        // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
+        console.error(`job ${job.id}: ${err.message}`);
+        throw new JobFailure('RENDER_FAILED', `The server cannot run ${err.program} (its log says why)`);
+      }
       throw err;
     });
     reportFrames.cancel();

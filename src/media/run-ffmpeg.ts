@@ -3,7 +3,7 @@
 // when a run passes its time limit or its progress stalls, so nothing a source says can
 // keep a process (and the worker waiting on it) alive for ever.
 import { spawn } from 'node:child_process';
-import { ffmpegBinary, ffprobeBinary } from './binaries.ts';
+import { cannotStart, ffmpegBinary, ffprobeBinary } from './binaries.ts';
 import { fileNames, lastLines, namePaths } from './ffmpeg-message.ts';
 
 export class FfmpegError extends Error {
@@ -176,9 +176,10 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-8000);
     });
-    child.on('error', (err) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
       settle();
-      reject(new FfmpegError(`cannot run ${binary}: ${err.message}`, ''));
+      // not started at all: the binary's fault (which one, and why), never the input's
+      reject(child.pid === undefined ? cannotStart(binary, err) : new FfmpegError(`${program}: ${err.message}`, ''));
     });
     child.on('close', (code, sig) => {
       settle();

@@ -9,8 +9,11 @@ import { isHttpUrl } from '../movie/index.ts';
 import { fetchToStore, FetchError, type FetchLimits } from './fetch-source.ts';
 import { probeMedia, type MediaInfo } from './probe.ts';
 
-/** Where fetched sources are kept when the caller names no folder. */
-export const DEFAULT_SOURCE_DIR = join(tmpdir(), 'reelsmith-sources');
+/**
+ * Where fetched sources are kept when the caller names no folder: one per user, since a
+ * folder another user made first is not writable (nor trustworthy) for the next.
+ */
+export const DEFAULT_SOURCE_DIR = join(tmpdir(), `reelsmith-sources${process.getuid ? `-${process.getuid()}` : ''}`);
 
 export interface LocalSource {
   /** The source as the movie wrote it. */

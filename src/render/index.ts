@@ -20,6 +20,7 @@ export { bundledFontPackages } from './fonts.ts';
 export {
   SourceStore,
   AbortedError,
+  BinaryUnavailableError,
   FfmpegTimeoutError,
   postJson,
   urlRefusal,
