@@ -7,7 +7,7 @@ export const JobView = Type.Object(
     jobId: Type.String(),
     projectId: Type.String(),
     status: Type.Union(
-      ['queued', 'running', 'done', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+      (['queued', 'running', 'done', 'failed', 'cancelled'] as const).map((s) => Type.Literal(s)),
       {
         description:
           'queued: waiting for a worker; running: in one of the phases planning..uploading; done, failed, cancelled: final',
@@ -30,7 +30,7 @@ export const JobView = Type.Object(
         sceneId: Type.String(),
         frames: Type.Integer(),
         state: Type.Union(
-          ['queued', 'rendering', 'done', 'cached'].map((s) => Type.Literal(s)),
+          (['queued', 'rendering', 'done', 'cached'] as const).map((s) => Type.Literal(s)),
           { description: 'cached: reused from an earlier render of the same scene' },
         ),
       }),

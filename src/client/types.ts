@@ -1,0 +1,44 @@
+// What the API sends and takes, as types derived from the server's own TypeBox schemas
+// (type-only imports: nothing of the server's code reaches a client's bundle).
+import type { Static } from '@sinclair/typebox';
+import type { ErrorBody } from '../api/errors.ts';
+import type { JobView } from '../api/job-view.ts';
+import type { RenderRequest as RenderRequestSchema } from '../api/routes/render-jobs.ts';
+import type { RenderProgress } from '../render/index.ts';
+
+/** The body of POST /v1/render/jobs: `{ kind: "movie", projectId, movie, renderOptions?, callbackUrl? }`. */
+export type RenderRequest = Static<typeof RenderRequestSchema>;
+/** A job as GET /v1/jobs/{jobId} shows it. */
+export type Job = Static<typeof JobView>;
+export type JobStatus = Job['status'];
+export type JobPhase = Job['phase'];
+export type MediaData = NonNullable<Job['mediaData']>;
+/** The answer to a submit: 202 `{ jobId, status }`. */
+export type SubmitReply = Pick<Job, 'jobId' | 'status'>;
+/** One page of GET /v1/jobs, newest first; `nextCursor` asks for the next one. */
+export interface JobList {
+  jobs: Job[];
+  nextCursor: string | null;
+}
+/** An error answer's `error`: `{ code, message, details? }`. */
+export type ErrorDetail = Static<typeof ErrorBody>['error'];
+
+interface EventBase {
+  jobId: string;
+  phase: JobPhase;
+  progress: number;
+}
+
+/**
+ * What one progress event (SSE) or webhook carries: `phase` on every phase change,
+ * `progress` as frames are encoded, and one final `done`, `failed` or `cancelled`.
+ */
+export type JobEventBody =
+  | (EventBase & { event: 'phase' | 'cancelled'; status: JobStatus })
+  | (EventBase &
+      Pick<RenderProgress, 'scenesDone' | 'scenesTotal' | 'framesDone' | 'framesTotal'> & { event: 'progress' })
+  | (EventBase & { event: 'done'; status: 'done'; outputUrl: string; mediaData: MediaData })
+  | (EventBase & { event: 'failed'; status: 'failed'; error: NonNullable<Job['error']> });
+
+/** A progress event with its stream id (what `Last-Event-ID` resumes after). */
+export type JobEvent = JobEventBody & { id: string };
