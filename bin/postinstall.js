@@ -6,4 +6,5 @@
 import { existsSync } from 'node:fs';
 
 const binaries = new URL('../dist/media/binaries.js', import.meta.url);
-if (existsSync(binaries)) (await import(binaries.href)).fixShippedBinaries();
+// best effort: an install never fails here (a dist/ from an older build may lack the function)
+if (existsSync(binaries)) await import(binaries.href).then((m) => m.fixShippedBinaries?.()).catch(() => {});
