@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { collect, media, mediaServer, probe, ROOT, tempDir } from './helpers.ts';
+import { cli, collect, media, mediaServer, probe, ROOT, tempDir } from './helpers.ts';
+import { api, startService, waitForJob } from './service-helpers.ts';
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -77,6 +78,14 @@ async function reelsmith(args: string[], user?: { uid: number; gid: number }) {
   }
 }
 
+/** A picture served over HTTP and a sound on disk: a render runs both ffmpeg and ffprobe. */
+const assets = join(work, 'assets');
+await mkdir(assets);
+await chmod(assets, 0o755);
+await media.png(join(assets, 'logo.png'), 'orange', 64, 36);
+const music = await media.tone(join(assets, 'music.wav'), 1);
+const server = await mediaServer(assets);
+
 const shippedFfprobe = () =>
   createRequire(join(installed, 'package.json'))('@ffprobe-installer/ffprobe').path as string;
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
@@ -102,8 +111,9 @@ test('the tarball holds what runs and nothing else', () => {
   assert.deepEqual(extra, []);
 });
 
-test('installed as root, the npm ffprobe is executable by every user', async () => {
+test('installed as root, the npm ffprobe is executable by every user; no dependency wants another Node', async () => {
   assert.match(install.stdout, /added \d+ packages/);
+  assert.doesNotMatch(install.stdout + install.stderr, /EBADENGINE/);
   assert.equal(await modeOf(shippedFfprobe()), 0o755);
 });
 
@@ -111,12 +121,6 @@ test('an unprivileged user renders a movie (picture by URL, sound, text) with th
   skip: asUser,
 }, async () => {
   const user = await nobody();
-  const assets = join(work, 'assets');
-  await mkdir(assets);
-  await chmod(assets, 0o755);
-  await media.png(join(assets, 'logo.png'), 'orange', 64, 36);
-  const music = await media.tone(join(assets, 'music.wav'), 1);
-  const server = await mediaServer(assets);
   const out = join(work, 'out');
   await mkdir(out);
   await chown(out, user.uid, user.gid);
@@ -265,4 +269,58 @@ export { wrongKind, wrongStatus };
     join(lib, 'consumer.mts'),
   ]).catch((err: { stdout: string }) => err);
   assert.equal(checked.stdout, '');
+});
+
+test('an ffprobe that cannot start is named, with the way out: the CLI says where and why, the service tells the tenant without our paths', async () => {
+  const movie = join(work, 'sound.json');
+  await writeFile(
+    movie,
+    JSON.stringify({
+      width: 320,
+      height: 180,
+      fps: 10,
+      scenes: [{ id: 's', duration: 1, layers: [{ id: 'music', type: 'audio', source: music }] }],
+    }),
+  );
+  const missing = await cli(['render', movie, '-o', join(work, 'never.mp4')], {
+    env: { FFPROBE_PATH: '/nonexistent/ffprobe' },
+  });
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.ok(
+    missing.stderr.includes('cannot run ffprobe: /nonexistent/ffprobe (from FFPROBE_PATH) does not exist (ENOENT)'),
+    missing.stderr,
+  );
+  assert.doesNotMatch(missing.stderr, /layer/);
+
+  // not executable: even root may not run a file without execute bits
+  const notExecutable = join(work, 'ffprobe');
+  await writeFile(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+  const svc = await startService();
+  const tenant = await svc.tenant('pro');
+  const before = process.env.FFPROBE_PATH; // CI sets one
+  process.env.FFPROBE_PATH = notExecutable;
+  try {
+    const submitted = await api(svc.url, tenant.key, '/v1/render/jobs', {
+      method: 'POST',
+      json: {
+        kind: 'movie',
+        projectId: tenant.projectId,
+        movie: {
+          width: 320,
+          height: 180,
+          fps: 10,
+          scenes: [
+            { id: 's', duration: 1, layers: [{ id: 'music', type: 'audio', source: `${server.url}/music.wav` }] },
+          ],
+        },
+      },
+    });
+    assert.equal(submitted.status, 202);
+    const { jobId } = (await submitted.json()) as { jobId: string };
+    const job = await waitForJob(svc.url, tenant.key, jobId);
+    assert.deepEqual(job.error, { code: 'RENDER_FAILED', message: 'The server cannot run ffprobe (its log says why)' });
+  } finally {
+    if (before === undefined) delete process.env.FFPROBE_PATH;
+    else process.env.FFPROBE_PATH = before;
+  }
 });
