@@ -66,7 +66,11 @@ export const ErrorBody = Type.Object(
       { additionalProperties: true },
     ),
   },
-  { $id: 'Error', description: 'An error' },
+  {
+    $id: 'Error',
+    description: 'An error',
+    examples: [{ error: { code: 'NOT_FOUND', message: 'Job job_a1b2c3d4e5f6 not found' } }],
+  },
 );
 
 /** The error answers an operation documents, by status: `{ 404: <Error>, ... }` (ErrorBody is a shared schema). */

@@ -50,6 +50,7 @@ export const RenderJobAccepted = Type.Object(
   {
     jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
     status: Type.String({
+      examples: ['queued'],
       description: "queued (a replayed Idempotency-Key returns the job's current status)",
     }),
   },
