@@ -2,8 +2,6 @@
 // engine, the service), so `--version`, `schema` and `validate` start quickly.
 // Exit codes: 0 done, 1 the render (or another command's work) failed, 2 a usage
 // problem or an invalid movie, 130 interrupted.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { integer } from './options.ts';
 import { CliError, CommandFailed } from './cli-error.ts';
@@ -14,14 +12,11 @@ import type { FetchLimits } from '../media/index.ts';
 import { formatProblem, PROBLEM_CAPS } from '../movie/problems.ts';
 import { checkEncoder, DEFAULT_ENCODER } from '../render/encoder.ts';
 import { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/workers.ts';
-
-const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
-  version: string;
-};
+import { PACKAGE } from '../package-info.ts';
 
 const program = new Command('reelsmith')
   .description('Render Movie JSON to MP4')
-  .version(version)
+  .version(PACKAGE.version)
   .showHelpAfterError()
   .exitOverride();
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
+import { MINIMAL_RENDER_REQUEST } from '../api/request-example.ts';
 import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
 import type { RenderService } from '../jobs/index.ts';
 import type { NetworkPolicy } from '../media/index.ts';
@@ -135,7 +136,7 @@ Try it:
 curl -X POST ${base}/v1/render/jobs \\
 -H "x-api-key: ${first.key}" \\
 -H "Content-Type: application/json" \\
--d '{"kind":"movie","projectId":"${first.projectId}","movie":{"width":1920,"height":1080,"fps":30,"scenes":[{"id":"scene_1","duration":5,"bgColor":"#1a1a2e","layers":[{"id":"headline","type":"text","text":"Hello from the API","startTime":0,"duration":5,"zIndex":1,"position":{"x":360,"y":460},"size":{"width":1200,"height":160},"fontSize":80,"fontWeight":"bold","color":"#ffffff","textAlign":"center"}]}]}}'
+-d '${JSON.stringify({ ...MINIMAL_RENDER_REQUEST, projectId: first.projectId })}'
 
 then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
 `);
@@ -223,9 +224,9 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
 
 /**
  * The first project gets the id the seed's API document uses in its examples, so that those
- * requests work here as written, with only the host and the key changed.
+ * requests (and the docs' "Try it out") work here as written, with only the host and the key changed.
  */
-const FIRST_PROJECT_ID = 'proj_abc123';
+const FIRST_PROJECT_ID = MINIMAL_RENDER_REQUEST.projectId;
 
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
 async function bootstrap(service: RenderService, projectId: string) {

@@ -13,8 +13,9 @@ import {
   type Problem,
 } from '../../movie/index.ts';
 import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
-import { ApiError, ErrorBody } from '../errors.ts';
+import { ApiError, errorResponses } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
+import { MINIMAL_RENDER_REQUEST } from '../request-example.ts';
 
 const Preset = Type.Union(
   [Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')],
@@ -23,29 +24,38 @@ const Preset = Type.Union(
   },
 );
 
+const RenderOptions = Type.Object(
+  {
+    qualityPreset: Type.Optional(Preset),
+    requestedConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' })),
+  },
+  { additionalProperties: false, $id: 'RenderOptions' },
+);
+
 export const RenderRequest = Type.Object(
   {
     kind: Type.Literal('movie', { description: 'selects the scene-based render path' }),
     projectId: Type.String({ minLength: 1, description: 'a project of your account' }),
     movie: Movie,
-    renderOptions: Type.Optional(
-      Type.Object(
-        {
-          qualityPreset: Type.Optional(Preset),
-          requestedConcurrency: Type.Optional(
-            Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    renderOptions: Type.Optional(RenderOptions),
     callbackUrl: Type.Optional(
       Type.String({ description: 'http(s) URL that receives signed progress and completion events' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [MINIMAL_RENDER_REQUEST] },
 );
 type RenderRequest = Static<typeof RenderRequest>;
+
+export const RenderJobAccepted = Type.Object(
+  {
+    jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
+    status: Type.String({
+      examples: ['queued'],
+      description: "queued (a replayed Idempotency-Key returns the job's current status)",
+    }),
+  },
+  { $id: 'RenderJobAccepted', description: 'The job is queued' },
+);
 
 const RequestWithoutMovie = Type.Omit(RenderRequest, ['movie']);
 
@@ -75,6 +85,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       // the schema documents the body; requestProblems checks it and names each problem's path, so Ajv must not touch it
       validatorCompiler: () => () => true,
       schema: {
+        operationId: 'createRenderJob',
         summary: 'Submit a render job',
         tags: ['render'],
         headers: Type.Object({
@@ -82,21 +93,8 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
         }),
         body: RenderRequest,
         response: {
-          202: Type.Object({
-            jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
-            status: Type.String({
-              description: "queued (a replayed Idempotency-Key returns the job's current status)",
-            }),
-          }),
-          400: ErrorBody,
-          401: ErrorBody,
-          402: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-          422: ErrorBody,
-          429: ErrorBody,
-          507: ErrorBody,
+          202: Type.Ref(RenderJobAccepted),
+          ...errorResponses(400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 507),
         },
       },
     },
