@@ -499,7 +499,7 @@ describe('validation: bounded work and a bounded report for any input', () => {
     const text = await runCli(['validate', file]);
     assert.equal(text.code, 2);
     const lines = text.stderr.trimEnd().split('\n');
-    assert.equal(lines[0], `error: ${file}: 600 problems; the first 100 are listed, and 500 more`);
+    assert.equal(lines[0], `error: ${file} is not valid: 600 problems; the first 100 are listed, and 500 more`);
     assert.deepEqual(
       lines.slice(1),
       validateMovie(emptyScenes(300)).problems.map((p) => `  ${formatProblem(p)}`),
@@ -507,7 +507,14 @@ describe('validation: bounded work and a bounded report for any input', () => {
 
     const json = await runCli(['validate', '--json', file]);
     assert.equal(json.code, 2);
-    assert.deepEqual(JSON.parse(json.stdout), { valid: false, ...validateMovie(emptyScenes(300)) });
+    assert.deepEqual(JSON.parse(json.stdout), {
+      error: {
+        code: 'usage',
+        exitCode: 2,
+        message: `${file} is not valid: 600 problems; the first 100 are listed, and 500 more`,
+        ...validateMovie(emptyScenes(300)),
+      },
+    });
   });
 });
 
