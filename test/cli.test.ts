@@ -3,8 +3,9 @@
 // included, one set of checks for a movie file shared with the API, and admin commands that
 // refuse to guess.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, listFiles, probe, ROOT, tempDir } from './helpers.ts';
@@ -297,4 +298,48 @@ test('validate, render and the API check a request file alike: the same problems
     },
   ]);
   assert.deepEqual(await listFiles(dir), ['bad.json', 'good.json']);
+});
+
+test('a work folder that fails a render is named with TMPDIR, never by the names made in it', async (t) => {
+  const dir = await tempDir('reelsmith-cli-tmpdir-');
+  const file = join(dir, 'movie.json');
+  const city = join(ROOT, 'examples/assets/city.mp4');
+  await writeFile(
+    file,
+    JSON.stringify({
+      width: 1280,
+      height: 720,
+      scenes: [{ id: 'footage', duration: 2, layers: [{ id: 'city', type: 'video', source: city, mute: true }] }],
+    }),
+  );
+  const missing = join(dir, 'no-such-folder');
+  const render = (tmp: string) => cli(['render', file, '-o', join(dir, 'out.mp4'), '-q'], { env: { TMPDIR: tmp } });
+  const noFolder = await render(missing);
+  assert.equal(noFolder.code, EXIT.failed);
+  assert.equal(
+    noFolder.stderr.trim(),
+    `error: cannot make a work folder in ${missing} (ENOENT: no such file or directory): set TMPDIR to a folder this user can write`,
+  );
+
+  // a full one, where the scene's encoder writes its chunks: a tiny tmpfs (root only, as CI runs)
+  const small = join(dir, 'small');
+  await mkdir(small);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', small], { stdio: 'ignore' });
+  } catch {
+    return t.skip('cannot mount a tmpfs here: this part needs root');
+  }
+  try {
+    const full = await render(small);
+    assert.equal(full.code, EXIT.failed);
+    assert.match(full.stderr, /^error: scene "footage" \(movie\.scenes\[0\]\): .*No space left on device/);
+    assert.ok(
+      full.stderr.trimEnd().endsWith(`(work files go to ${small}, which TMPDIR changes; the output to ${dir})`),
+      full.stderr,
+    );
+    assert.doesNotMatch(full.stderr, new RegExp(`${small}/|reelsmith-render-|scene-0`), 'no name of ours');
+  } finally {
+    execFileSync('umount', ['-l', small]);
+  }
+  assert.deepEqual((await readdir(dir)).sort(), ['movie.json', 'small'], 'no output');
 });

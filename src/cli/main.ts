@@ -11,6 +11,7 @@ import { exitCodeOf } from './exit-codes.ts';
 import { jsonOption, jsonRequested, print, reportError } from './output.ts';
 import { checkedOutput } from './output-path.ts';
 import { serviceCommands } from './service-commands.ts';
+import { explainWorkFolder } from './work-folder.ts';
 import { PROBLEM_CAPS } from '../movie/problems.ts';
 import { checkEncoder, DEFAULT_ENCODER } from '../render/encoder.ts';
 import { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/workers.ts';
@@ -83,7 +84,9 @@ program
         signal: interruptSignal(),
         fetch: await networkPolicy(opts),
         onProgress: (p) => bar?.update(p),
-      }).catch(inUsersWords(file.givenPaths));
+      })
+        .catch(inUsersWords(file.givenPaths))
+        .catch(explainWorkFolder(output));
       bar?.stop();
       for (const warning of result.warnings) console.error(`warning: ${warning}`);
       const m = result.mediaData;
@@ -132,9 +135,12 @@ program
       output,
       fetch: await networkPolicy(opts),
       signal: interruptSignal(),
-    }).catch((err) => {
-      throw err instanceof RangeError ? new CliError(err.message) : inUsersWords(file.givenPaths)(err);
-    });
+    })
+      .catch(inUsersWords(file.givenPaths))
+      .catch(explainWorkFolder(output))
+      .catch((err) => {
+        throw err instanceof RangeError ? new CliError(err.message) : err;
+      });
     print(opts, result, `${result.path}: frame ${result.frame} (scene "${result.sceneId}")`);
   });
 
