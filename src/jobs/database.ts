@@ -134,9 +134,14 @@ export interface Tables {
 
 export type Database = Kysely<Tables>;
 
+/** The SQLite file in a data folder. */
+export function databaseFile(dataDir: string): string {
+  return join(dataDir, 'reelsmith.db');
+}
+
 export async function openSqlite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
-  const file = new SQLite(join(dataDir, 'reelsmith.db'));
+  const file = new SQLite(databaseFile(dataDir));
   file.pragma('journal_mode = WAL');
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');

@@ -31,7 +31,8 @@ export async function renderScene(
   await runFfmpeg(command.args, {
     signal: options.signal,
     limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
-    names: inputNames(plan),
+    // the segment muxer names each chunk it writes in `dir`: those are called by the folder's name
+    names: new Map([...inputNames(plan), [dir, 'the scene folder']]),
     onFrames: (n) =>
       options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
   }).catch(failureIn(scene));

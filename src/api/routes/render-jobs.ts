@@ -1,50 +1,11 @@
 // POST /v1/render/jobs: validate, check the plan, reserve minutes, queue. 202 { jobId, status }.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import {
-  collectProblems,
-  isHttpUrl,
-  Movie,
-  movieProblems,
-  normalizeMovie,
-  schemaProblems,
-  summarizeProblems,
-  type Problem,
-} from '../../movie/index.ts';
-import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
+import { Type } from '@sinclair/typebox';
+import { collectProblems, normalizeMovie, summarizeProblems } from '../../movie/index.ts';
+import { PRESET_WORKERS, RenderRequest, requestProblems, sceneWorkers, type RenderService } from '../../jobs/index.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
-import { MINIMAL_RENDER_REQUEST } from '../request-example.ts';
-
-const Preset = Type.Union(
-  [Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')],
-  {
-    description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
-  },
-);
-
-const RenderOptions = Type.Object(
-  {
-    qualityPreset: Type.Optional(Preset),
-    requestedConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' })),
-  },
-  { additionalProperties: false, $id: 'RenderOptions' },
-);
-
-export const RenderRequest = Type.Object(
-  {
-    kind: Type.Literal('movie', { description: 'selects the scene-based render path' }),
-    projectId: Type.String({ minLength: 1, description: 'a project of your account' }),
-    movie: Movie,
-    renderOptions: Type.Optional(RenderOptions),
-    callbackUrl: Type.Optional(
-      Type.String({ description: 'http(s) URL that receives signed progress and completion events' }),
-    ),
-  },
-  { additionalProperties: false, examples: [MINIMAL_RENDER_REQUEST] },
-);
-type RenderRequest = Static<typeof RenderRequest>;
 
 export const RenderJobAccepted = Type.Object(
   {
@@ -56,27 +17,6 @@ export const RenderJobAccepted = Type.Object(
   },
   { $id: 'RenderJobAccepted', description: 'The job is queued' },
 );
-
-const RequestWithoutMovie = Type.Omit(RenderRequest, ['movie']);
-
-/** Every problem with the body by JSON path, the movie's own rules included, lazily: the caller lists and counts a bounded number. */
-function* requestProblems(body: unknown, service: RenderService): Generator<Problem> {
-  if (body === undefined)
-    return yield { path: '(body)', message: 'is empty: send the render request as a JSON object' };
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return yield { path: '(body)', message: 'must be a JSON object' };
-  const { movie, ...rest } = body as Record<string, unknown>;
-  yield* schemaProblems(RequestWithoutMovie, rest, '');
-  if (movie === undefined) yield { path: 'movie', message: 'is required' };
-  else yield* movieProblems(movie, { allowLocalFiles: false });
-  if (typeof rest.callbackUrl === 'string') {
-    const refusal =
-      !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl)
-        ? 'must be an http:// or https:// URL'
-        : service.callbackRefusal(rest.callbackUrl);
-    if (refusal) yield { path: 'callbackUrl', message: refusal };
-  }
-}
 
 export function renderJobRoutes(app: FastifyInstance, service: RenderService): void {
   app.post(
@@ -102,7 +42,13 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const { account, plan } = request;
       if (!plan.apiAccess)
         throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
-      const report = collectProblems(requestProblems(request.body, service));
+      const report = collectProblems(
+        requestProblems(request.body, {
+          allowLocalFiles: false,
+          projectRequired: true,
+          callbackRefusal: (url) => service.callbackRefusal(url),
+        }),
+      );
       if (report.total > 0)
         throw new ApiError(
           400,
