@@ -2,7 +2,7 @@
 // engine, the service), so `--version`, `schema` and `validate` start quickly.
 // Exit codes: 0 done, 1 the render (or another command's work) failed, 2 a usage
 // problem or an invalid movie, 130 interrupted.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { integer, networkPolicy } from './options.ts';
 import { CliError, CommandFailed } from './cli-error.ts';
 import { exitCodeOf } from './exit-codes.ts';

@@ -135,11 +135,19 @@ export function sceneOutputArgs(
 }
 
 /**
- * The timescale of the output's video track: one tick per frame. Finer ones (fps * 512,
- * fps * 1000) leave the last frame one tick short on both builds, as ffmpeg converts from
- * the raw H.264 reader's own time base.
+ * The timescale of the output's video track: 512 ticks per frame (ffmpeg's own choice for
+ * 25 and 30 fps). Browsers round a seek to the track's ticks: with one tick per frame, a
+ * seek into the second half of the frame before a keyframe showed the keyframe (Chromium).
+ * Muxed straight from raw H.264 at this timescale, frames came out a tick off (ffmpeg
+ * converts from the raw reader's 1/1200000), so the stream is first muxed at exactly one
+ * tick per frame (`FRAME_TIMESCALE`), then copied to this one: a whole multiple, exact.
  */
 export function videoTimescale(fps: number): number {
+  return fps * 512;
+}
+
+/** The first mux's video timescale: one tick per frame, which ffmpeg numbers exactly. */
+export function frameTimescale(fps: number): number {
   return fps;
 }
 
