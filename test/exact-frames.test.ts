@@ -3,7 +3,7 @@
 // 1/fps, audio and video are as long as each other and in step at every scene join; the
 // file is read back before the render says "done", and what it reports comes from the file.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -12,13 +12,15 @@ import { outputProblems } from '../src/render/verify-output.ts';
 import {
   cli,
   decodeAudio,
+  ffmpeg,
   decodeFrames,
   media,
   onsetAfter,
   probe,
   render,
   tempDir,
-  videoPacketDurations,
+  videoFrameDigests,
+  videoPackets,
   type Frames,
 } from './helpers.ts';
 
@@ -351,7 +353,7 @@ describe('constant rate, audio and video in step (issue 7, item 3)', () => {
     assert.equal(info.video.r_frame_rate, '24/1');
     assert.equal(Number(info.video.duration), 3);
     assert.ok(Math.abs(Number(info.audio!.duration) - 3) < 1024 / 48000, `audio ${info.audio!.duration} s`);
-    const durations = await videoPacketDurations(path);
+    const durations = (await videoPackets(path)).map((p) => p.duration);
     assert.equal(durations.length, 72);
     assert.deepEqual(new Set(durations), new Set([durations[0]]));
   });
@@ -457,5 +459,58 @@ describe('randomised movies', () => {
       }),
       { numRuns: 6 },
     );
+  });
+});
+
+describe('a still span is one encoded picture and its exact repeats', () => {
+  /** Parameter sets in the MP4's sample description (avcC): [SPS count, PPS count]. */
+  const parameterSets = (file: Buffer): [number, number] => {
+    const at = file.indexOf('avcC') + 4;
+    const spsCount = file[at + 5] & 0x1f;
+    let next = at + 6;
+    for (let i = 0; i < spsCount; i++) next += 2 + file.readUInt16BE(next);
+    return [spsCount, file[next]];
+  };
+
+  test("8 s of a picture with a caption from 3 s, then a one-frame scene: every frame an exact copy of its span's first, one keyframe per span", async () => {
+    const picture = join(dir, 'testsrc.png');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720', '-frames:v', '1', picture]);
+    const movie = {
+      width: 1280,
+      height: 720,
+      fps: 25,
+      scenes: [
+        {
+          id: 'photo',
+          duration: 8,
+          layers: [
+            {
+              id: 'picture',
+              type: 'image',
+              source: picture,
+              position: { x: 0, y: 0 },
+              size: { width: 1280, height: 720 },
+            },
+            { ...marker('caption', 75, 125, 25, 0), position: { x: 100, y: 600 }, size: { width: 400, height: 80 } },
+          ],
+        },
+        { id: 'blink', duration: 0.04, bgColor: '#ff0000', layers: [] },
+      ],
+    };
+    const { path, mediaData } = await render(movie, dir);
+    assert.equal(mediaData.frames, 201);
+    const digests = await videoFrameDigests(path);
+    assert.equal(digests.length, 201);
+    const spans: Array<[number, number]> = [
+      [0, 75],
+      [75, 200],
+      [200, 201],
+    ];
+    for (const [from, to] of spans)
+      assert.deepEqual(new Set(digests.slice(from, to)), new Set([digests[from]]), `frames ${from}-${to - 1}`);
+    assert.equal(new Set(spans.map(([from]) => digests[from])).size, 3);
+    const keyframes = (await videoPackets(path)).flatMap((p, i) => (p.keyframe ? [i] : []));
+    assert.deepEqual(keyframes, [0, 75, 200]);
+    assert.deepEqual(parameterSets(await readFile(path)), [1, 2]);
   });
 });

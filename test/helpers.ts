@@ -197,20 +197,35 @@ export function maxStep(samples: Float32Array, from: number, to: number): number
   return max;
 }
 
-/** Each video packet's duration as ffprobe reads it from the container, in its time base. */
-export async function videoPacketDurations(path: string): Promise<number[]> {
+/** Each video packet as ffprobe reads it from the container: its duration (in its time base) and whether it is a keyframe. */
+export async function videoPackets(path: string): Promise<Array<{ duration: number; keyframe: boolean }>> {
   const out = await run(ffprobeBinary().path, [
     '-v',
     'error',
     '-select_streams',
     'v:0',
     '-show_entries',
-    'packet=duration',
+    'packet=duration,flags',
     '-of',
     'csv=p=0',
     path,
   ]);
-  return out.trim().split('\n').map(Number);
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [duration, flags] = line.split(',');
+      return { duration: Number(duration), keyframe: flags.startsWith('K') };
+    });
+}
+
+/** The MD5 of each decoded video frame, in order. */
+export async function videoFrameDigests(path: string): Promise<string[]> {
+  const out = await run(ffmpegBinary().path, ['-v', 'error', '-i', path, '-map', '0:v:0', '-f', 'framemd5', '-']);
+  return out
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split(',').at(-1)!.trim());
 }
 
 /** Seconds at which the audio first rises above `threshold` at or after `from` seconds (undefined: never). */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDiskFull } from '../src/jobs/disk-space.ts';
+import { isDiskFull } from '../src/media/index.ts';
 import { retryDelayMs, untilStored } from '../src/jobs/store-retry.ts';
 import { FfmpegError } from '../src/media/index.ts';
 import {

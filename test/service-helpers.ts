@@ -197,7 +197,7 @@ export async function dataFolder(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ dir: string; key: string; accountId: string; projectId: string; webhookSecret: string }> {
   dir ??= await tempDir('reelsmith-data-');
-  const account = await cli(['accounts', 'create', '--plan', 'pro', '--data', dir, '--json'], env);
+  const account = await cli(['accounts', 'create', '--init', '--plan', 'pro', '--data', dir, '--json'], env);
   const project = await cli(
     ['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json'],
     env,

@@ -210,6 +210,26 @@ describe('validation: each rule', () => {
     ]);
   });
 
+  test('a mistyped property or value is answered with the name it most likely meant, at every level', () => {
+    const m = movie((m) => {
+      m.witdh = 320;
+      m.scenes[0].bgColour = '#000000';
+      Object.assign(layersOf(m.scenes[0])[0], { fontWieght: 'bold', textAlign: 'centre', verticalAlign: 'Top' });
+      Object.assign(layersOf(m.scenes[1])[0], { fit: 'covr', type: 'imgae', size: { width: 10, heigth: 10 } });
+    });
+    assert.deepEqual(problems(m).sort(), [
+      'movie.scenes[0].bgColour: is not a known property; did you mean "bgColor"?',
+      'movie.scenes[0].layers[0].fontWieght: is not a known property; did you mean "fontWeight"?',
+      'movie.scenes[0].layers[0].textAlign: must be one of "left", "center", "right"; did you mean "center"?',
+      'movie.scenes[0].layers[0].verticalAlign: must be one of "top", "middle", "bottom"; did you mean "top"?',
+      'movie.scenes[1].layers[0].fit: must be one of "fill", "contain", "cover"; did you mean "cover"?',
+      'movie.scenes[1].layers[0].size.height: is required',
+      'movie.scenes[1].layers[0].size.heigth: is not a known property; did you mean "height"?',
+      'movie.scenes[1].layers[0].type: must be one of "text", "image", "video", "audio"; did you mean "image"?',
+      'movie.witdh: is not a known property; did you mean "width"?',
+    ]);
+  });
+
   test('a wrong or missing layer type lists the types there are', () => {
     const m = movie((m) => {
       layersOf(m.scenes[0]).push({ id: 'shape', type: 'rectangle' }, { id: 'untyped', text: 'x' });
@@ -479,7 +499,7 @@ describe('validation: bounded work and a bounded report for any input', () => {
     const text = await runCli(['validate', file]);
     assert.equal(text.code, 2);
     const lines = text.stderr.trimEnd().split('\n');
-    assert.equal(lines[0], `error: ${file}: 600 problems; the first 100 are listed, and 500 more`);
+    assert.equal(lines[0], `error: ${file} is not valid: 600 problems; the first 100 are listed, and 500 more`);
     assert.deepEqual(
       lines.slice(1),
       validateMovie(emptyScenes(300)).problems.map((p) => `  ${formatProblem(p)}`),
@@ -487,7 +507,14 @@ describe('validation: bounded work and a bounded report for any input', () => {
 
     const json = await runCli(['validate', '--json', file]);
     assert.equal(json.code, 2);
-    assert.deepEqual(JSON.parse(json.stdout), { valid: false, ...validateMovie(emptyScenes(300)) });
+    assert.deepEqual(JSON.parse(json.stdout), {
+      error: {
+        code: 'usage',
+        exitCode: 2,
+        message: `${file} is not valid: 600 problems; the first 100 are listed, and 500 more`,
+        ...validateMovie(emptyScenes(300)),
+      },
+    });
   });
 });
 

@@ -1,15 +1,45 @@
 // Every error the API returns has one shape: { "error": { "code", "message", "details"? } }.
-// The codes and statuses of the seed's table, plus a few the seed is silent on.
+// The codes of the seed's table, plus a few the seed is silent on, listed once in API_ERRORS.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { StorageFullError } from '../jobs/index.ts';
 
+/**
+ * Every code the API answers with, and when: the one list. ApiError takes only these, and the
+ * API document's Error schema enumerates them.
+ */
+export const API_ERRORS = {
+  INVALID_MOVIE_JSON: 'the body failed validation, or is not JSON; `details` lists every problem with its JSON path',
+  INVALID_REQUEST: 'a path, query or header parameter is not what the operation takes',
+  INVALID_CURSOR: '`cursor` is not one this API returned',
+  PLAN_RESOLUTION_EXCEEDED: "width x height (either orientation) is above the plan's maximum",
+  PLAN_DURATION_EXCEEDED: "the movie is longer than the plan's per-job limit",
+  UNAUTHORIZED: 'a missing or unknown `x-api-key` (or metrics token)',
+  RENDER_QUOTA_EXCEEDED: "the job would pass the month's render minutes",
+  RENDER_QUOTA_DAILY_EXCEEDED: "the job would pass the day's render minutes (reset at midnight UTC)",
+  FORBIDDEN: 'the plan has no API access',
+  PRESET_NOT_ALLOWED: "a preset or `requestedConcurrency` above the plan's",
+  INVALID_SIGNATURE: 'a file link whose signature is wrong or has expired',
+  NOT_FOUND: 'no such job, project, file or route in your account',
+  CONCURRENCY_LIMIT_EXCEEDED: "the account already has its plan's number of jobs queued or running",
+  IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` sent again with a different body',
+  BAD_REQUEST: 'a request the server cannot read (e.g. bytes that are not HTTP)',
+  REQUEST_TIMEOUT: 'the request did not arrive in time',
+  PAYLOAD_TOO_LARGE: 'the body is larger than the limit',
+  UNSUPPORTED_MEDIA_TYPE: 'a body that is not `application/json`',
+  HEADERS_TOO_LARGE: "the request headers are larger than Node's limit",
+  RATE_LIMITED: "over the plan's requests per minute; `Retry-After` says when to retry",
+  INSUFFICIENT_STORAGE: "the server's disk is (nearly) full; nothing was queued or reserved",
+  INTERNAL: 'something went wrong on the server',
+} as const;
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -22,15 +52,31 @@ export const ErrorBody = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.String({ description: 'stable, machine-readable, e.g. INVALID_MOVIE_JSON' }),
+        code: Type.Unsafe<ApiErrorCode>(
+          Type.String({
+            enum: Object.keys(API_ERRORS),
+            description: `stable, machine-readable:\n${Object.entries(API_ERRORS)
+              .map(([code, when]) => `- \`${code}\`: ${when}`)
+              .join('\n')}`,
+          }),
+        ),
         message: Type.String({ description: 'a sentence for people' }),
         details: Type.Optional(Type.Unknown({ description: 'e.g. every problem with its JSON path' })),
       },
       { additionalProperties: true },
     ),
   },
-  { $id: 'Error', description: 'An error' },
+  {
+    $id: 'Error',
+    description: 'An error',
+    examples: [{ error: { code: 'NOT_FOUND', message: 'Job job_a1b2c3d4e5f6 not found' } }],
+  },
 );
+
+/** The error answers an operation documents, by status: `{ 404: <Error>, ... }` (ErrorBody is a shared schema). */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(ErrorBody)]));
+}
 
 export function errorBody(err: ApiError) {
   return {

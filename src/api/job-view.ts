@@ -52,7 +52,7 @@ export const JobView = Type.Object(
         'what the user should know about the output, e.g. a text character no bundled font has (drawn as a box); empty until done',
     }),
   },
-  { $id: 'Job' },
+  { $id: 'Job', description: 'A job' },
 );
 
 export async function jobView(job: JobRow, service: RenderService, options: { scenes?: boolean } = { scenes: true }) {

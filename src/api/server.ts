@@ -1,14 +1,13 @@
 // The HTTP service: Fastify with the seed's routes, x-api-key auth, per-plan rate limits,
 // one error shape, OpenAPI generated from the route schemas, docs, health and metrics.
 import Fastify, { type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
 import { accessLog } from './access-log.ts';
 import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
+import { installApiDocs } from './openapi.ts';
 import type { Plans } from './plans.ts';
 import { fileRoutes } from './routes/files.ts';
 import { jobProgressRoutes } from './routes/job-progress.ts';
@@ -64,19 +63,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   installErrorHandler(app);
   acceptEmptyJson(app);
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Reelsmith Render API',
-        version: '1.0.0',
-        description: 'Submit a Movie, follow its job, fetch the MP4.',
-      },
-      components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
-      security: [{ apiKey: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installApiDocs(app);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   installMetrics(app, service, options.metricsToken);
   fileRoutes(app, service);

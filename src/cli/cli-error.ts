@@ -1,11 +1,12 @@
 // A refusal of the user's input (a usage problem, an invalid movie): exit code 2, with the
 // movie's problems listed when there are any.
-import type { Problem } from '../movie/problems.ts';
+import type { ProblemReport } from '../movie/problems.ts';
 
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly problems: Problem[] = [],
+    /** An invalid movie's problems (the first ones, and how many there are). */
+    readonly report?: ProblemReport,
   ) {
     super(message);
     this.name = 'CliError';

@@ -1,14 +1,16 @@
 // `reelsmith serve`, and the admin commands that manage accounts, projects and keys in a
 // data folder: `accounts create`, `projects create`, `keys create`.
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
+import { MINIMAL_RENDER_REQUEST } from '../jobs/request-example.ts';
 import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
 import type { RenderService } from '../jobs/index.ts';
-import type { NetworkPolicy } from '../media/index.ts';
 import { CliError } from './cli-error.ts';
-import { integer } from './options.ts';
+import { integer, networkPolicy } from './options.ts';
+import { jsonOption, print } from './output.ts';
 
 interface DataOptions {
   data: string;
@@ -17,17 +19,30 @@ interface DataOptions {
 
 const MiB = 1024 * 1024;
 
+/** The data folder, and --json: every service command has both. */
 const dataOption = (cmd: Command) =>
-  cmd.option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data');
+  cmd
+    .option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data')
+    .addOption(jsonOption());
 
-function print(opts: { json?: boolean }, value: Record<string, unknown>, text: string): void {
-  console.log(opts.json ? JSON.stringify(value, null, 2) : text);
-}
-
-async function withService<T>(dataDir: string, fn: (service: RenderService) => Promise<T>): Promise<T> {
-  const { createPrivately, RenderService } = await import('../jobs/index.ts');
+/**
+ * Runs an admin command on the data folder's service. The database must exist unless `init`
+ * is given: an admin command run in the wrong folder would otherwise make a new, empty one
+ * there and report success.
+ */
+async function withService<T>(
+  opts: DataOptions & { init?: boolean },
+  fn: (service: RenderService) => Promise<T>,
+): Promise<T> {
+  const { createPrivately, databaseFile, RenderService } = await import('../jobs/index.ts');
+  const dataDir = resolve(opts.data);
+  if (!opts.init && !existsSync(databaseFile(dataDir)))
+    throw new CliError(
+      `no Reelsmith database in ${dataDir} (looked for ${databaseFile(dataDir)}): give --data the folder \`reelsmith serve\` uses, ` +
+        `or create a new database there with \`reelsmith accounts create --init --data ${opts.data}\``,
+    );
   createPrivately();
-  const service = await RenderService.open({ dataDir: resolve(dataDir), publicUrl: 'http://localhost' });
+  const service = await RenderService.open({ dataDir, publicUrl: 'http://localhost' });
   try {
     return await fn(service);
   } finally {
@@ -67,12 +82,9 @@ export function serviceCommands(program: Command): void {
       opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
     if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0)
       throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
-    const [
-      { buildServer },
-      { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService },
-      { networkPolicyFromEnv },
-    ] = await Promise.all([import('../api/server.ts'), import('../jobs/index.ts'), import('../media/index.ts')]);
-    const network: NetworkPolicy = opts.allowPrivateNetworks ? { allowPrivateNetworks: true } : networkPolicyFromEnv();
+    const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }] =
+      await Promise.all([import('../api/server.ts'), import('../jobs/index.ts')]);
+    const network = await networkPolicy(opts);
     const plans = loadPlans(opts.plans);
     const dataDir = resolve(opts.data);
     // nothing in the data folder is touched before the port is known to be free and the folder is ours
@@ -109,7 +121,7 @@ export function serviceCommands(program: Command): void {
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.log(`${signal}: draining (unfinished jobs go back to the queue)`);
+      print(opts, { event: 'draining', signal }, `${signal}: draining (unfinished jobs go back to the queue)`);
       await service.drain();
       await app.close();
       await service.close();
@@ -119,27 +131,12 @@ export function serviceCommands(program: Command): void {
     process.once('SIGINT', () => void stop('SIGINT'));
     const first = await bootstrap(service, opts.projectId);
     const resumed = await service.recover();
-    console.log(
-      `Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})`,
+    print(
+      opts,
+      { event: 'listening', url: address, dataDir, resumed, ...(first && { firstStart: first }) },
+      `Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})` +
+        (first ? firstStartText(first, service.options.publicUrl) : ''),
     );
-    if (first) {
-      const base = service.options.publicUrl;
-      console.log(`
-First start: created account ${first.accountId} (plan ${first.plan}), project ${first.projectId} and this API key.
-It is shown only once:
-
-  ${first.key}
-
-Try it:
-
-curl -X POST ${base}/v1/render/jobs \\
--H "x-api-key: ${first.key}" \\
--H "Content-Type: application/json" \\
--d '{"kind":"movie","projectId":"${first.projectId}","movie":{"width":1920,"height":1080,"fps":30,"scenes":[{"id":"scene_1","duration":5,"bgColor":"#1a1a2e","layers":[{"id":"headline","type":"text","text":"Hello from the API","startTime":0,"duration":5,"zIndex":1,"position":{"x":360,"y":460},"size":{"width":1200,"height":160},"fontSize":80,"fontWeight":"bold","color":"#ffffff","textAlign":"center"}]}]}}'
-
-then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
-`);
-    }
   });
 
   const accounts = program.command('accounts').description('manage accounts');
@@ -150,11 +147,11 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
       .option('--name <name>', 'account name', 'account')
       .option('--plan <plan>', 'plan id from the plans config', 'pro')
       .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
-      .option('--json', 'print JSON'),
-  ).action(async (opts: DataOptions & { name: string; plan: string; plans: string }) => {
+      .option('--init', 'create the database when the data folder has none (else that is refused)'),
+  ).action(async (opts: DataOptions & { name: string; plan: string; plans: string; init?: boolean }) => {
     if (!(opts.plan in loadPlans(opts.plans)))
       throw new CliError(`--plan must be one of ${Object.keys(loadPlans(opts.plans)).join(', ')}`);
-    const account = await withService(opts.data, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
+    const account = await withService(opts, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
     print(
       opts,
       { accountId: account.id, name: account.name, plan: account.plan },
@@ -169,10 +166,9 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
       .description('create a project in an account')
       .requiredOption('--account <id>', 'account id')
       .option('--name <name>', 'project name', 'project')
-      .option('--id <id>', 'project id (default: a new proj_...)')
-      .option('--json', 'print JSON'),
+      .option('--id <id>', 'project id (default: a new proj_...)'),
   ).action(async (opts: DataOptions & { account: string; name: string; id?: string }) => {
-    const project = await withService(opts.data, (s) =>
+    const project = await withService(opts, (s) =>
       s.accounts.createProject({ accountId: opts.account, name: opts.name, id: opts.id }),
     ).catch((err: Error) => {
       throw new CliError(err.message);
@@ -195,10 +191,9 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
       .command('create')
       .description('create an API key for an account (shown once)')
       .requiredOption('--account <id>', 'account id')
-      .option('--test', 'a vs_test_ key')
-      .option('--json', 'print JSON'),
+      .option('--test', 'a vs_test_ key'),
   ).action(async (opts: DataOptions & { account: string; test?: boolean }) => {
-    const key = await withService(opts.data, (s) =>
+    const key = await withService(opts, (s) =>
       s.accounts.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' }),
     ).catch((err: Error) => {
       throw new CliError(err.message);
@@ -215,17 +210,17 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
       .description('revoke an API key by its id (key_...)')
       .argument('<keyId>', 'the key id keys create printed'),
   ).action(async (keyId: string, opts: DataOptions) => {
-    const revoked = await withService(opts.data, (s) => s.accounts.revokeKey(keyId));
+    const revoked = await withService(opts, (s) => s.accounts.revokeKey(keyId));
     if (!revoked) throw new CliError(`no active key ${keyId}`);
-    console.log(`key ${keyId} revoked`);
+    print(opts, { keyId, revoked: true }, `key ${keyId} revoked`);
   });
 }
 
 /**
  * The first project gets the id the seed's API document uses in its examples, so that those
- * requests work here as written, with only the host and the key changed.
+ * requests (and the docs' "Try it out") work here as written, with only the host and the key changed.
  */
-const FIRST_PROJECT_ID = 'proj_abc123';
+const FIRST_PROJECT_ID = MINIMAL_RENDER_REQUEST.projectId;
 
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
 async function bootstrap(service: RenderService, projectId: string) {
@@ -234,6 +229,26 @@ async function bootstrap(service: RenderService, projectId: string) {
   const project = await service.accounts.createProject({ accountId: account.id, name: 'default', id: projectId });
   const key = await service.accounts.createKey({ accountId: account.id });
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
+}
+
+/** What the first start made, with the seed's minimal curl example, host and key filled in. */
+function firstStartText(first: NonNullable<Awaited<ReturnType<typeof bootstrap>>>, base: string): string {
+  return `
+
+First start: created account ${first.accountId} (plan ${first.plan}), project ${first.projectId} and this API key.
+It is shown only once:
+
+  ${first.key}
+
+Try it:
+
+curl -X POST ${base}/v1/render/jobs \\
+-H "x-api-key: ${first.key}" \\
+-H "Content-Type: application/json" \\
+-d '${JSON.stringify({ ...MINIMAL_RENDER_REQUEST, projectId: first.projectId })}'
+
+then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
+`;
 }
 
 /** Fails at once when `port` is taken, before the data folder is touched (port 0: the system picks a free one). */

@@ -3,23 +3,21 @@
 import type { Static } from '@sinclair/typebox';
 import type { ErrorBody } from '../api/errors.ts';
 import type { JobView } from '../api/job-view.ts';
-import type { RenderRequest as RenderRequestSchema } from '../api/routes/render-jobs.ts';
+import type { JobList as JobListSchema } from '../api/routes/jobs.ts';
+import type { RenderRequest } from '../jobs/index.ts';
 import type { RenderProgress } from '../render/index.ts';
 
 /** The body of POST /v1/render/jobs: `{ kind: "movie", projectId, movie, renderOptions?, callbackUrl? }`. */
-export type RenderRequest = Static<typeof RenderRequestSchema>;
+export type { RenderRequest };
 /** A job as GET /v1/jobs/{jobId} shows it. */
 export type Job = Static<typeof JobView>;
 export type JobStatus = Job['status'];
 export type JobPhase = Job['phase'];
 export type MediaData = NonNullable<Job['mediaData']>;
-/** The answer to a submit: 202 `{ jobId, status }`. */
+/** The answer to a submit: 202 `{ jobId, status }` (the status a job has: `queued`, or a replayed job's). */
 export type SubmitReply = Pick<Job, 'jobId' | 'status'>;
 /** One page of GET /v1/jobs, newest first; `nextCursor` asks for the next one. */
-export interface JobList {
-  jobs: Job[];
-  nextCursor: string | null;
-}
+export type JobList = Static<typeof JobListSchema>;
 /** An error answer's `error`: `{ code, message, details? }`. */
 export type ErrorDetail = Static<typeof ErrorBody>['error'];
 

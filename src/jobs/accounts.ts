@@ -19,6 +19,8 @@ export class Accounts {
     await this.requireAccount(input.accountId);
     if (input.id !== undefined && !/^proj_[A-Za-z0-9_]{1,64}$/.test(input.id))
       throw new Error(`project id "${input.id}" must look like proj_abc123`);
+    if (input.id !== undefined && (await this.projectById(input.id)))
+      throw new Error(`project "${input.id}" already exists: give another id, or none to get a new one`);
     const row = {
       id: input.id ?? newProjectId(),
       account_id: input.accountId,

@@ -1,5 +1,6 @@
 // The job store's tables, typed for Kysely, and opening them: SQLite (a file in the data
-// folder) for embedded mode. Timestamps are ISO-8601 strings, JSON columns are text.
+// folder) for embedded mode, its schema brought up to date by migrations.ts. Timestamps
+// are ISO-8601 strings, JSON columns are text.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -12,6 +13,7 @@ import {
   type Generated,
   type Selectable,
 } from 'kysely';
+import { migrateToLatest } from './migrations.ts';
 
 export interface AccountRow {
   id: string;
@@ -132,14 +134,19 @@ export interface Tables {
 
 export type Database = Kysely<Tables>;
 
+/** The SQLite file in a data folder. */
+export function databaseFile(dataDir: string): string {
+  return join(dataDir, 'reelsmith.db');
+}
+
 export async function openSqlite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
-  const file = new SQLite(join(dataDir, 'reelsmith.db'));
+  const file = new SQLite(databaseFile(dataDir));
   file.pragma('journal_mode = WAL');
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new SqliteDialectKeepingErrors(file) });
-  await createTables(db);
+  await migrateToLatest(db, 'sqlite');
   return db;
 }
 
@@ -161,136 +168,4 @@ class SqliteDialectKeepingErrors extends SqliteDialect {
       }
     })({ database: file });
   }
-}
-
-async function createTables(db: Database): Promise<void> {
-  const text = 'text' as const;
-  await db.schema
-    .createTable('accounts')
-    .ifNotExists()
-    .addColumn('id', text, (c) => c.primaryKey())
-    .addColumn('name', text, (c) => c.notNull())
-    .addColumn('plan', text, (c) => c.notNull())
-    .addColumn('created_at', text, (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('projects')
-    .ifNotExists()
-    .addColumn('id', text, (c) => c.primaryKey())
-    .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
-    .addColumn('name', text, (c) => c.notNull())
-    .addColumn('webhook_secret', text, (c) => c.notNull())
-    .addColumn('created_at', text, (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('api_keys')
-    .ifNotExists()
-    .addColumn('id', text, (c) => c.primaryKey())
-    .addColumn('account_id', text, (c) => c.notNull().references('accounts.id'))
-    .addColumn('hash', text, (c) => c.notNull().unique())
-    .addColumn('prefix', text, (c) => c.notNull())
-    .addColumn('created_at', text, (c) => c.notNull())
-    .addColumn('revoked_at', text)
-    .execute();
-  await db.schema
-    .createTable('jobs')
-    .ifNotExists()
-    .addColumn('id', text, (c) => c.primaryKey())
-    .addColumn('account_id', text, (c) => c.notNull())
-    .addColumn('project_id', text, (c) => c.notNull())
-    .addColumn('status', text, (c) => c.notNull())
-    .addColumn('phase', text, (c) => c.notNull())
-    .addColumn('progress', 'real', (c) => c.notNull())
-    .addColumn('request', text, (c) => c.notNull())
-    .addColumn('seconds', 'real', (c) => c.notNull())
-    .addColumn('workers', 'integer', (c) => c.notNull())
-    .addColumn('callback_url', text)
-    .addColumn('error_code', text)
-    .addColumn('error_message', text)
-    .addColumn('output_key', text)
-    .addColumn('media_data', text)
-    .addColumn('warnings', text)
-    .addColumn('created_at', text, (c) => c.notNull())
-    .addColumn('started_at', text)
-    .addColumn('updated_at', text, (c) => c.notNull())
-    .addColumn('finished_at', text)
-    .execute();
-  // a data folder from before job warnings existed gets the column
-  const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
-  if (!jobs?.columns.some((c) => c.name === 'warnings'))
-    await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
-  await db.schema
-    .createIndex('jobs_by_project')
-    .ifNotExists()
-    .on('jobs')
-    .columns(['project_id', 'created_at', 'id'])
-    .execute();
-  await db.schema
-    .createIndex('jobs_by_account')
-    .ifNotExists()
-    .on('jobs')
-    .columns(['account_id', 'status', 'created_at'])
-    .execute();
-  await db.schema
-    .createTable('job_scenes')
-    .ifNotExists()
-    .addColumn('job_id', text, (c) => c.notNull())
-    .addColumn('scene_index', 'integer', (c) => c.notNull())
-    .addColumn('scene_id', text, (c) => c.notNull())
-    .addColumn('frames', 'integer', (c) => c.notNull())
-    .addColumn('state', text, (c) => c.notNull())
-    .addColumn('cache_key', text)
-    .addPrimaryKeyConstraint('job_scenes_pk', ['job_id', 'scene_index'])
-    .execute();
-  await db.schema
-    .createTable('job_events')
-    .ifNotExists()
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    .addColumn('job_id', text, (c) => c.notNull())
-    .addColumn('type', text, (c) => c.notNull())
-    .addColumn('data', text, (c) => c.notNull())
-    .addColumn('created_at', text, (c) => c.notNull())
-    .execute();
-  await db.schema.createIndex('job_events_by_job').ifNotExists().on('job_events').columns(['job_id', 'id']).execute();
-  await db.schema
-    .createTable('webhook_deliveries')
-    .ifNotExists()
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    .addColumn('job_id', text, (c) => c.notNull())
-    .addColumn('event_id', 'integer', (c) => c.notNull())
-    .addColumn('url', text, (c) => c.notNull())
-    .addColumn('payload', text, (c) => c.notNull())
-    .addColumn('status', text, (c) => c.notNull())
-    .addColumn('attempts', 'integer', (c) => c.notNull())
-    .addColumn('next_attempt_at', text, (c) => c.notNull())
-    .addColumn('last_error', text)
-    .addColumn('created_at', text, (c) => c.notNull())
-    .addColumn('delivered_at', text)
-    .execute();
-  await db.schema
-    .createIndex('webhook_deliveries_due')
-    .ifNotExists()
-    .on('webhook_deliveries')
-    .columns(['status', 'next_attempt_at'])
-    .execute();
-  await db.schema
-    .createTable('webhook_attempts')
-    .ifNotExists()
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    .addColumn('delivery_id', 'integer', (c) => c.notNull())
-    .addColumn('attempted_at', text, (c) => c.notNull())
-    .addColumn('status_code', 'integer')
-    .addColumn('error', text)
-    .addColumn('duration_ms', 'integer', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('idempotency_keys')
-    .ifNotExists()
-    .addColumn('account_id', text, (c) => c.notNull())
-    .addColumn('key', text, (c) => c.notNull())
-    .addColumn('request_hash', text, (c) => c.notNull())
-    .addColumn('job_id', text, (c) => c.notNull())
-    .addColumn('created_at', text, (c) => c.notNull())
-    .addPrimaryKeyConstraint('idempotency_pk', ['account_id', 'key'])
-    .execute();
 }

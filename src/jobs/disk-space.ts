@@ -28,16 +28,3 @@ export async function freeBytes(dir: string): Promise<number> {
   const stats = await statfs(dir);
   return stats.bavail * stats.bsize;
 }
-
-/** True when `err` (or what caused it) is a full disk or an exhausted quota. */
-export function isDiskFull(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    const { code, stderr } = e as Error & { code?: unknown; stderr?: unknown };
-    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
-    if (DISK_FULL_TEXT.test(e.message) || (typeof stderr === 'string' && DISK_FULL_TEXT.test(stderr))) return true;
-  }
-  return false;
-}
-
-/** How ffmpeg (strerror) and SQLite word it. */
-const DISK_FULL_TEXT = /No space left on device|Disk quota exceeded|database or disk is full/i;

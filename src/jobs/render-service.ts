@@ -14,9 +14,9 @@ import {
   DISK_FULL_WHILE_RENDERING,
   freeBytes,
   INSUFFICIENT_STORAGE,
-  isDiskFull,
   StorageFullError,
 } from './disk-space.ts';
+import { isDiskFull } from '../media/index.ts';
 import { EventHub } from './event-hub.ts';
 import { isTerminal } from './job-state.ts';
 import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';

@@ -6,11 +6,18 @@ import { isIP } from 'node:net';
 import { Agent } from 'undici';
 import { isAddressAllowed, type NetworkPolicy } from './address-guard.ts';
 
+/**
+ * Said with every refusal of a private address: how the operator allows them (the flag of
+ * `reelsmith render`/`frame`/`serve`, and the variable networkPolicyFromEnv reads).
+ */
+const PRIVATE_NETWORK =
+  '(private network): allow private networks with --allow-private-networks or REELSMITH_ALLOW_PRIVATE_NETWORKS=1 (or a comma list of CIDRs)';
+
 /** Why a URL may not be requested, or undefined when it may. */
 export function urlRefusal(url: URL, policy: NetworkPolicy): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol} is not allowed`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && !isAddressAllowed(host, policy)) return `address ${host} is not allowed (private network)`;
+  if (isIP(host) && !isAddressAllowed(host, policy)) return `address ${host} is not allowed ${PRIVATE_NETWORK}`;
   return undefined;
 }
 
@@ -31,7 +38,7 @@ export function guardedAgent(policy: NetworkPolicy): Agent {
           // the address itself stays out of the message: it would tell a tenant what internal names resolve to
           if (bad)
             return callback(
-              new Error(`${hostname} resolves to an address that is not allowed (private network)`),
+              new Error(`${hostname} resolves to an address that is not allowed ${PRIVATE_NETWORK}`),
               '',
               0,
             );

@@ -13,3 +13,4 @@ export * from './guarded-agent.ts';
 export * from './post-json.ts';
 export * from './write-atomically.ts';
 export * from './ffmpeg-message.ts';
+export * from './disk-full.ts';

@@ -5,6 +5,7 @@
 // Every tool opens the file with its demuxer named and the `file` protocol only.
 import { open } from 'node:fs/promises';
 import { ffmpegBinary } from './binaries.ts';
+import { isDiskFull } from './disk-full.ts';
 import { imageDimensions } from './image-header.ts';
 import { parseFirstPacketTime, parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
 import { readInput } from './read-input.ts';
@@ -212,6 +213,7 @@ export function parseProbeJson(out: string): StreamFacts {
  * or its "[demuxer @ 0x...]" prefixes. Cancellation and other errors pass through.
  */
 function unreadable(err: Error, what: string): Error {
+  if (isDiskFull(err)) return err;
   // a source that keeps a reader busy past its limit is the source's fault, not the render's
   if (err instanceof FfmpegTimeoutError) return new SourceRefusal(`${what}: not read within ${err.seconds} s`);
   if (!(err instanceof FfmpegError)) return err;

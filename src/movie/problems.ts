@@ -48,11 +48,18 @@ export function shown(value: string): string {
   return value.slice(0, SHOWN).replace(UNPRINTABLE, '\uFFFD') + (value.length > SHOWN ? '…' : '');
 }
 
+/** The keys a JSON pointer (/scenes/1/layers/0) goes through: scenes, 1, layers, 0. */
+export function pointerParts(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 /** Turns a JSON pointer (/scenes/1/layers/0) into the path users read (movie.scenes[1].layers[0]). */
 export function pointerToPath(pointer: string, root = 'movie'): string {
   let path = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const part of pointerParts(pointer)) {
     path += /^\d{1,10}$/.test(part)
       ? `[${part}]`
       : /^[A-Za-z_$][\w$]*$/.test(part) && part.length <= SHOWN

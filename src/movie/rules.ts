@@ -4,6 +4,7 @@
 import { parseColour } from './colour.ts';
 import { DEFAULTS } from './defaults.ts';
 import { quote, shown, type Problem } from './problems.ts';
+import { LAYER_NEEDS } from './schema.ts';
 
 export interface SourcePolicy {
   /** Local file paths are accepted only from the CLI; the service reads URLs only. */
@@ -15,7 +16,6 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 
 export const BUNDLED_FONT = DEFAULTS.fontFamily;
 const VISUAL = new Set(['text', 'image', 'video']);
-const NEEDS_SOURCE = new Set(['image', 'video', 'audio']);
 
 /** The rule problems of a movie, lazily and in document order (the caller may stop early). */
 export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generator<Problem> {
@@ -49,11 +49,13 @@ export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generat
       yield* colour(layer.color, `${lat}.color`);
       yield* colour(layer.backgroundColor, `${lat}.backgroundColor`);
       const type = layer.type;
-      if (type === 'text' && typeof layer.text !== 'string') {
-        yield { path: `${lat}.text`, message: 'is required for a text layer' };
-      }
-      if (typeof type === 'string' && NEEDS_SOURCE.has(type) && layer.source === undefined) {
-        yield { path: `${lat}.source`, message: `is required for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} layer` };
+      if (typeof type === 'string' && Object.hasOwn(LAYER_NEEDS, type)) {
+        const needed = LAYER_NEEDS[type as keyof typeof LAYER_NEEDS];
+        if (layer[needed] === undefined)
+          yield {
+            path: `${lat}.${needed}`,
+            message: `is required for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} layer`,
+          };
       }
       if (typeof type === 'string' && VISUAL.has(type) && isObj(layer.size)) {
         for (const side of ['width', 'height'] as const) {

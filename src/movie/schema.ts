@@ -34,6 +34,17 @@ export const LayerType = Type.Union(
   { description: 'what the layer shows or plays' },
 );
 
+/**
+ * The field each layer type cannot do without: rules.ts reports it missing, and the API
+ * document publishes each layer type with it required.
+ */
+export const LAYER_NEEDS = {
+  text: 'text',
+  image: 'source',
+  video: 'source',
+  audio: 'source',
+} as const satisfies Record<Static<typeof LayerType>, string>;
+
 export const Fit = Type.Union([Type.Literal('fill'), Type.Literal('contain'), Type.Literal('cover')], {
   description: 'how media fills its box: fill stretches, contain letterboxes, cover crops (default fill)',
 });
@@ -112,7 +123,7 @@ export const Layer = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, $id: 'Layer' },
 );
 
 export const Scene = Type.Object(
@@ -128,7 +139,7 @@ export const Scene = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, $id: 'Scene' },
 );
 
 export const Movie = Type.Object(

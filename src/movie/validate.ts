@@ -5,8 +5,9 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Movie, MOVIE_LIMITS } from './schema.ts';
-import { PROBLEM_CAPS, pointerToPath, type Problem, type ProblemReport } from './problems.ts';
+import { PROBLEM_CAPS, pointerParts, pointerToPath, type Problem, type ProblemReport } from './problems.ts';
 import { isObj, semanticProblems, type SourcePolicy } from './rules.ts';
+import { closest } from './suggest.ts';
 
 export interface ValidateOptions extends SourcePolicy {}
 
@@ -76,13 +77,21 @@ function tooMany(path: string, count: number, max: number, what: string): Proble
   };
 }
 
+/** `; did you mean "fontWeight"?` when one of the known names is close to the one given, else nothing. */
+function didYouMean(given: string, known: string[]): string {
+  const meant = closest(given, known);
+  return meant === undefined ? '' : `; did you mean ${JSON.stringify(meant)}?`;
+}
+
 function sentence(e: ValueError): string {
   const s = e.schema as Record<string, unknown>;
   switch (e.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'is not a known property';
+    case ValueErrorType.ObjectAdditionalProperties: {
+      const name = pointerParts(e.path).at(-1) ?? '';
+      return `is not a known property${didYouMean(name, Object.keys((s.properties as object) ?? {}))}`;
+    }
     case ValueErrorType.Number:
       return 'must be a number';
     case ValueErrorType.Integer:
@@ -114,8 +123,10 @@ function sentence(e: ValueError): string {
     case ValueErrorType.StringMaxLength:
       return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.Union: {
-      const options = ((s.anyOf as Array<{ const?: unknown }>) ?? []).map((o) => JSON.stringify(o.const));
-      return `must be one of ${options.join(', ')}`;
+      const options = ((s.anyOf as Array<{ const?: unknown }>) ?? []).map((o) => o.const);
+      const names = options.filter((o): o is string => typeof o === 'string');
+      const hint = typeof e.value === 'string' ? didYouMean(e.value, names) : '';
+      return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}${hint}`;
     }
     default:
       return e.message.replace(/^Expected/, 'must be');

@@ -1,14 +1,15 @@
 // The last step: every scene's chunks concatenated byte for byte into one raw H.264
-// stream (each scene's frames counted on the way), then muxed ONCE with the audio
-// track: ffmpeg numbers the pictures at exactly the movie's rate, so every frame lasts
-// 1/fps in a timescale that holds it exactly and the video starts with the audio.
+// stream (each scene's frames counted on the way), then muxed with the audio track:
+// ffmpeg numbers the pictures at exactly the movie's rate, so every frame lasts 1/fps
+// and the video starts with the audio; a stream copy then moves the video to a finer
+// timescale, a whole multiple, that browsers seek in exactly (encoder.ts videoTimescale).
 // Written under a temporary name and renamed, so no half file is ever visible.
 import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbortedError, failureIn, FORMATS, readInput, runFfmpeg, writeAtomically } from '../media/index.ts';
 import { chunkFrames } from './chunk-frames.ts';
-import { CHUNK_DEMUXER, videoTimescale } from './encoder.ts';
+import { CHUNK_DEMUXER, frameTimescale, videoTimescale } from './encoder.ts';
 import { SceneFramesError } from './render-scene.ts';
 import { assemblyLimits, type TimeLimits } from './time-limits.ts';
 
@@ -36,42 +37,56 @@ export async function assemble(
   workDir: string,
   options: AssemblyOptions,
 ): Promise<void> {
-  const video = join(workDir, `video-${randomBytes(4).toString('hex')}.h264`);
+  const name = randomBytes(4).toString('hex');
+  const video = join(workDir, `video-${name}.h264`);
+  const framed = join(workDir, `framed-${name}.mp4`);
+  const run = (args: string[]) =>
+    runFfmpeg(args, {
+      signal: options.signal,
+      limits: assemblyLimits(options.limits, options.frames),
+      names: new Map([
+        [video, 'the video'],
+        [audioPath, 'the audio mix'],
+        [framed, 'the muxed movie'],
+      ]),
+    }).catch(failureIn('assembly'));
   try {
     await concatenate(scenes, video, options.signal);
+    await run([
+      '-framerate',
+      String(options.fps),
+      ...readInput(CHUNK_DEMUXER, video),
+      ...readInput(FORMATS.mp4.demuxer, audioPath),
+      '-map',
+      '0:v:0',
+      '-map',
+      '1:a:0',
+      '-c',
+      'copy',
+      '-video_track_timescale',
+      String(frameTimescale(options.fps)),
+      '-f',
+      'mp4',
+      `file:${framed}`,
+    ]);
     await writeAtomically(output, (partial) =>
-      runFfmpeg(
-        [
-          '-framerate',
-          String(options.fps),
-          ...readInput(CHUNK_DEMUXER, video),
-          ...readInput(FORMATS.mp4.demuxer, audioPath),
-          '-map',
-          '0:v:0',
-          '-map',
-          '1:a:0',
-          '-c',
-          'copy',
-          '-video_track_timescale',
-          String(videoTimescale(options.fps)),
-          '-movflags',
-          '+faststart+write_colr',
-          '-f',
-          'mp4',
-          `file:${partial}`,
-        ],
-        {
-          signal: options.signal,
-          limits: assemblyLimits(options.limits, options.frames),
-          names: new Map([
-            [video, 'the video'],
-            [audioPath, 'the audio mix'],
-          ]),
-        },
-      ).catch(failureIn('assembly')),
+      run([
+        ...readInput(FORMATS.mp4.demuxer, framed),
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-video_track_timescale',
+        String(videoTimescale(options.fps)),
+        '-movflags',
+        '+faststart+write_colr',
+        '-f',
+        'mp4',
+        `file:${partial}`,
+      ]),
     );
   } finally {
-    await rm(video, { force: true });
+    await Promise.all([rm(video, { force: true }), rm(framed, { force: true })]);
   }
 }
 

@@ -26,7 +26,7 @@ import { rasterizeText } from './text-raster.ts';
 const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
-export const ENGINE_VERSION = 2;
+export const ENGINE_VERSION = 3;
 
 export class LayerSourceError extends Error {
   constructor(

@@ -1,8 +1,9 @@
 // One scene to its encoded chunks: ONE ffmpeg process with one encoder, writing into the
-// scene's folder; every chunk is counted frame by frame before the scene counts as rendered.
+// scene's folder; every chunk is finished (a still's repeated pictures appended) and
+// counted frame by frame before the scene counts as rendered.
 import { join } from 'node:path';
 import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
-import { chunkFrames } from './chunk-frames.ts';
+import { finishChunk } from './finish-chunk.ts';
 import type { Canvas, EncoderProfile } from './encoder.ts';
 import type { ScenePlan } from './plan.ts';
 import { compileScene } from './scene-graph.ts';
@@ -30,15 +31,16 @@ export async function renderScene(
   await runFfmpeg(command.args, {
     signal: options.signal,
     limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
-    names: inputNames(plan),
+    // the segment muxer names each chunk it writes in `dir`: those are called by the folder's name
+    names: new Map([...inputNames(plan), [dir, 'the scene folder']]),
     onFrames: (n) =>
       options.onFrames?.(Math.min(frames, Math.round((n / Math.max(1, command.encodedFrames)) * frames))),
   }).catch(failureIn(scene));
   for (const [i, chunk] of command.chunks.entries()) {
-    const found = await chunkFrames(join(dir, chunk.name)).catch(() => 0);
+    const found = await finishChunk(join(dir, chunk.name), chunk.frames - chunk.encoded).catch(() => undefined);
     if (found !== chunk.frames)
       throw new SceneFramesError(
-        `${scene}: the encoder wrote ${found} frames for chunk ${i + 1} of ${command.chunks.length}, which has ${chunk.frames}`,
+        `${scene}: chunk ${i + 1} of ${command.chunks.length} holds ${found ?? 'no readable'} frames, not ${chunk.frames}`,
       );
   }
   options.onFrames?.(frames);

@@ -1,27 +1,29 @@
 // Compiling a scene into ONE ffmpeg command with ONE encoder. Each still span is
-// composed once on a one-frame yuv420p base and repeated by the loop filter into a chunk
-// of at most a second (plus one for the remainder), which the playlist plays again and
-// again; each motion span is one chunk encoded whole. The chunks are joined into one
-// stream numbered frame by frame (so no frame is dropped or doubled), keyframes are
-// forced where chunks begin, and the segment muxer cuts the encoded stream there into
-// one raw H.264 file per chunk: bytes that join by concatenation, in any order and any
-// number of times, because each begins with an IDR picture and its parameter sets.
-// Pure: paths in, arguments out.
+// composed and encoded once, as one IDR picture, and becomes a chunk when the pictures
+// that repeat it are appended (repeat-pictures.ts); each motion span is one chunk encoded
+// whole. The chunks are joined into one stream numbered frame by frame (so no frame is
+// dropped or doubled), keyframes are forced where chunks begin, and the segment muxer
+// cuts the encoded stream there into one raw H.264 file per chunk: bytes that join by
+// concatenation, in any order, because each begins with an IDR picture and its
+// parameter sets. Pure: paths in, arguments out.
 import { join } from 'node:path';
 import { ffmpegColour, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import { fromRgb, sourceConversion, TO_RGB } from './colour.ts';
 import { fitFilter } from './fit.ts';
 import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
-import { layersAt, stillChunks, type Span } from './spans.ts';
+import { layersAt, type Span } from './spans.ts';
 import { FilterGraph as Graph, seek } from './filter-graph.ts';
 
 export interface SceneCommand {
   args: string[];
-  /** The scene's frames as chunk file names in play order (a chunk may appear many times). */
+  /** The scene's frames as chunk file names in play order. */
   playlist: string[];
-  /** Each chunk file the command writes, with its frame count. */
-  chunks: Array<{ name: string; frames: number }>;
+  /**
+   * Each chunk file the command writes: the frames the encoder writes into it (1 for a
+   * still span) and the frames it holds once its repeated pictures are appended.
+   */
+  chunks: Array<{ name: string; encoded: number; frames: number }>;
   /** Frames the command encodes, as ffmpeg's progress counts them. */
   encodedFrames: number;
 }
@@ -36,32 +38,20 @@ export function compileScene(
   // decoders get the encoder's share of the cores too: more only add memory and contention
   const graph = new Graph(threads);
   const stills = stillStreams(graph, plan);
-  const chunks: Array<{ label: string; frames: number }> = [];
-  const playlist: number[] = [];
-  const chunk = (label: string, frames: number, plays = 1) => {
-    chunks.push({ label, frames });
-    for (let i = 0; i < plays; i++) playlist.push(chunks.length - 1);
-  };
-
-  for (const span of plan.spans) {
-    if (span.kind === 'motion') {
-      chunk(composeSpan(graph, span, span.end - span.start, plan, canvas, stills), span.end - span.start);
-      continue;
-    }
-    const { unit, repeat, rest } = stillChunks(span.end - span.start, canvas.fps);
-    const frame = composeSpan(graph, span, 1, plan, canvas, stills);
-    const [forUnit, forRest] = rest > 0 ? graph.chain([frame], 'split=2', 2) : [frame];
-    chunk(repeatFrame(graph, forUnit, unit), unit, repeat);
-    if (rest > 0) chunk(repeatFrame(graph, forRest, rest), rest);
-  }
+  const chunks = plan.spans.map((span) => {
+    const frames = span.end - span.start;
+    const encoded = span.kind === 'motion' ? frames : 1;
+    return { label: composeSpan(graph, span, encoded, plan, canvas, stills), encoded, frames };
+  });
 
   // frame n of the scene's stream is at n / fps whatever timestamps the pieces brought
   const [stream] = graph.chain(
     chunks.map((c) => c.label),
     `concat=n=${chunks.length}:v=1:a=0,settb=1/${canvas.fps},setpts=N`,
   );
-  const starts = chunks.map((_, i) => chunks.slice(0, i).reduce((sum, c) => sum + c.frames, 0));
-  const encodedFrames = chunks.reduce((sum, c) => sum + c.frames, 0);
+  const starts = chunks.map((_, i) => chunks.slice(0, i).reduce((sum, c) => sum + c.encoded, 0));
+  const stillStarts = starts.filter((_, i) => chunks[i].encoded < chunks[i].frames);
+  const encodedFrames = chunks.reduce((sum, c) => sum + c.encoded, 0);
   const name = (i: number) => `chunk${String(i).padStart(4, '0')}${CHUNK_EXTENSION}`;
   const args = [
     ...graph.inputArgs,
@@ -69,13 +59,13 @@ export function compileScene(
     graph.chains.join(';'),
     '-map',
     `[${stream}]`,
-    ...sceneOutputArgs(encoder, canvas, encodedFrames, threads, starts.slice(1)),
+    ...sceneOutputArgs(encoder, canvas, encodedFrames, threads, starts.slice(1), stillStarts),
     `file:${join(dir, `chunk%04d${CHUNK_EXTENSION}`)}`,
   ];
   return {
     args,
-    playlist: playlist.map(name),
-    chunks: chunks.map((c, i) => ({ name: name(i), frames: c.frames })),
+    playlist: chunks.map((_, i) => name(i)),
+    chunks: chunks.map((c, i) => ({ name: name(i), encoded: c.encoded, frames: c.frames })),
     encodedFrames,
   };
 }
@@ -200,19 +190,9 @@ export function sourcePosition(position: number, duration: number | undefined, l
   return loop ? (position - duration) % duration : Math.max(0, duration - 1 / fps);
 }
 
-/** One frame played `frames` times. */
-function loopFilter(frames: number): string {
-  return `loop=loop=${frames - 1}:size=1:start=0`;
-}
-
-/** One frame played `frames` times (the scene's stream numbers the frames). */
-function repeatFrame(graph: Graph, label: string, frames: number): string {
-  return graph.chain([label], loopFilter(frames))[0];
-}
-
 /** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
-  return `${loopFilter(frames)},setpts=N/(${fps}*TB)`;
+  return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
 }
 
 function inputOf(plan: ScenePlan, layer: VisualLayer): LayerInput {

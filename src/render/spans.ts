@@ -1,5 +1,5 @@
 // A scene's timeline as spans between layer events. The picture is constant inside a
-// `still` span (no video plays), so it is composed once and its encoded chunk repeated;
+// `still` span (no video plays), so it is composed and encoded once and then repeated;
 // a `motion` span (some video visible) is encoded frame by frame.
 import { isVisual, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 
@@ -38,14 +38,4 @@ export function sceneSpans(scene: NormalizedScene): Span[] {
 /** The layers visible on one frame of the scene, in compositing order. */
 export function layersAt(scene: NormalizedScene, frame: number): VisualLayer[] {
   return scene.layers.filter(isVisual).filter((l) => l.startFrame <= frame && frame < l.endFrame);
-}
-
-/**
- * How a still span of `frames` frames is encoded: one chunk of `unit` frames played
- * `repeat` times, then a chunk of `rest` frames (0: none).
- */
-export function stillChunks(frames: number, fps: number): { unit: number; repeat: number; rest: number } {
-  const unit = Math.min(frames, fps);
-  const repeat = Math.floor(frames / unit);
-  return { unit, repeat, rest: frames - repeat * unit };
 }

@@ -1,13 +1,53 @@
 // GET /v1/files/{key}?expires&signature: stored outputs behind signed, expiring URLs,
 // with Range support so players can seek.
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { RenderService } from '../../jobs/index.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, errorResponses } from '../errors.ts';
+
+const Mp4 = (description: string) => ({
+  description,
+  content: { 'video/mp4': { schema: Type.String({ format: 'binary' }) } },
+});
+
+/**
+ * How the API document shows this route: the wildcard as a `key` parameter, and the signature's
+ * query parameters, which the handler checks itself (a missing one is a 403 like a wrong one).
+ */
+const documented = {
+  url: '/v1/files/{key}',
+  schema: {
+    params: Type.Object({
+      key: Type.String({ description: 'the path of the file, as in the outputUrl (it may contain `/`)' }),
+    }),
+    querystring: Type.Object({
+      expires: Type.String({ description: 'Unix time (s) after which the link stops working' }),
+      signature: Type.String({ description: 'signature of the key and expires' }),
+    }),
+    response: {
+      200: Mp4('The whole file'),
+      206: Mp4('The requested byte range (`Range: bytes=a-b`)'),
+      416: { description: 'The range is outside the file; `Content-Range: bytes */<size>`', type: 'null' },
+      ...errorResponses(403, 404),
+    },
+  },
+};
 
 export function fileRoutes(app: FastifyInstance, service: RenderService): void {
   app.get(
     '/v1/files/*',
-    { schema: { summary: 'A stored output (signed URL, Range supported)', tags: ['files'] } },
+    {
+      schema: {
+        operationId: 'getOutputFile',
+        summary: 'A stored output (signed URL, Range supported)',
+        description:
+          "A done job's `outputUrl`, as it is: the link's signature is the access, so it takes no `x-api-key`. Links expire (24 h); fetch the job again for a fresh one.",
+        tags: ['files'],
+        security: [],
+        response: errorResponses(403, 404),
+      },
+      config: { swaggerTransform: ({ schema }) => ({ ...documented, schema: { ...schema, ...documented.schema } }) },
+    },
     async (request, reply) => {
       const key = (request.params as { '*': string })['*'];
       const { expires, signature } = request.query as { expires?: string; signature?: string };

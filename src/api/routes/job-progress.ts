@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { isTerminal, type JobEvent, type RenderService } from '../../jobs/index.ts';
-import { ErrorBody } from '../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { ownJob } from './jobs.ts';
 
 export function jobProgressRoutes(app: FastifyInstance, service: RenderService, heartbeatMs: number): void {
@@ -17,13 +17,36 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
     '/v1/jobs/:jobId/progress',
     {
       schema: {
+        operationId: 'getJobEvents',
         summary: 'Server-Sent Events: phase, progress, then done / failed / cancelled',
         description:
           'Events: `phase` (every phase change), `progress` (as frames are encoded), and one final `done`, `failed` or `cancelled`, after which the stream closes. Each has an id; send `Last-Event-ID` to resume.',
         tags: ['jobs'],
         params: Type.Object({ jobId: Type.String() }),
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
-        response: { 404: ErrorBody },
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            Type.String({ description: 'the id of the last event seen: resume after it' }),
+          ),
+        }),
+        querystring: Type.Object({
+          lastEventId: Type.Optional(
+            Type.String({ description: 'Last-Event-ID, for clients that cannot set headers' }),
+          ),
+        }),
+        response: {
+          200: {
+            description: 'The event stream',
+            content: {
+              'text/event-stream': {
+                schema: Type.String({
+                  description:
+                    'Events `id: <n>`, `event: <type>`, `data: <JSON: event, jobId, and the job fields>`; comment lines are heartbeats',
+                }),
+              },
+            },
+          },
+          ...errorResponses(401, 404),
+        },
       },
       config: { rateLimit: false },
     },

@@ -3,10 +3,50 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { JobRow, RenderService } from '../../jobs/index.ts';
-import { ApiError, ErrorBody } from '../errors.ts';
+import { ApiError, errorResponses } from '../errors.ts';
 import { jobView, JobView } from '../job-view.ts';
 
-const JobParams = Type.Object({ jobId: Type.String() });
+const JobParams = Type.Object({ jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }) });
+
+export const JobList = Type.Object(
+  {
+    jobs: Type.Array(Type.Ref(JobView)),
+    nextCursor: Type.Union([Type.String(), Type.Null()], {
+      description: "the next page's cursor; null on the last page",
+    }),
+  },
+  { $id: 'JobList', description: 'A page of jobs, newest first' },
+);
+
+export const WebhookDeliveries = Type.Object(
+  {
+    deliveries: Type.Array(
+      Type.Object({
+        id: Type.Integer(),
+        eventId: Type.Integer({ description: 'the id of the event it tells, as in the progress stream' }),
+        url: Type.String(),
+        status: Type.Union(
+          ['pending', 'delivered', 'failed'].map((s) => Type.Literal(s)),
+          {
+            description: 'pending: (another) attempt is due at nextAttemptAt; failed: every retry was spent',
+          },
+        ),
+        payload: Type.Unknown({ description: 'the JSON body sent' }),
+        attempts: Type.Array(
+          Type.Object({
+            at: Type.String(),
+            statusCode: Type.Union([Type.Integer(), Type.Null()], { description: 'null: no HTTP answer' }),
+            error: Type.Union([Type.String(), Type.Null()]),
+            durationMs: Type.Integer(),
+          }),
+        ),
+        nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
+        deliveredAt: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+  },
+  { $id: 'WebhookDeliveries', description: 'The webhook deliveries of a job, each with every attempt' },
+);
 
 /** The job, if it belongs to the caller's account: another tenant's job is simply not found. */
 export async function ownJob(service: RenderService, request: FastifyRequest, jobId: string): Promise<JobRow> {
@@ -20,10 +60,11 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
     '/v1/jobs/:jobId',
     {
       schema: {
+        operationId: 'getRenderJob',
         summary: 'A job: status, phase, progress, scenes, output',
         tags: ['jobs'],
         params: JobParams,
-        response: { 200: JobView, 404: ErrorBody },
+        response: { 200: Type.Ref(JobView), ...errorResponses(401, 404, 429) },
       },
     },
     async (request) => jobView(await ownJob(service, request, (request.params as { jobId: string }).jobId), service),
@@ -33,6 +74,7 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
     '/v1/jobs',
     {
       schema: {
+        operationId: 'listRenderJobs',
         summary: 'Jobs of the account (or one project), newest first',
         tags: ['jobs'],
         querystring: Type.Object({
@@ -40,10 +82,7 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
           cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
         }),
-        response: {
-          200: Type.Object({ jobs: Type.Array(JobView), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-          400: ErrorBody,
-        },
+        response: { 200: Type.Ref(JobList), ...errorResponses(400, 401, 429) },
       },
     },
     async (request) => {
@@ -70,15 +109,29 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
     const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
     return jobView((await service.cancel(job.id)) ?? job, service);
   };
-  const cancelSchema = (summary: string) => ({
-    schema: { summary, tags: ['jobs'], params: JobParams, response: { 200: JobView, 404: ErrorBody } },
+  const cancelSchema = (operationId: string, summary: string) => ({
+    schema: {
+      operationId,
+      summary,
+      tags: ['jobs'],
+      params: JobParams,
+      response: { 200: Type.Ref(JobView), ...errorResponses(401, 404, 429) },
+    },
   });
-  app.delete('/v1/jobs/:jobId', cancelSchema('Cancel a job (no effect on a finished one)'), cancel);
-  app.post('/v1/jobs/:jobId/cancel', cancelSchema('Cancel a job (same as DELETE)'), cancel);
+  app.delete('/v1/jobs/:jobId', cancelSchema('deleteRenderJob', 'Cancel a job (no effect on a finished one)'), cancel);
+  app.post('/v1/jobs/:jobId/cancel', cancelSchema('cancelRenderJob', 'Cancel a job (same as DELETE)'), cancel);
 
   app.get(
     '/v1/jobs/:jobId/webhooks',
-    { schema: { summary: 'Webhook deliveries of a job and every attempt', tags: ['jobs'], params: JobParams } },
+    {
+      schema: {
+        operationId: 'listJobWebhookDeliveries',
+        summary: 'Webhook deliveries of a job and every attempt',
+        tags: ['jobs'],
+        params: JobParams,
+        response: { 200: Type.Ref(WebhookDeliveries), ...errorResponses(401, 404, 429) },
+      },
+    },
     async (request) => {
       const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
       const deliveries = await service.webhooks.deliveries(job.id);

@@ -1,72 +1,22 @@
 // POST /v1/render/jobs: validate, check the plan, reserve minutes, queue. 202 { jobId, status }.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import {
-  collectProblems,
-  isHttpUrl,
-  Movie,
-  movieProblems,
-  normalizeMovie,
-  schemaProblems,
-  summarizeProblems,
-  type Problem,
-} from '../../movie/index.ts';
-import { PRESET_WORKERS, sceneWorkers, type RenderService } from '../../jobs/index.ts';
-import { ApiError, ErrorBody } from '../errors.ts';
+import { Type } from '@sinclair/typebox';
+import { collectProblems, normalizeMovie, summarizeProblems } from '../../movie/index.ts';
+import { PRESET_WORKERS, RenderRequest, requestProblems, sceneWorkers, type RenderService } from '../../jobs/index.ts';
+import { ApiError, errorResponses } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
 
-const Preset = Type.Union(
-  [Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')],
+export const RenderJobAccepted = Type.Object(
   {
-    description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
+    jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
+    status: Type.String({
+      examples: ['queued'],
+      description: "queued (a replayed Idempotency-Key returns the job's current status)",
+    }),
   },
+  { $id: 'RenderJobAccepted', description: 'The job is queued' },
 );
-
-export const RenderRequest = Type.Object(
-  {
-    kind: Type.Literal('movie', { description: 'selects the scene-based render path' }),
-    projectId: Type.String({ minLength: 1, description: 'a project of your account' }),
-    movie: Movie,
-    renderOptions: Type.Optional(
-      Type.Object(
-        {
-          qualityPreset: Type.Optional(Preset),
-          requestedConcurrency: Type.Optional(
-            Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    callbackUrl: Type.Optional(
-      Type.String({ description: 'http(s) URL that receives signed progress and completion events' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-type RenderRequest = Static<typeof RenderRequest>;
-
-const RequestWithoutMovie = Type.Omit(RenderRequest, ['movie']);
-
-/** Every problem with the body by JSON path, the movie's own rules included, lazily: the caller lists and counts a bounded number. */
-function* requestProblems(body: unknown, service: RenderService): Generator<Problem> {
-  if (body === undefined)
-    return yield { path: '(body)', message: 'is empty: send the render request as a JSON object' };
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return yield { path: '(body)', message: 'must be a JSON object' };
-  const { movie, ...rest } = body as Record<string, unknown>;
-  yield* schemaProblems(RequestWithoutMovie, rest, '');
-  if (movie === undefined) yield { path: 'movie', message: 'is required' };
-  else yield* movieProblems(movie, { allowLocalFiles: false });
-  if (typeof rest.callbackUrl === 'string') {
-    const refusal =
-      !isHttpUrl(rest.callbackUrl) || !URL.canParse(rest.callbackUrl)
-        ? 'must be an http:// or https:// URL'
-        : service.callbackRefusal(rest.callbackUrl);
-    if (refusal) yield { path: 'callbackUrl', message: refusal };
-  }
-}
 
 export function renderJobRoutes(app: FastifyInstance, service: RenderService): void {
   app.post(
@@ -75,6 +25,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       // the schema documents the body; requestProblems checks it and names each problem's path, so Ajv must not touch it
       validatorCompiler: () => () => true,
       schema: {
+        operationId: 'createRenderJob',
         summary: 'Submit a render job',
         tags: ['render'],
         headers: Type.Object({
@@ -82,21 +33,8 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
         }),
         body: RenderRequest,
         response: {
-          202: Type.Object({
-            jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }),
-            status: Type.String({
-              description: "queued (a replayed Idempotency-Key returns the job's current status)",
-            }),
-          }),
-          400: ErrorBody,
-          401: ErrorBody,
-          402: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-          422: ErrorBody,
-          429: ErrorBody,
-          507: ErrorBody,
+          202: Type.Ref(RenderJobAccepted),
+          ...errorResponses(400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 507),
         },
       },
     },
@@ -104,7 +42,13 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const { account, plan } = request;
       if (!plan.apiAccess)
         throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
-      const report = collectProblems(requestProblems(request.body, service));
+      const report = collectProblems(
+        requestProblems(request.body, {
+          allowLocalFiles: false,
+          projectRequired: true,
+          callbackRefusal: (url) => service.callbackRefusal(url),
+        }),
+      );
       if (report.total > 0)
         throw new ApiError(
           400,
