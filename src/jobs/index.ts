@@ -1,6 +1,6 @@
 // The jobs module's public surface.
 export { RenderService, type ServiceOptions } from './render-service.ts';
-export { RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
+export { QualityPresetName, RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
 export { Accounts } from './accounts.ts';
 export { StorageFullError } from './disk-space.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';
@@ -9,4 +9,4 @@ export { JobStore, type SubmitLimits, type SubmitOutcome, type Usage } from './j
 export { PHASES, isTerminal, type Phase, type Status, type SceneState } from './job-state.ts';
 export { databaseFile, type JobRow, type JobEvent, type AccountRow, type ProjectRow } from './database.ts';
 // the presets' worker counts, for the API's plan checks
-export { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/index.ts';
+export { DEFAULT_PRESET, PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/index.ts';
