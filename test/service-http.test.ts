@@ -1,12 +1,27 @@
-// Outputs as clients meet them, over real HTTP: served with validators and a private cache
-// lifetime that ends with the signed link; conditional requests, Range, HEAD, the download name.
+// HTTP as clients and operators meet it, over real HTTP: outputs served with validators and a
+// private cache lifetime that ends with the signed link (conditional requests, Range, HEAD,
+// the download name); CORS off by default and on for the origins `serve --cors-origin` (or
+// REELSMITH_CORS_ORIGIN) names; /readyz answering per check, naming the one that fails,
+// running ffmpeg once rather than per probe, and 503 while a real `reelsmith serve` drains
+// on SIGTERM with a job in flight.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { probe, tempDir } from './helpers.ts';
-import { api, assertErrorShape, startService, waitForJob } from './service-helpers.ts';
+import { ffmpegBinary } from '../src/media/index.ts';
+import { cli, probe, tempDir, until } from './helpers.ts';
+import {
+  api,
+  assertErrorShape,
+  dataFolder,
+  exampleAssets,
+  footageMovie,
+  serve,
+  startService,
+  waitForJob,
+  waitUntil,
+} from './service-helpers.ts';
 
 type Json = Record<string, any>;
 
@@ -132,4 +147,196 @@ test('outputs: ETag, Last-Modified, a private cache lifetime within the link, in
   assert.equal(head.headers.get('content-length'), String(mp4.length));
   assert.equal(head.headers.get('etag'), etag);
   assert.equal((await head.arrayBuffer()).byteLength, 0);
+});
+
+test('CORS is off by default: no Access-Control-Allow-Origin, no preflight', async () => {
+  const origin = 'https://app.example.com';
+  const get = await api(svc.url, tenant.key, '/v1/usage', { headers: { origin } });
+  assert.equal(get.status, 200);
+  await get.arrayBuffer();
+  assert.equal(get.headers.get('access-control-allow-origin'), null);
+  const preflight = await fetch(`${svc.url}/v1/render/jobs`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  await preflight.arrayBuffer();
+  assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+});
+
+test('/readyz: 200 with every check; 503 naming the failing check; /healthz stays liveness', async () => {
+  const ready = await fetch(`${svc.url}/readyz`);
+  const body = (await ready.json()) as Json;
+  assert.equal(ready.status, 200, JSON.stringify(body));
+  assert.deepEqual(body, {
+    ready: true,
+    failing: [],
+    checks: {
+      draining: { ok: true },
+      database: { ok: true },
+      disk: { ok: true },
+      ffmpeg: { ok: true },
+      ffprobe: { ok: true },
+    },
+  });
+
+  // a disk with less free space than new jobs need
+  const full = await startService({ minFreeBytes: Number.MAX_SAFE_INTEGER });
+  const notReady = await fetch(`${full.url}/readyz`);
+  const text = await notReady.text();
+  assert.equal(notReady.status, 503, text);
+  const refused = JSON.parse(text) as Json;
+  assert.deepEqual(refused.failing, ['disk']);
+  assert.equal(refused.checks.disk.ok, false);
+  assert.match(refused.checks.disk.message, /--min-free-disk/);
+  assert.ok(!text.includes(full.dataDir) && !/\d{4,}/.test(text), `names no path and no amount: ${text}`);
+  const alive = await fetch(`${full.url}/healthz`);
+  assert.equal(alive.status, 200);
+  assert.deepEqual(await alive.json(), { ok: true });
+
+  // an ffmpeg that does not run
+  const saved = process.env.FFMPEG_PATH;
+  process.env.FFMPEG_PATH = join(dir, 'no-such-ffmpeg');
+  try {
+    const broken = await fetch(`${svc.url}/readyz`);
+    const reply = (await broken.json()) as Json;
+    assert.equal(broken.status, 503);
+    assert.deepEqual(reply.failing, ['ffmpeg']);
+    assert.match(reply.checks.ffmpeg.message, /ffmpeg does not run/);
+  } finally {
+    if (saved === undefined) delete process.env.FFMPEG_PATH;
+    else process.env.FFMPEG_PATH = saved;
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// `reelsmith serve` as a child process.
+
+/**
+ * An ffmpeg that notes each `-version` run (what readiness runs) in `runs`, holds that run
+ * while the file `hold` exists, and otherwise is the real one.
+ */
+async function watchedFfmpeg(): Promise<{ path: string; runs: () => Promise<number>; hold: string }> {
+  const folder = await tempDir('reelsmith-http-ffmpeg-');
+  const path = join(folder, 'ffmpeg');
+  const runs = join(folder, 'version-runs');
+  const hold = join(folder, 'hold');
+  await writeFile(
+    path,
+    `#!/bin/sh
+if [ "$1" = "-version" ]; then
+  echo run >> '${runs}'
+  while [ -e '${hold}' ]; do sleep 0.05; done
+fi
+exec '${ffmpegBinary().path}' "$@"
+`,
+  );
+  await chmod(path, 0o755);
+  const count = async () => (await readFile(runs, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  return { path, runs: count, hold };
+}
+
+/** A CORS preflight for a JSON POST with an API key, from `origin`. */
+async function preflight(base: string, origin: string): Promise<Response> {
+  const res = await fetch(`${base}/v1/render/jobs`, {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,x-api-key',
+    },
+  });
+  await res.arrayBuffer();
+  return res;
+}
+
+test('serve --cors-origin (repeated, comma lists): those origins pass the preflight, others get no header; readiness runs ffmpeg once', async () => {
+  const data = await dataFolder();
+  const ffmpeg = await watchedFfmpeg();
+  const server = await serve(data.dir, {
+    args: [
+      '--cors-origin',
+      'https://app.example.com',
+      '--cors-origin',
+      'https://admin.example.com/,http://localhost:5173',
+    ],
+    env: { FFMPEG_PATH: ffmpeg.path, REELSMITH_CORS_ORIGIN: 'https://env.example.com' },
+  });
+  try {
+    for (const origin of ['https://app.example.com', 'https://admin.example.com', 'http://localhost:5173']) {
+      const res = await preflight(server.url, origin);
+      assert.equal(res.status, 204, origin);
+      assert.equal(res.headers.get('access-control-allow-origin'), origin);
+      assert.match(res.headers.get('access-control-allow-methods') ?? '', /POST/);
+      assert.match(res.headers.get('access-control-allow-headers') ?? '', /x-api-key/);
+      assert.match(res.headers.get('vary') ?? '', /origin/i);
+    }
+    // the flags replace the environment variable; and any other origin
+    for (const origin of ['https://env.example.com', 'https://evil.example.com'])
+      assert.equal((await preflight(server.url, origin)).headers.get('access-control-allow-origin'), null, origin);
+
+    const get = await api(server.url, data.key, '/v1/usage', { headers: { origin: 'https://app.example.com' } });
+    assert.equal(get.status, 200);
+    await get.arrayBuffer();
+    assert.equal(get.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.match(get.headers.get('access-control-expose-headers') ?? '', /retry-after/);
+
+    // readiness: ready, and probes (at once or one after another) share one ffmpeg run
+    const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${server.url}/readyz`)));
+    for (let i = 0; i < 5; i++) answers.push(await fetch(`${server.url}/readyz`));
+    for (const res of answers) {
+      const body = (await res.json()) as Json;
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.ready, true);
+    }
+    assert.equal(await ffmpeg.runs(), 1, 'ffmpeg -version ran once for ten probes');
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+});
+
+test('a --cors-origin or REELSMITH_CORS_ORIGIN that is not an origin is refused (exit 2) before anything starts', async () => {
+  const refused = await cli(['serve', '--cors-origin', 'https://app.example.com/app', '--data', dir]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /https:\/\/app\.example\.com\/app is not an origin/);
+  const fromEnv = await cli(['serve', '--data', dir], { env: { REELSMITH_CORS_ORIGIN: 'app.example.com' } });
+  assert.equal(fromEnv.code, 2, fromEnv.stderr);
+  assert.match(fromEnv.stderr, /REELSMITH_CORS_ORIGIN: app\.example\.com is not an origin/);
+});
+
+test('/readyz answers 503 while `serve` drains on SIGTERM with a job in flight (and REELSMITH_CORS_ORIGIN enables CORS)', async () => {
+  const assets = await exampleAssets();
+  const data = await dataFolder();
+  const ffmpeg = await watchedFfmpeg();
+  // readiness's first ffmpeg run is held: a probe is under way when SIGTERM comes
+  await writeFile(ffmpeg.hold, '');
+  const server = await serve(data.dir, {
+    env: { FFMPEG_PATH: ffmpeg.path, REELSMITH_CORS_ORIGIN: 'https://env.example.com' },
+  });
+  try {
+    assert.equal(
+      (await preflight(server.url, 'https://env.example.com')).headers.get('access-control-allow-origin'),
+      'https://env.example.com',
+    );
+    const submitted = await api(server.url, data.key, '/v1/render/jobs', {
+      method: 'POST',
+      json: footageMovie(`${assets.url}/footage/city.mp4`, 'ready', 3, 2.5),
+    });
+    const { jobId } = (await submitted.json()) as { jobId: string };
+    await waitUntil(server.url, data.key, jobId, (j) => j.phase === 'rendering', 'rendering');
+
+    const probe = fetch(`${server.url}/readyz`);
+    await until(async () => (await ffmpeg.runs()) === 1, 10_000, 'readiness runs ffmpeg -version');
+    server.child.kill('SIGTERM');
+    await until(() => server.output().includes('SIGTERM: draining'), 10_000, 'the server drains');
+    await rm(ffmpeg.hold);
+    const res = await probe;
+    const body = (await res.json()) as Json;
+    assert.equal(res.status, 503, JSON.stringify(body));
+    assert.deepEqual(body.failing, ['draining']);
+    assert.equal(body.checks.draining.ok, false);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  } finally {
+    server.child.kill('SIGKILL');
+  }
 });
