@@ -3,6 +3,8 @@ export { RenderService, type ServiceOptions } from './render-service.ts';
 export { QualityPresetName, RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
 export { Accounts } from './accounts.ts';
 export { StorageFullError } from './disk-space.ts';
+export { downloadName } from './output-key.ts';
+export { checkReadiness, type Readiness } from './readiness.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';
 export { createPrivately, keepPrivate } from './private-files.ts';
 export { JobStore, type SubmitLimits, type SubmitOutcome, type Usage } from './job-store.ts';

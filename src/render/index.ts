@@ -33,6 +33,10 @@ export {
   postJson,
   urlRefusal,
   networkPolicyFromEnv,
+  ffmpegBinary,
+  ffprobeBinary,
+  run,
+  type Binary,
   type NetworkPolicy,
   type FetchLimits,
 } from '../media/index.ts';
