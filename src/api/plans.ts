@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { SubmitLimits } from '../jobs/index.ts';
+import { QualityPresetName, type SubmitLimits } from '../jobs/index.ts';
 
 const Nullable = (description: string) =>
   Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: `${description}; null: no limit` });
@@ -17,9 +17,7 @@ export const Plan = Type.Object({
   dailyMinutes: Nullable('render minutes per day, reset at midnight UTC'),
   concurrentJobs: Nullable('jobs queued or running at once'),
   requestsPerMinute: Type.Integer({ minimum: 1 }),
-  presets: Type.Array(
-    Type.Union([Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')]),
-  ),
+  presets: Type.Array(QualityPresetName),
 });
 export type Plan = Static<typeof Plan>;
 export type Plans = Record<string, Plan>;

@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
 import { accessLog } from './access-log.ts';
+import { installCors } from './cors.ts';
 import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import { installApiDocs } from './openapi.ts';
@@ -12,6 +13,7 @@ import type { Plans } from './plans.ts';
 import { fileRoutes } from './routes/files.ts';
 import { jobProgressRoutes } from './routes/job-progress.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { readinessRoutes } from './routes/readiness.ts';
 import { renderJobRoutes } from './routes/render-jobs.ts';
 import { usageRoutes } from './routes/usage.ts';
 
@@ -27,6 +29,8 @@ export interface ServerOptions {
   timeouts?: Partial<ConnectionTimeouts>;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** Origins whose pages may call the API (CORS); none (the default): CORS stays off. */
+  corsOrigins?: readonly string[];
 }
 
 /** The defaults: a slow or stalled client holds a connection (and an fd) for at most this long. */
@@ -63,8 +67,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   installErrorHandler(app);
   acceptEmptyJson(app);
+  await installCors(app, options.corsOrigins ?? []);
   await installApiDocs(app);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  readinessRoutes(app, service);
   installMetrics(app, service, options.metricsToken);
   fileRoutes(app, service);
 

@@ -12,7 +12,15 @@ import { serviceCommands } from './service-commands.ts';
 import { explainWorkFolder } from './work-folder.ts';
 import { PROBLEM_CAPS } from '../movie/problems.ts';
 import { checkEncoder, DEFAULT_ENCODER } from '../render/encoder.ts';
-import { PRESET_WORKERS, sceneWorkers, type QualityPreset } from '../render/workers.ts';
+import {
+  CONCURRENCY_RANGE,
+  DEFAULT_PRESET,
+  describePresets,
+  PRESET_WORKERS,
+  QUALITY_PRESETS,
+  sceneWorkers,
+  type QualityPreset,
+} from '../render/workers.ts';
 import { PACKAGE } from '../package-info.ts';
 
 const json = jsonRequested(process.argv.slice(2));
@@ -43,13 +51,12 @@ program
   .description('render a movie (or a whole render request) to an MP4')
   .argument('<movie>', 'movie JSON file')
   .requiredOption('-o, --output <file>', 'MP4 to write')
+  .option('--preset <preset>', `scene workers: ${describePresets()}`)
   .option(
-    '--preset <preset>',
-    `scene workers: ${Object.entries(PRESET_WORKERS)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ')}`,
+    '-c, --concurrency <n>',
+    `scene workers, overrides the preset (${CONCURRENCY_RANGE.min}..${CONCURRENCY_RANGE.max})`,
+    integer(CONCURRENCY_RANGE.min, CONCURRENCY_RANGE.max),
   )
-  .option('-c, --concurrency <n>', 'scene workers, overrides the preset (1..32)', integer(1, 32))
   .option('--crf <n>', `x264 constant rate factor (default ${DEFAULT_ENCODER.crf})`, integer(0, 51))
   .option('--x264-preset <name>', `x264 speed preset (default ${DEFAULT_ENCODER.preset})`)
   .option('--allow-private-networks', 'let source URLs reach private and loopback addresses')
@@ -58,14 +65,14 @@ program
   .action(async (moviePath: string, opts) => {
     const output = checkedOutput(opts.output, '.mp4');
     if (opts.preset !== undefined && !(opts.preset in PRESET_WORKERS))
-      throw new CliError(`--preset must be one of ${Object.keys(PRESET_WORKERS).join(', ')}`);
+      throw new CliError(`--preset must be one of ${QUALITY_PRESETS.join(', ')}`);
     const encoder = { preset: opts.x264Preset ?? DEFAULT_ENCODER.preset, crf: opts.crf ?? DEFAULT_ENCODER.crf };
     const encoderProblem = checkEncoder(encoder);
     if (encoderProblem) throw new CliError(encoderProblem);
     // the file is checked as the API checks a request (src/jobs/render-request.ts), renderOptions included
     const { inUsersWords, loadMovieFile } = await import('./load-movie.ts');
     const file = await loadMovieFile(moviePath);
-    const preset: QualityPreset = opts.preset ?? file.renderOptions.qualityPreset ?? 'balanced';
+    const preset: QualityPreset = opts.preset ?? file.renderOptions.qualityPreset ?? DEFAULT_PRESET;
     const [{ renderMovie }, { progressBar }] = await Promise.all([
       import('../render/index.ts'),
       import('./progress-bar.ts'),

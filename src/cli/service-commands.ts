@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
 import { MINIMAL_RENDER_REQUEST } from '../jobs/request-example.ts';
 import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
@@ -74,6 +74,11 @@ export function serviceCommands(program: Command): void {
         '--min-free-disk <MiB>',
         `refuse new jobs (507) while the data folder's disk has less free (default $REELSMITH_MIN_FREE_DISK_MB or ${DEFAULT_MIN_FREE_BYTES / MiB})`,
         integer(0, 1024 * 1024),
+      )
+      .option(
+        '--cors-origin <origin>',
+        'let web pages on this origin call the API (repeat it or give a comma list; * for any; default $REELSMITH_CORS_ORIGIN; none: CORS off)',
+        corsOrigins,
       ),
   ).action(async (opts) => {
     const port = opts.port ?? Number(process.env.PORT ?? 8080);
@@ -82,6 +87,7 @@ export function serviceCommands(program: Command): void {
       opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
     if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0)
       throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
+    const cors = opts.corsOrigin ?? corsOriginsFromEnv(process.env.REELSMITH_CORS_ORIGIN);
     const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }] =
       await Promise.all([import('../api/server.ts'), import('../jobs/index.ts')]);
     const network = await networkPolicy(opts);
@@ -108,6 +114,7 @@ export function serviceCommands(program: Command): void {
       plans,
       logger: Boolean(opts.log),
       metricsToken: opts.metricsToken ?? (process.env.REELSMITH_METRICS_TOKEN || undefined),
+      corsOrigins: cors,
     });
     // listen before recovering: a server that cannot listen must not sweep or run anything;
     // jobs submitted meanwhile wait in the queue until recovery is done
@@ -263,4 +270,35 @@ async function checkPortFree(port: number, host: string): Promise<void> {
 
 function portInUse(port: number, host: string): CliError {
   return new CliError(`port ${port} on ${host} is in use (another server?); nothing was started`);
+}
+
+/** `--cors-origin`, repeatable, each a comma list: origins as browsers send them (`https://app.example.com`), or `*`. */
+function corsOrigins(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(corsOrigin),
+  ];
+}
+
+function corsOriginsFromEnv(value: string | undefined): string[] {
+  try {
+    return corsOrigins(value ?? '');
+  } catch (err) {
+    throw new CliError(`REELSMITH_CORS_ORIGIN: ${(err as Error).message}`);
+  }
+}
+
+function corsOrigin(value: string): string {
+  if (value === '*') return value;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  // an origin's URL is the origin and '/': no user, path, query or fragment
+  if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`)
+    throw new InvalidArgumentError(
+      `${value} is not an origin: give the scheme, host and port only, e.g. https://app.example.com`,
+    );
+  return url.origin;
 }

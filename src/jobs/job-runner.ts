@@ -20,6 +20,7 @@ import type { LocalStorage } from '../storage/index.ts';
 import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
+import { outputKey } from './output-key.ts';
 import type { SceneCache } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 
@@ -128,7 +129,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     throwIfWriteFailed();
 
     await enter('uploading', UPLOADING);
-    const key = `outputs/${job.id}/output.mp4`;
+    const key = outputKey(job.id);
     await ctx.storage.put(key, output, { move: true });
     // the output is stored: its end is written even if that takes tries (a full disk), until cancelled or drained
     await record(() =>

@@ -4,13 +4,13 @@
 // project, the plan, its network policy) and local paths (the CLI reads them, the API never).
 import { Type, type Static } from '@sinclair/typebox';
 import { isHttpUrl, Movie, movieProblems, schemaProblems, type Problem, type ValidateOptions } from '../movie/index.ts';
+import { CONCURRENCY_RANGE, describePresets, QUALITY_PRESETS } from '../render/index.ts';
 import { MINIMAL_RENDER_REQUEST } from './request-example.ts';
 
-const Preset = Type.Union(
-  [Type.Literal('stable'), Type.Literal('balanced'), Type.Literal('fast'), Type.Literal('turbo')],
-  {
-    description: 'parallel scene workers: stable 2, balanced 3 (default), fast 4, turbo 6 (Business and up)',
-  },
+/** A quality preset's name, from the one table of presets. */
+export const QualityPresetName = Type.Union(
+  QUALITY_PRESETS.map((name) => Type.Literal(name)),
+  { description: `parallel scene workers: ${describePresets()}; the plan says which it allows` },
 );
 
 export const RenderRequest = Type.Object(
@@ -21,9 +21,13 @@ export const RenderRequest = Type.Object(
     renderOptions: Type.Optional(
       Type.Object(
         {
-          qualityPreset: Type.Optional(Preset),
+          qualityPreset: Type.Optional(QualityPresetName),
           requestedConcurrency: Type.Optional(
-            Type.Integer({ minimum: 1, maximum: 32, description: 'overrides the preset' }),
+            Type.Integer({
+              minimum: CONCURRENCY_RANGE.min,
+              maximum: CONCURRENCY_RANGE.max,
+              description: 'overrides the preset',
+            }),
           ),
         },
         { additionalProperties: false, $id: 'RenderOptions' },

@@ -106,11 +106,15 @@ export class RenderService {
    * store's write fails for a full disk, a StorageFullError and nothing stored.
    */
   async submit(input: NewJob, limits: SubmitLimits): Promise<SubmitOutcome> {
-    if ((await freeBytes(this.options.dataDir)) < (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES))
-      throw new StorageFullError();
+    if (!(await this.diskHasRoom())) throw new StorageFullError();
     return this.store.submit(input, limits).catch((err) => {
       throw isDiskFull(err) ? new StorageFullError(err) : err;
     });
+  }
+
+  /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`). */
+  async diskHasRoom(): Promise<boolean> {
+    return (await freeBytes(this.options.dataDir)) >= (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
   }
 
   /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
@@ -150,6 +154,11 @@ export class RenderService {
       await this.announce(await this.store.finish(jobId, 'cancelled', {}, {}));
     }
     return this.store.job(jobId);
+  }
+
+  /** True from the start of `drain` on: the server is going away and should get no new traffic. */
+  get draining(): boolean {
+    return !this.accepting;
   }
 
   /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */

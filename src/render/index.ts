@@ -14,7 +14,16 @@ export { LayerSourceError, ENGINE_VERSION } from './plan.ts';
 export { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 export { DEFAULT_ENCODER, checkEncoder, type EncoderProfile } from './encoder.ts';
 export { progressOf, type RenderProgress, type RenderPhase } from './progress.ts';
-export { PRESET_WORKERS, sceneWorkers, threadsPerProcess, type QualityPreset } from './workers.ts';
+export {
+  CONCURRENCY_RANGE,
+  DEFAULT_PRESET,
+  describePresets,
+  PRESET_WORKERS,
+  QUALITY_PRESETS,
+  sceneWorkers,
+  threadsPerProcess,
+  type QualityPreset,
+} from './workers.ts';
 export { bundledFontPackages } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
 export {
@@ -25,6 +34,10 @@ export {
   postJson,
   urlRefusal,
   networkPolicyFromEnv,
+  ffmpegBinary,
+  ffprobeBinary,
+  run,
+  type Binary,
   type NetworkPolicy,
   type FetchLimits,
 } from '../media/index.ts';

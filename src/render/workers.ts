@@ -1,10 +1,22 @@
 // How many scenes render at once, and how many threads each ffmpeg gets.
 
-/** Workers for a preset, unless a concurrency is asked for directly. */
+/** Workers for a preset, unless a concurrency is asked for directly: the one table the API, plans and CLI derive from. */
 export const PRESET_WORKERS = { stable: 2, balanced: 3, fast: 4, turbo: 6 } as const;
 export type QualityPreset = keyof typeof PRESET_WORKERS;
+export const QUALITY_PRESETS = Object.keys(PRESET_WORKERS) as QualityPreset[];
+export const DEFAULT_PRESET: QualityPreset = 'balanced';
 
-export function sceneWorkers(preset: QualityPreset = 'balanced', requested?: number): number {
+/** The scene workers a render may ask for directly (requestedConcurrency, --concurrency). */
+export const CONCURRENCY_RANGE = { min: 1, max: 32 } as const;
+
+/** "stable 2, balanced 3 (default), fast 4, turbo 6" */
+export function describePresets(): string {
+  return Object.entries(PRESET_WORKERS)
+    .map(([name, n]) => `${name} ${n}${name === DEFAULT_PRESET ? ' (default)' : ''}`)
+    .join(', ');
+}
+
+export function sceneWorkers(preset: QualityPreset = DEFAULT_PRESET, requested?: number): number {
   return requested ?? PRESET_WORKERS[preset];
 }
 

@@ -1,7 +1,6 @@
 // Outputs on local disk under one folder, addressed by key ("outputs/job_x/output.mp4"),
 // handed out as signed, expiring URLs that the API serves with Range support.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 
@@ -35,10 +34,6 @@ export class LocalStorage {
     const path = this.pathOf(key);
     const info = await stat(path).catch(() => undefined);
     return info?.isFile() ? { path, bytes: info.size } : undefined;
-  }
-
-  read(key: string, range?: { start: number; end: number }) {
-    return createReadStream(this.pathOf(key), range);
   }
 
   async remove(key: string): Promise<void> {

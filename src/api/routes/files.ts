@@ -1,14 +1,19 @@
-// GET /v1/files/{key}?expires&signature: stored outputs behind signed, expiring URLs,
-// with Range support so players can seek.
+// GET /v1/files/{key}?expires&signature: stored outputs behind signed, expiring URLs, served
+// by @fastify/send: Range (players seek), ETag and Last-Modified (so If-None-Match,
+// If-Modified-Since and If-Range work), cached privately no longer than the link lives.
+import send from '@fastify/send';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { RenderService } from '../../jobs/index.ts';
+import { downloadName, type RenderService } from '../../jobs/index.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 
 const Mp4 = (description: string) => ({
   description,
   content: { 'video/mp4': { schema: Type.String({ format: 'binary' }) } },
 });
+
+/** The statuses this route answers with an error, besides what @fastify/send answers itself. */
+const ERRORS = [403, 404, 412, 416];
 
 /**
  * How the API document shows this route: the wildcard as a `key` parameter, and the signature's
@@ -26,9 +31,9 @@ const documented = {
     }),
     response: {
       200: Mp4('The whole file'),
-      206: Mp4('The requested byte range (`Range: bytes=a-b`)'),
-      416: { description: 'The range is outside the file; `Content-Range: bytes */<size>`', type: 'null' },
-      ...errorResponses(403, 404),
+      206: Mp4('The requested byte range (`Range: bytes=a-b`; with `If-Range`, only while the file is unchanged)'),
+      304: { description: 'Not modified: the `If-None-Match` or `If-Modified-Since` sent still holds' },
+      ...errorResponses(...ERRORS),
     },
   },
 };
@@ -41,10 +46,10 @@ export function fileRoutes(app: FastifyInstance, service: RenderService): void {
         operationId: 'getOutputFile',
         summary: 'A stored output (signed URL, Range supported)',
         description:
-          "A done job's `outputUrl`, as it is: the link's signature is the access, so it takes no `x-api-key`. Links expire (24 h); fetch the job again for a fresh one.",
+          'A done job\'s `outputUrl`, as it is: the link\'s signature is the access, so it takes no `x-api-key`. Links expire (24 h); fetch the job again for a fresh one. Answers carry `ETag` and `Last-Modified` (conditional requests and `If-Range` work), `Cache-Control: private, max-age=` no longer than the link has left, and `Content-Disposition: inline; filename="<jobId>.mp4"`.',
         tags: ['files'],
         security: [],
-        response: errorResponses(403, 404),
+        response: errorResponses(...ERRORS),
       },
       config: { swaggerTransform: ({ schema }) => ({ ...documented, schema: { ...schema, ...documented.schema } }) },
     },
@@ -59,41 +64,37 @@ export function fileRoutes(app: FastifyInstance, service: RenderService): void {
         );
       const file = await service.storage.stat(key).catch(() => undefined);
       if (!file) throw new ApiError(404, 'NOT_FOUND', 'No such file');
-      void reply
-        .header('accept-ranges', 'bytes')
-        .header('content-type', key.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream');
-      const range = parseRange(request.headers.range, file.bytes);
-      if (range === 'unsatisfiable') {
-        return reply.status(416).header('content-range', `bytes */${file.bytes}`).send();
+      // the path is ours (under the data folder, which may have a dot folder in it), not the request's
+      const sent = await send(request.raw, encodeURI(file.path), { dotfiles: 'allow', cacheControl: false });
+      if (sent.type !== 'file') {
+        sent.stream.destroy();
+        if (sent.statusCode === 416) void reply.header('content-range', `bytes */${file.bytes}`);
+        throw refusal(sent.statusCode, file.bytes, sent.type === 'error' ? sent.metadata.error : undefined);
       }
-      if (range) {
-        return reply
-          .status(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`)
-          .header('content-length', range.end - range.start + 1)
-          .send(service.storage.read(key, range));
-      }
-      return reply.header('content-length', file.bytes).send(service.storage.read(key));
+      return reply
+        .status(sent.statusCode)
+        .headers(sent.headers)
+        .header('cache-control', cacheControl(Number(expires)))
+        .header('content-disposition', `inline; filename="${downloadName(key)}"`)
+        .send(sent.stream);
     },
   );
 }
 
-/** One byte range of `size` bytes ("bytes=a-b", "bytes=a-", "bytes=-n"); multiple ranges are served whole. */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'unsatisfiable' | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]));
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  }
-  if (start > end || start >= size) return 'unsatisfiable';
-  return { start, end };
+/**
+ * Caches may keep the file (it never changes under its key) but only for the one who asked,
+ * and not past the link's expiry: a cached copy must not outlive the permission to fetch it.
+ */
+function cacheControl(expiresAt: number, now = Date.now() / 1000): string {
+  return `private, max-age=${Math.max(0, Math.floor(expiresAt - now))}`;
+}
+
+/** What @fastify/send refused, in the API's error shape. */
+function refusal(status: number, bytes: number, cause: Error | undefined): Error {
+  if (status === 416)
+    return new ApiError(416, 'RANGE_NOT_SATISFIABLE', `The range is outside the file (${bytes} bytes)`);
+  if (status === 412)
+    return new ApiError(412, 'PRECONDITION_FAILED', 'The file does not match If-Match or If-Unmodified-Since');
+  if (status === 404) return new ApiError(404, 'NOT_FOUND', 'No such file');
+  return cause ?? new Error(`sending a stored file answered ${status}`);
 }

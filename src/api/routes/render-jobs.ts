@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { collectProblems, normalizeMovie, summarizeProblems } from '../../movie/index.ts';
-import { PRESET_WORKERS, RenderRequest, requestProblems, sceneWorkers, type RenderService } from '../../jobs/index.ts';
+import {
+  DEFAULT_PRESET,
+  PRESET_WORKERS,
+  RenderRequest,
+  requestProblems,
+  sceneWorkers,
+  type RenderService,
+} from '../../jobs/index.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { fitsResolution, submitLimits } from '../plans.ts';
 
@@ -78,7 +85,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
           `The movie lasts ${seconds.toFixed(1)} s; the ${plan.name} plan allows ${plan.maxDurationMinutes} min per job`,
         );
       }
-      const preset = body.renderOptions?.qualityPreset ?? 'balanced';
+      const preset = body.renderOptions?.qualityPreset ?? DEFAULT_PRESET;
       const workers = sceneWorkers(preset, body.renderOptions?.requestedConcurrency);
       const maxWorkers = Math.max(...plan.presets.map((p) => PRESET_WORKERS[p]));
       if (!plan.presets.includes(preset) || workers > maxWorkers) {
