@@ -172,6 +172,38 @@ test('an unprivileged user renders a movie (picture by URL, sound, text) with th
   assert.ok(audio, 'the sound is in the file');
 });
 
+test('the installed service starts as an unprivileged user and is ready: its database, disk, ffmpeg and ffprobe', {
+  skip: asUser,
+}, async () => {
+  const user = await nobody();
+  const data = join(work, 'data');
+  await mkdir(data);
+  await chown(data, user.uid, user.gid);
+  const child = spawn(bin, ['serve', '--port', '0', '--host', '127.0.0.1', '--data', data, '--json'], {
+    env: userEnv,
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
+  });
+  const exited = collect(child);
+  try {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    const deadline = Date.now() + 30_000;
+    while (!/"url":\s*"http/.test(output) && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const url = /"url":\s*"(http[^"]+)"/.exec(output)?.[1];
+    assert.ok(url, `the server said where it listens: ${output}`);
+    const ready = await fetch(`${url}/readyz`);
+    const body = await ready.text();
+    assert.equal(ready.status, 200, body);
+  } finally {
+    child.kill('SIGTERM');
+    const { code, stderr } = await exited;
+    assert.equal(code, 0, stderr);
+  }
+});
+
 test('a shipped binary left without execute bits is fixed at first use by its owner', async () => {
   const ffprobe = shippedFfprobe();
   await chmod(ffprobe, 0o644);
