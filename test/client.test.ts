@@ -7,6 +7,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { JobEventBody } from '../src/api/job-event.ts';
 import {
   createClient,
   ReelsmithApiError,
@@ -49,8 +51,9 @@ async function collect(events: AsyncIterable<JobEvent>): Promise<JobEvent[]> {
   return seen;
 }
 
-/** Each event once, in the order stored, from the job's first (queued), progress never falling. */
+/** Each event once, in the order stored, from the job's first (queued), progress never falling; each as the API document's JobEvent says. */
 function assertWellOrdered(events: JobEvent[]) {
+  for (const { id, ...body } of events) assert.ok(Value.Check(JobEventBody, body), JSON.stringify(body));
   assert.deepEqual([events[0].event, events[0].phase], ['phase', 'queued']);
   for (let i = 1; i < events.length; i++) {
     assert.ok(Number(events[i].id) > Number(events[i - 1].id), `ids ${events.map((e) => e.id)}`);
@@ -160,6 +163,8 @@ test("verifyWebhook accepts the service's signature and refuses a tampered body 
 
   const final = received.find((r) => r.body.includes('"event":"done"'));
   assert.ok(final, `a final delivery among ${received.length}`);
+  for (const delivery of received)
+    assert.ok(Value.Check(JobEventBody, verifyWebhook(tenant.webhookSecret, delivery.headers, delivery.body)));
   const event = verifyWebhook(tenant.webhookSecret, final.headers, final.body);
   assert.equal(event.event, 'done');
   assert.equal(event.jobId, jobId);

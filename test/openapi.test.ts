@@ -130,6 +130,23 @@ describe('GET /v1/openapi.json', () => {
     assert.ok(op.responses['206'], 'byte ranges');
   });
 
+  test("documents what a callbackUrl receives: a JobEvent (the progress stream's events too), signed", () => {
+    const op = doc.webhooks.jobEvent.post;
+    assert.equal(refName(op.requestBody.content['application/json'].schema), 'JobEvent');
+    assert.deepEqual(
+      (op.parameters as Json[]).map((p) => [p.name, p.in]),
+      [
+        ['webhook-id', 'header'],
+        ['webhook-timestamp', 'header'],
+        ['webhook-signature', 'header'],
+      ],
+    );
+    const literals = (s: Json): unknown[] =>
+      s.enum ?? (s.const === undefined ? (s.anyOf ?? []).flatMap(literals) : [s.const]);
+    const events = (schema('JobEvent').anyOf as Json[]).flatMap((variant) => literals(variant.properties.event));
+    assert.deepEqual(events.sort(), ['cancelled', 'done', 'failed', 'phase', 'progress']);
+  });
+
   test("its request example is the seed's minimal request, and the API accepts it (202)", async () => {
     const example = doc.paths['/v1/render/jobs'].post.requestBody.content['application/json'].example;
     assert.deepEqual(example, seedMinimalBody);

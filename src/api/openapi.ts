@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { LAYER_NEEDS, Movie } from '../movie/index.ts';
 import { PACKAGE } from '../package-info.ts';
 import { ErrorBody } from './errors.ts';
+import { JobEventBody } from './job-event.ts';
 import { JobView } from './job-view.ts';
 import { JobList, WebhookDeliveries } from './routes/jobs.ts';
 import { RenderJobAccepted } from './routes/render-jobs.ts';
@@ -27,7 +28,7 @@ interface SchemaObject {
 export async function installApiDocs(app: FastifyInstance): Promise<void> {
   // what routes answer with as a whole is shared and referenced (Type.Ref), so the document names it
   // (a route's own schema is written out in place)
-  for (const schema of [ErrorBody, JobView, JobList, RenderJobAccepted, Usage, WebhookDeliveries])
+  for (const schema of [ErrorBody, JobView, JobList, JobEventBody, RenderJobAccepted, Usage, WebhookDeliveries])
     app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -48,6 +49,7 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
       ],
       components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
       security: [{ apiKey: [] }],
+      webhooks: { jobEvent: JOB_EVENT_WEBHOOK },
     },
     refResolver: {
       // schemas with an $id become components under their own name (Movie, Scene, Layer, Job, Error, ...)
@@ -63,6 +65,28 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }
+
+/** What a job's callbackUrl receives: each event, signed per Standard Webhooks. */
+const JOB_EVENT_WEBHOOK = {
+  post: {
+    operationId: 'jobEventWebhook',
+    summary: "A job event, POSTed to the job's callbackUrl",
+    description:
+      "`phase` on every phase change, `progress` at most every 2 s, and the final `done`, `failed` or `cancelled`. Signed with the project's `whsec_` secret (Standard Webhooks: HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>`); retried until a 2xx, for more than a day.",
+    security: [],
+    parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({
+      name,
+      in: 'header' as const,
+      required: true,
+      schema: { type: 'string' as const },
+    })),
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { $ref: `#/components/schemas/${JobEventBody.$id}` } } },
+    },
+    responses: { '200': { description: 'Received (any 2xx); any other answer is retried' } },
+  },
+};
 
 /** Movie keeps its JSON Schema URL as $id; the others are named by theirs. */
 function componentName(schema: { $id?: unknown }): string | undefined {

@@ -2,10 +2,10 @@
 // (type-only imports: nothing of the server's code reaches a client's bundle).
 import type { Static } from '@sinclair/typebox';
 import type { ErrorBody } from '../api/errors.ts';
+import type { JobEventBody as JobEventSchema } from '../api/job-event.ts';
 import type { JobView } from '../api/job-view.ts';
 import type { JobList as JobListSchema } from '../api/routes/jobs.ts';
 import type { RenderRequest } from '../jobs/index.ts';
-import type { RenderProgress } from '../render/index.ts';
 
 /** The body of POST /v1/render/jobs: `{ kind: "movie", projectId, movie, renderOptions?, callbackUrl? }`. */
 export type { RenderRequest };
@@ -21,22 +21,11 @@ export type JobList = Static<typeof JobListSchema>;
 /** An error answer's `error`: `{ code, message, details? }`. */
 export type ErrorDetail = Static<typeof ErrorBody>['error'];
 
-interface EventBase {
-  jobId: string;
-  phase: JobPhase;
-  progress: number;
-}
-
 /**
  * What one progress event (SSE) or webhook carries: `phase` on every phase change,
  * `progress` as frames are encoded, and one final `done`, `failed` or `cancelled`.
  */
-export type JobEventBody =
-  | (EventBase & { event: 'phase' | 'cancelled'; status: JobStatus })
-  | (EventBase &
-      Pick<RenderProgress, 'scenesDone' | 'scenesTotal' | 'framesDone' | 'framesTotal'> & { event: 'progress' })
-  | (EventBase & { event: 'done'; status: 'done'; outputUrl: string; mediaData: MediaData })
-  | (EventBase & { event: 'failed'; status: 'failed'; error: NonNullable<Job['error']> });
+export type JobEventBody = Static<typeof JobEventSchema>;
 
 /** A progress event with its stream id (what `Last-Event-ID` resumes after). */
 export type JobEvent = JobEventBody & { id: string };
