@@ -1,13 +1,13 @@
 // A job as clients see it (GET /v1/jobs/{jobId}, lists, cancel replies).
 import { Type } from '@sinclair/typebox';
-import { PHASES, type JobRow, type RenderService } from '../jobs/index.ts';
+import { PHASES, SCENE_STATES, STATUSES, type JobRow, type RenderService } from '../jobs/index.ts';
 
 export const JobView = Type.Object(
   {
     jobId: Type.String(),
     projectId: Type.String(),
     status: Type.Union(
-      (['queued', 'running', 'done', 'failed', 'cancelled'] as const).map((s) => Type.Literal(s)),
+      STATUSES.map((s) => Type.Literal(s)),
       {
         description:
           'queued: waiting for a worker; running: in one of the phases planning..uploading; done, failed, cancelled: final',
@@ -30,7 +30,7 @@ export const JobView = Type.Object(
         sceneId: Type.String(),
         frames: Type.Integer(),
         state: Type.Union(
-          (['queued', 'rendering', 'done', 'cached'] as const).map((s) => Type.Literal(s)),
+          SCENE_STATES.map((s) => Type.Literal(s)),
           { description: 'cached: reused from an earlier render of the same scene' },
         ),
       }),

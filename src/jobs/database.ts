@@ -13,6 +13,7 @@ import {
   type Generated,
   type Selectable,
 } from 'kysely';
+import type { DeliveryStatus } from './job-state.ts';
 import { migrateToLatest } from './migrations.ts';
 
 export interface AccountRow {
@@ -92,7 +93,7 @@ export interface WebhookDeliveryRow {
   event_id: number;
   url: string;
   payload: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   next_attempt_at: string;
   last_error: string | null;

@@ -3,7 +3,15 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, JobEvent, JobRow, JobSceneRow, Tables } from './database.ts';
 import { newJobId, now } from './ids.ts';
-import { ACTIVE, statusOf, type EventType, type Phase, type SceneState, type Status } from './job-state.ts';
+import {
+  ACTIVE,
+  COUNTED,
+  statusOf,
+  type EventType,
+  type FinalStatus,
+  type Phase,
+  type SceneState,
+} from './job-state.ts';
 
 /** What an account may hold at once; null means no limit. */
 export interface SubmitLimits {
@@ -185,7 +193,7 @@ export class JobStore {
   /** Ends a job (done, failed or cancelled) with the final event; undefined if it had ended already. */
   async finish(
     jobId: string,
-    status: Extract<Status, 'done' | 'failed' | 'cancelled'>,
+    status: FinalStatus,
     fields: Partial<JobRow>,
     data: Record<string, unknown>,
   ): Promise<JobEvent | undefined> {
@@ -261,7 +269,6 @@ async function insertEvent(
 async function usageOf(db: Kysely<Tables>, accountId: string, at: Date): Promise<Usage> {
   const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)).toISOString();
   const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())).toISOString();
-  const counted = ['queued', 'running', 'done'];
   const row = await db
     .selectFrom('jobs')
     .select((eb) => [
@@ -274,7 +281,7 @@ async function usageOf(db: Kysely<Tables>, accountId: string, at: Date): Promise
         .as('day'),
     ])
     .where('account_id', '=', accountId)
-    .where('status', 'in', counted)
+    .where('status', 'in', COUNTED)
     .where('created_at', '>=', month)
     .executeTakeFirstOrThrow();
   const active = await db

@@ -2,7 +2,7 @@
 // POST /v1/jobs/{jobId}/cancel, GET /v1/jobs/{jobId}/webhooks.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { JobRow, RenderService } from '../../jobs/index.ts';
+import { DELIVERY_STATUSES, type JobRow, type RenderService } from '../../jobs/index.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { jobView, JobView } from '../job-view.ts';
 
@@ -26,7 +26,7 @@ export const WebhookDeliveries = Type.Object(
         eventId: Type.Integer({ description: 'the id of the event it tells, as in the progress stream' }),
         url: Type.String(),
         status: Type.Union(
-          ['pending', 'delivered', 'failed'].map((s) => Type.Literal(s)),
+          DELIVERY_STATUSES.map((s) => Type.Literal(s)),
           {
             description: 'pending: (another) attempt is due at nextAttemptAt; failed: every retry was spent',
           },
