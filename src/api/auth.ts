@@ -16,12 +16,11 @@ export function installAuth(app: FastifyInstance, service: RenderService, plans:
   app.decorateRequest('plan', null as unknown as Plan);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const key = request.headers['x-api-key'];
-    if (typeof key !== 'string' || key.length === 0)
-      throw new ApiError(401, 'UNAUTHORIZED', 'Missing x-api-key header');
+    if (typeof key !== 'string' || key.length === 0) throw new ApiError('UNAUTHORIZED', 'Missing x-api-key header');
     const account = await service.accounts.authenticate(key);
-    if (!account) throw new ApiError(401, 'UNAUTHORIZED', 'Invalid x-api-key');
+    if (!account) throw new ApiError('UNAUTHORIZED', 'Invalid x-api-key');
     const plan = plans[account.plan];
-    if (!plan) throw new ApiError(500, 'INTERNAL', `Account plan "${account.plan}" is not configured`);
+    if (!plan) throw new ApiError('INTERNAL', `Account plan "${account.plan}" is not configured`);
     request.account = account;
     request.plan = plan;
   });

@@ -1,6 +1,14 @@
 // A job as clients see it (GET /v1/jobs/{jobId}, lists, cancel replies).
 import { Type } from '@sinclair/typebox';
-import { PHASES, SCENE_STATES, STATUSES, type JobRow, type RenderService } from '../jobs/index.ts';
+import {
+  FAILURES,
+  PHASES,
+  SCENE_STATES,
+  STATUSES,
+  type FailureCode,
+  type JobRow,
+  type RenderService,
+} from '../jobs/index.ts';
 
 export const JobView = Type.Object(
   {
@@ -46,7 +54,22 @@ export const JobView = Type.Object(
         bytes: Type.Integer(),
       }),
     ),
-    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+    error: Type.Optional(
+      Type.Object(
+        {
+          code: Type.Unsafe<FailureCode>(
+            Type.String({
+              enum: Object.keys(FAILURES),
+              description: Object.entries(FAILURES)
+                .map(([code, when]) => `- \`${code}\`: ${when}`)
+                .join('\n'),
+            }),
+          ),
+          message: Type.String({ description: 'a sentence for people, naming the layer or scene' }),
+        },
+        { description: 'why the job failed (failed only)' },
+      ),
+    ),
     warnings: Type.Array(Type.String(), {
       description:
         'what the user should know about the output, e.g. a text character no bundled font has (drawn as a box); empty until done',

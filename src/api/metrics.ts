@@ -45,7 +45,7 @@ export function installMetrics(app: FastifyInstance, service: RenderService, tok
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== undefined && !isBearer(request.headers.authorization, token)) {
       void reply.header('www-authenticate', 'Bearer');
-      throw new ApiError(401, 'UNAUTHORIZED', 'GET /metrics needs the header Authorization: Bearer <metrics token>');
+      throw new ApiError('UNAUTHORIZED', 'GET /metrics needs the header Authorization: Bearer <metrics token>');
     }
     return reply.header('content-type', registry.contentType).send(await registry.metrics());
   });

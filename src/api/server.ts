@@ -82,11 +82,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       max: (request) => request.plan?.requestsPerMinute ?? 60,
       timeWindow: 60_000,
       errorResponseBuilder: (_request, context) =>
-        new ApiError(
-          429,
-          'RATE_LIMITED',
-          `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`,
-        ),
+        new ApiError('RATE_LIMITED', `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`),
     });
     renderJobRoutes(api, service);
     jobRoutes(api, service);

@@ -2,7 +2,7 @@
 export { RenderService, type ServiceOptions } from './render-service.ts';
 export { QualityPresetName, RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
 export { Accounts } from './accounts.ts';
-export { StorageFullError } from './disk-space.ts';
+export { ANSWERS, FAILURES, ServiceError, type AnswerCode, type ErrorCode, type FailureCode } from './errors.ts';
 export { downloadName } from './output-key.ts';
 export { checkReadiness, type Readiness } from './readiness.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';

@@ -7,9 +7,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeMovie } from '../movie/index.ts';
 import {
-  BinaryUnavailableError,
-  FfmpegTimeoutError,
-  LayerSourceError,
   renderMovie,
   type FetchLimits,
   type RenderProgress,
@@ -42,15 +39,6 @@ export interface RunnerContext {
 const UPLOADING = 0.98;
 /** Progress events are written at most this often; phase changes always. */
 const PROGRESS_EVERY_MS = 500;
-
-export class JobFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSignal): Promise<void> {
   const { store } = ctx;
@@ -114,15 +102,6 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
         reportFrames.cancel();
         void enter(p.phase, p.progress);
       },
-    }).catch((err) => {
-      if (err instanceof LayerSourceError) throw new JobFailure('SOURCE_UNAVAILABLE', err.message);
-      if (err instanceof FfmpegTimeoutError) throw new JobFailure('RENDER_TIMEOUT', err.message);
-      if (err instanceof BinaryUnavailableError) {
-        // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
-        console.error(`job ${job.id}: ${err.message}`);
-        throw new JobFailure('RENDER_FAILED', `The server cannot run ${err.program} (its log says why)`);
-      }
-      throw err;
     });
     reportFrames.cancel();
     await writes;

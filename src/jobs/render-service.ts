@@ -5,22 +5,23 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, ScenePool, urlRefusal, type NetworkPolicy, type TimeLimits } from '../render/index.ts';
+import {
+  AbortedError,
+  isDiskFull,
+  ScenePool,
+  urlRefusal,
+  type NetworkPolicy,
+  type TimeLimits,
+} from '../render/index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
-import {
-  DEFAULT_MIN_FREE_BYTES,
-  DISK_FULL_WHILE_RENDERING,
-  freeBytes,
-  INSUFFICIENT_STORAGE,
-  StorageFullError,
-} from './disk-space.ts';
-import { isDiskFull } from '../media/index.ts';
+import { DEFAULT_MIN_FREE_BYTES, freeBytes, storageFull } from './disk-space.ts';
 import { EventHub } from './event-hub.ts';
 import { isTerminal } from './job-state.ts';
 import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';
-import { JobFailure, runJob } from './job-runner.ts';
+import { failureOf } from './job-failure.ts';
+import { runJob } from './job-runner.ts';
 import { SceneCache } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 import { WebhookOutbox } from './webhooks.ts';
@@ -103,12 +104,12 @@ export class RenderService {
 
   /**
    * Stores a new job (see JobStore.submit), unless the disk is nearly full: then, or when the
-   * store's write fails for a full disk, a StorageFullError and nothing stored.
+   * store's write fails for a full disk, an INSUFFICIENT_STORAGE ServiceError and nothing stored.
    */
   async submit(input: NewJob, limits: SubmitLimits): Promise<SubmitOutcome> {
-    if (!(await this.diskHasRoom())) throw new StorageFullError();
+    if (!(await this.diskHasRoom())) throw storageFull();
     return this.store.submit(input, limits).catch((err) => {
-      throw isDiskFull(err) ? new StorageFullError(err) : err;
+      throw isDiskFull(err) ? storageFull(err) : err;
     });
   }
 
@@ -249,7 +250,9 @@ export class RenderService {
       if (outcome === 'requeue')
         return this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0);
       if (outcome === 'cancel' || err instanceof AbortedError) return this.store.finish(jobId, 'cancelled', {}, {});
-      const { code, message } = failureOf(err);
+      const { code, message, log } = failureOf(err);
+      // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
+      if (log) console.error(`job ${jobId}: ${log}`);
       return this.store.finish(
         jobId,
         'failed',
@@ -289,13 +292,6 @@ export class RenderService {
     const job = await this.store.job(jobId);
     return job ? this.accounts.projectById(job.project_id) : undefined;
   }
-}
-
-/** A failed job's code and message: a full disk is told as such, whatever part of the work hit it. */
-function failureOf(err: unknown): { code: string; message: string } {
-  if (isDiskFull(err)) return { code: INSUFFICIENT_STORAGE, message: DISK_FULL_WHILE_RENDERING };
-  if (err instanceof JobFailure) return { code: err.code, message: err.message };
-  return { code: 'RENDER_FAILED', message: (err as Error).message ?? String(err) };
 }
 
 /** The secret that signs output URLs: made once per data folder. */

@@ -31,6 +31,7 @@ export {
   AbortedError,
   BinaryUnavailableError,
   FfmpegTimeoutError,
+  isDiskFull,
   postJson,
   urlRefusal,
   networkPolicyFromEnv,

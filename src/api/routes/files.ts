@@ -58,12 +58,11 @@ export function fileRoutes(app: FastifyInstance, service: RenderService): void {
       const { expires, signature } = request.query as { expires?: string; signature?: string };
       if (!service.storage.verify(key, expires, signature))
         throw new ApiError(
-          403,
           'INVALID_SIGNATURE',
           'This link is invalid or has expired; fetch the job again for a fresh outputUrl',
         );
       const file = await service.storage.stat(key).catch(() => undefined);
-      if (!file) throw new ApiError(404, 'NOT_FOUND', 'No such file');
+      if (!file) throw new ApiError('NOT_FOUND', 'No such file');
       // the path is ours (under the data folder, which may have a dot folder in it), not the request's
       const sent = await send(request.raw, encodeURI(file.path), { dotfiles: 'allow', cacheControl: false });
       if (sent.type !== 'file') {
@@ -91,10 +90,9 @@ function cacheControl(expiresAt: number, now = Date.now() / 1000): string {
 
 /** What @fastify/send refused, in the API's error shape. */
 function refusal(status: number, bytes: number, cause: Error | undefined): Error {
-  if (status === 416)
-    return new ApiError(416, 'RANGE_NOT_SATISFIABLE', `The range is outside the file (${bytes} bytes)`);
+  if (status === 416) return new ApiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${bytes} bytes)`);
   if (status === 412)
-    return new ApiError(412, 'PRECONDITION_FAILED', 'The file does not match If-Match or If-Unmodified-Since');
-  if (status === 404) return new ApiError(404, 'NOT_FOUND', 'No such file');
+    return new ApiError('PRECONDITION_FAILED', 'The file does not match If-Match or If-Unmodified-Since');
+  if (status === 404) return new ApiError('NOT_FOUND', 'No such file');
   return cause ?? new Error(`sending a stored file answered ${status}`);
 }

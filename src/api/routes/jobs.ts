@@ -51,7 +51,7 @@ export const WebhookDeliveries = Type.Object(
 /** The job, if it belongs to the caller's account: another tenant's job is simply not found. */
 export async function ownJob(service: RenderService, request: FastifyRequest, jobId: string): Promise<JobRow> {
   const job = await service.store.job(jobId);
-  if (!job || job.account_id !== request.account.id) throw new ApiError(404, 'NOT_FOUND', `Job ${jobId} not found`);
+  if (!job || job.account_id !== request.account.id) throw new ApiError('NOT_FOUND', `Job ${jobId} not found`);
   return job;
 }
 
@@ -164,5 +164,5 @@ function decodeCursor(cursor: string | undefined): { createdAt: string; id: stri
   } catch {
     // fall through
   }
-  throw new ApiError(400, 'INVALID_CURSOR', 'cursor is not one this API returned');
+  throw new ApiError('INVALID_CURSOR', 'cursor is not one this API returned');
 }

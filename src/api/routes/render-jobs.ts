@@ -48,7 +48,7 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
     async (request, reply) => {
       const { account, plan } = request;
       if (!plan.apiAccess)
-        throw new ApiError(403, 'FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
+        throw new ApiError('FORBIDDEN', `The ${plan.name} plan does not include API access. Upgrade to Pro.`);
       const report = collectProblems(
         requestProblems(request.body, {
           allowLocalFiles: false,
@@ -58,7 +58,6 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       );
       if (report.total > 0)
         throw new ApiError(
-          400,
           'INVALID_MOVIE_JSON',
           `The request failed validation: ${summarizeProblems(report)}`,
           report.problems,
@@ -66,13 +65,12 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const body = request.body as RenderRequest;
 
       const project = await service.accounts.project(account.id, body.projectId);
-      if (!project) throw new ApiError(404, 'NOT_FOUND', `Project ${body.projectId} not found`);
+      if (!project) throw new ApiError('NOT_FOUND', `Project ${body.projectId} not found`);
 
       const movie = normalizeMovie(body.movie, { allowLocalFiles: false });
       if (!fitsResolution(plan, movie.width, movie.height)) {
         const max = plan.maxResolution;
         throw new ApiError(
-          400,
           'PLAN_RESOLUTION_EXCEEDED',
           `${movie.width}x${movie.height} exceeds the ${plan.name} plan's maximum of ${max.width}x${max.height}`,
         );
@@ -80,7 +78,6 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const seconds = movie.frames / movie.fps;
       if (plan.maxDurationMinutes !== null && seconds > plan.maxDurationMinutes * 60) {
         throw new ApiError(
-          400,
           'PLAN_DURATION_EXCEEDED',
           `The movie lasts ${seconds.toFixed(1)} s; the ${plan.name} plan allows ${plan.maxDurationMinutes} min per job`,
         );
@@ -90,7 +87,6 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
       const maxWorkers = Math.max(...plan.presets.map((p) => PRESET_WORKERS[p]));
       if (!plan.presets.includes(preset) || workers > maxWorkers) {
         throw new ApiError(
-          403,
           'PRESET_NOT_ALLOWED',
           `The ${plan.name} plan allows presets ${plan.presets.join(', ')} (at most ${maxWorkers} workers)`,
         );
@@ -117,24 +113,21 @@ export function renderJobRoutes(app: FastifyInstance, service: RenderService): v
         switch (outcome.refused) {
           case 'CONCURRENCY_LIMIT_EXCEEDED':
             throw new ApiError(
-              409,
               outcome.refused,
               `The ${plan.name} plan runs at most ${plan.concurrentJobs} jobs at once. Wait for a job to complete.`,
             );
           case 'RENDER_QUOTA_EXCEEDED':
             throw new ApiError(
-              402,
               outcome.refused,
               `This job would pass the ${plan.name} plan's ${plan.monthlyMinutes} render minutes this month`,
             );
           case 'RENDER_QUOTA_DAILY_EXCEEDED':
             throw new ApiError(
-              402,
               outcome.refused,
               `This job would pass the ${plan.name} plan's ${plan.dailyMinutes} render minutes today. Resets at midnight UTC.`,
             );
           case 'IDEMPOTENCY_KEY_REUSED':
-            throw new ApiError(422, outcome.refused, 'This Idempotency-Key was used with a different request body');
+            throw new ApiError(outcome.refused, 'This Idempotency-Key was used with a different request body');
         }
       }
       if (!outcome.replayed) service.start(outcome.job);

@@ -1,0 +1,27 @@
+// Why a job failed, as its owner is told: one code of the catalogue (jobs/errors.ts) and a
+// message, from whatever the run threw. The one mapping from errors to failure codes.
+import { BinaryUnavailableError, FfmpegTimeoutError, isDiskFull, LayerSourceError } from '../render/index.ts';
+import { DISK_FULL_WHILE_RENDERING } from './disk-space.ts';
+import type { FailureCode } from './errors.ts';
+
+export interface Failure {
+  code: FailureCode;
+  /** For the tenant: names their layers and URLs, never our paths. */
+  message: string;
+  /** For the server's log only, when the operator has something to fix (it may name our paths). */
+  log?: string;
+}
+
+export function failureOf(err: unknown): Failure {
+  // a full disk is told as such, whatever part of the work hit it
+  if (isDiskFull(err)) return { code: 'INSUFFICIENT_STORAGE', message: DISK_FULL_WHILE_RENDERING };
+  if (err instanceof LayerSourceError) return { code: 'SOURCE_UNAVAILABLE', message: err.message };
+  if (err instanceof FfmpegTimeoutError) return { code: 'RENDER_TIMEOUT', message: err.message };
+  if (err instanceof BinaryUnavailableError)
+    return {
+      code: 'RENDER_FAILED',
+      message: `The server cannot run ${err.program} (its log says why)`,
+      log: err.message,
+    };
+  return { code: 'RENDER_FAILED', message: (err as Error).message ?? String(err) };
+}
