@@ -27,9 +27,9 @@ const url = await app.listen({ port: 0, host: '127.0.0.1' });
 await service.recover();
 
 async function tenant(plan: string) {
-  const account = await service.accounts.createAccount({ name: plan, plan });
-  const project = await service.accounts.createProject({ accountId: account.id, name: plan });
-  return { key: (await service.accounts.createKey({ accountId: account.id })).key, projectId: project.id };
+  const account = await service.createAccount({ name: plan, plan });
+  const project = await service.createProject({ accountId: account.id, name: plan });
+  return { key: (await service.createKey({ accountId: account.id })).key, projectId: project.id };
 }
 
 const movie = (i: number) => ({

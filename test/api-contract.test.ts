@@ -282,8 +282,8 @@ describe('errors: each code of the seed table, from exactly its condition', () =
   test('UNAUTHORIZED 401: missing, empty, wrong and revoked keys', async () => {
     const t = await svc.tenant('pro');
     const valid = body(t.projectId, tinyMovie());
-    const revoked = await svc.service.accounts.createKey({ accountId: t.accountId });
-    assert.ok(await svc.service.accounts.revokeKey(revoked.id));
+    const revoked = await svc.service.createKey({ accountId: t.accountId });
+    assert.ok(await svc.service.revokeKey(revoked.id));
     for (const key of [undefined, '', 'vs_prod_not_a_real_key', `${t.key}x`, revoked.key]) {
       await expectError(await submit(key as string, valid), 401, 'UNAUTHORIZED');
       await expectError(await api(url, key, '/v1/jobs'), 401, 'UNAUTHORIZED');
@@ -531,7 +531,7 @@ describe('jobs', () => {
     };
     const storageKey = decodeURIComponent(link.pathname.replace(/^\/v1\/files\//, ''));
     const expired = new URL(link);
-    expired.search = svc.service.storage.sign(storageKey, Math.floor(Date.now() / 1000) - 10);
+    expired.search = new URL(svc.service.outputUrl(storageKey, -10)).search;
     for (const bad of [
       variant((u) => u.searchParams.set('signature', signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A'))),
       variant((u) => u.searchParams.set('expires', String(expires + 3600))),
@@ -719,7 +719,7 @@ describe('jobs', () => {
 
   test('GET /v1/jobs: per project, newest first, cursor pagination; GET /v1/usage shape', async () => {
     const t = await svc.tenant('roomy');
-    const second = await svc.service.accounts.createProject({ accountId: t.accountId, name: 'second' });
+    const second = await svc.service.createProject({ accountId: t.accountId, name: 'second' });
     const submitted: string[] = [];
     for (let i = 0; i < 5; i++) {
       submitted.push(await accepted(t.key, body(t.projectId, colourMovie([0.5 + i / 10]))));

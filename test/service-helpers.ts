@@ -87,9 +87,9 @@ export async function startService(
     plans,
     dataDir,
     async tenant(plan = 'pro', projectId?: string) {
-      const account = await service.accounts.createAccount({ name: 'test', plan });
-      const project = await service.accounts.createProject({ accountId: account.id, name: 'test', id: projectId });
-      const { key } = await service.accounts.createKey({ accountId: account.id });
+      const account = await service.createAccount({ name: 'test', plan });
+      const project = await service.createProject({ accountId: account.id, name: 'test', id: projectId });
+      const { key } = await service.createKey({ accountId: account.id });
       return { accountId: account.id, projectId: project.id, key, webhookSecret: project.webhook_secret };
     },
     close,

@@ -1,14 +1,7 @@
-// A job as clients see it (GET /v1/jobs/{jobId}, lists, cancel replies).
-import { Type } from '@sinclair/typebox';
-import {
-  FAILURES,
-  PHASES,
-  SCENE_STATES,
-  STATUSES,
-  type FailureCode,
-  type JobRow,
-  type RenderService,
-} from '../jobs/index.ts';
+// A job as clients see it (GET /v1/jobs/{jobId}, lists, cancel replies): the schema of what
+// jobs/ builds (jobs/job-view.ts); the routes that answer with it check the two agree.
+import { type Static, Type } from '@sinclair/typebox';
+import { FAILURES, PHASES, SCENE_STATES, STATUSES, type FailureCode } from '../jobs/index.ts';
 
 export const JobView = Type.Object(
   {
@@ -77,23 +70,4 @@ export const JobView = Type.Object(
   },
   { $id: 'Job', description: 'A job' },
 );
-
-export async function jobView(job: JobRow, service: RenderService, options: { scenes?: boolean } = { scenes: true }) {
-  const scenes = options.scenes === false ? [] : await service.store.scenes(job.id);
-  return {
-    jobId: job.id,
-    projectId: job.project_id,
-    status: job.status,
-    phase: job.phase,
-    progress: job.progress,
-    createdAt: job.created_at,
-    startedAt: job.started_at,
-    updatedAt: job.updated_at,
-    finishedAt: job.finished_at,
-    scenes: scenes.map((s) => ({ sceneId: s.scene_id, frames: s.frames, state: s.state })),
-    ...(job.status === 'done' && job.output_key ? { outputUrl: service.outputUrl(job.output_key) } : {}),
-    ...(job.media_data ? { mediaData: JSON.parse(job.media_data) } : {}),
-    ...(job.error_code ? { error: { code: job.error_code, message: job.error_message ?? '' } } : {}),
-    warnings: job.warnings ? (JSON.parse(job.warnings) as string[]) : [],
-  };
-}
+export type JobShown = Static<typeof JobView>;

@@ -28,13 +28,9 @@ export function installMetrics(app: FastifyInstance, service: RenderService, tok
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await service.db
-        .selectFrom('jobs')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('status')
-        .execute();
+      const counts = await service.jobCounts();
       this.reset();
-      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      for (const { status, count } of counts) this.set({ status }, count);
     },
   });
   app.addHook('onResponse', async (request, reply) => {

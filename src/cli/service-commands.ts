@@ -158,7 +158,7 @@ export function serviceCommands(program: Command): void {
   ).action(async (opts: DataOptions & { name: string; plan: string; plans: string; init?: boolean }) => {
     if (!(opts.plan in loadPlans(opts.plans)))
       throw new CliError(`--plan must be one of ${Object.keys(loadPlans(opts.plans)).join(', ')}`);
-    const account = await withService(opts, (s) => s.accounts.createAccount({ name: opts.name, plan: opts.plan }));
+    const account = await withService(opts, (s) => s.createAccount({ name: opts.name, plan: opts.plan }));
     print(
       opts,
       { accountId: account.id, name: account.name, plan: account.plan },
@@ -176,7 +176,7 @@ export function serviceCommands(program: Command): void {
       .option('--id <id>', 'project id (default: a new proj_...)'),
   ).action(async (opts: DataOptions & { account: string; name: string; id?: string }) => {
     const project = await withService(opts, (s) =>
-      s.accounts.createProject({ accountId: opts.account, name: opts.name, id: opts.id }),
+      s.createProject({ accountId: opts.account, name: opts.name, id: opts.id }),
     ).catch((err: Error) => {
       throw new CliError(err.message);
     });
@@ -201,7 +201,7 @@ export function serviceCommands(program: Command): void {
       .option('--test', 'a vs_test_ key'),
   ).action(async (opts: DataOptions & { account: string; test?: boolean }) => {
     const key = await withService(opts, (s) =>
-      s.accounts.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' }),
+      s.createKey({ accountId: opts.account, environment: opts.test ? 'test' : 'prod' }),
     ).catch((err: Error) => {
       throw new CliError(err.message);
     });
@@ -217,7 +217,7 @@ export function serviceCommands(program: Command): void {
       .description('revoke an API key by its id (key_...)')
       .argument('<keyId>', 'the key id keys create printed'),
   ).action(async (keyId: string, opts: DataOptions) => {
-    const revoked = await withService(opts, (s) => s.accounts.revokeKey(keyId));
+    const revoked = await withService(opts, (s) => s.revokeKey(keyId));
     if (!revoked) throw new CliError(`no active key ${keyId}`);
     print(opts, { keyId, revoked: true }, `key ${keyId} revoked`);
   });
@@ -231,10 +231,10 @@ const FIRST_PROJECT_ID = MINIMAL_RENDER_REQUEST.projectId;
 
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
 async function bootstrap(service: RenderService, projectId: string) {
-  if ((await service.accounts.listAccounts()).length > 0) return undefined;
-  const account = await service.accounts.createAccount({ name: 'default', plan: 'unlimited' });
-  const project = await service.accounts.createProject({ accountId: account.id, name: 'default', id: projectId });
-  const key = await service.accounts.createKey({ accountId: account.id });
+  if ((await service.listAccounts()).length > 0) return undefined;
+  const account = await service.createAccount({ name: 'default', plan: 'unlimited' });
+  const project = await service.createProject({ accountId: account.id, name: 'default', id: projectId });
+  const key = await service.createKey({ accountId: account.id });
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
 }
 

@@ -1,7 +1,8 @@
 // Jobs in SQL: submit (with the quota check and reservation in one transaction), state
 // changes, scenes, and the event log every announcement is replayed from.
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, JobEvent, JobRow, JobSceneRow, Tables } from './database.ts';
+import type { AnswerCode } from './errors.ts';
 import { newJobId, now } from './ids.ts';
 import {
   ACTIVE,
@@ -31,15 +32,13 @@ export interface NewJob {
   idempotency?: { key: string; requestHash: string };
 }
 
-export type SubmitOutcome =
-  | { job: JobRow; replayed: boolean }
-  | {
-      refused:
-        | 'CONCURRENCY_LIMIT_EXCEEDED'
-        | 'RENDER_QUOTA_EXCEEDED'
-        | 'RENDER_QUOTA_DAILY_EXCEEDED'
-        | 'IDEMPOTENCY_KEY_REUSED';
-    };
+/** Why the store refused a submit: limits and idempotency, checked in its transaction. */
+export type LimitRefusal = Extract<
+  AnswerCode,
+  'CONCURRENCY_LIMIT_EXCEEDED' | 'RENDER_QUOTA_EXCEEDED' | 'RENDER_QUOTA_DAILY_EXCEEDED' | 'IDEMPOTENCY_KEY_REUSED'
+>;
+
+export type SubmitOutcome = { job: JobRow; replayed: boolean } | { refused: LimitRefusal };
 
 export interface Usage {
   /** Seconds used by finished jobs plus reserved by active ones, this calendar month (UTC). */
@@ -156,6 +155,21 @@ export class JobStore {
       );
     }
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+  }
+
+  /** How many jobs there are of each status, all tenants together (for /metrics). */
+  async countByStatus(): Promise<Array<{ status: string; count: number }>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return rows.map((row) => ({ status: row.status, count: Number(row.n) }));
+  }
+
+  /** Resolves when the database answers a trivial query. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   /** Jobs that were not finished when the process stopped. */

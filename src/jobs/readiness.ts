@@ -3,9 +3,15 @@
 // free space than new jobs need, or ffmpeg or ffprobe do not run. Liveness (/healthz) is
 // only "the process answers". Messages name no path and no amount of our disk: the route is
 // open to anyone; the cause of a failure goes to the server's log.
-import { sql } from 'kysely';
 import { ffmpegBinary, ffprobeBinary, run, type Binary } from '../render/index.ts';
-import type { RenderService } from './render-service.ts';
+
+/** What readiness asks of the service it checks. */
+export interface Checked {
+  draining: boolean;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  diskHasRoom(): Promise<boolean>;
+}
 
 export interface Check {
   ok: boolean;
@@ -28,7 +34,7 @@ const BINARY_CHECK_MS = 60_000;
 const pass: Check = { ok: true };
 const fail = (message: string): Check => ({ ok: false, message });
 
-export async function checkReadiness(service: RenderService): Promise<Readiness> {
+export async function checkReadiness(service: Checked): Promise<Readiness> {
   const others = service.draining
     ? {}
     : Object.fromEntries(
@@ -50,9 +56,9 @@ export async function checkReadiness(service: RenderService): Promise<Readiness>
 
 const named = async (name: CheckName, check: Promise<Check>) => [name, await check] as const;
 
-async function databaseAnswers(service: RenderService): Promise<Check> {
+async function databaseAnswers(service: Checked): Promise<Check> {
   try {
-    await sql`select 1`.execute(service.db);
+    await service.ping();
     return pass;
   } catch (err) {
     console.error(`readiness: the database does not answer: ${(err as Error).message}`);
@@ -60,7 +66,7 @@ async function databaseAnswers(service: RenderService): Promise<Check> {
   }
 }
 
-async function diskHasRoom(service: RenderService): Promise<Check> {
+async function diskHasRoom(service: Checked): Promise<Check> {
   return (await service.diskHasRoom().catch(() => false))
     ? pass
     : fail("the data folder's disk has less free space than new jobs need (--min-free-disk)");

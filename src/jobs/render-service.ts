@@ -1,30 +1,43 @@
-// The job service for one data folder (embedded mode): the store, the shared scene pool,
-// the scene cache, output storage, the webhook outbox, and the jobs running right now.
+// The jobs module's one surface, for one data folder (embedded mode): submit, read, cancel and
+// follow jobs, usage, webhook deliveries, stored outputs, accounts, readiness. What it works
+// with (the store, the live event hub, output storage, the webhook outbox, the database, the
+// shared scene pool and cache, the jobs running now) is private and built here from one
+// options object: the API and the CLI see only these methods, and never SQL.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { collectProblems, normalizeMovie, summarizeProblems } from '../movie/index.ts';
 import {
   AbortedError,
+  DEFAULT_PRESET,
   isDiskFull,
-  ScenePool,
-  urlRefusal,
   type NetworkPolicy,
+  ScenePool,
+  sceneWorkers,
   type TimeLimits,
+  urlRefusal,
 } from '../render/index.ts';
-import { LocalStorage } from '../storage/index.ts';
+import { LocalStorage, type StoredFile } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
-import { openSqlite, type Database, type JobEvent, type JobRow } from './database.ts';
+import { type AccountRow, type Database, type JobEvent, type JobRow, openSqlite, type ProjectRow } from './database.ts';
 import { DEFAULT_MIN_FREE_BYTES, freeBytes, storageFull } from './disk-space.ts';
+import { ServiceError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
-import { isTerminal } from './job-state.ts';
-import { JobStore, type NewJob, type SubmitLimits, type SubmitOutcome } from './job-store.ts';
 import { failureOf } from './job-failure.ts';
 import { runJob } from './job-runner.ts';
+import { isTerminal, type Status } from './job-state.ts';
+import { JobStore, type Usage } from './job-store.ts';
+import { type Job, type JobMessage, jobOf, messageOf } from './job-view.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
+import { limitRefusal, type Plan, planRefusal, submitLimits } from './plan.ts';
+import { checkReadiness, type Readiness } from './readiness.ts';
+import { type RenderRequest, requestProblems } from './render-request.ts';
+import { requestHash } from './request-hash.ts';
 import { SceneCache } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
-import { WebhookOutbox } from './webhooks.ts';
+import { type Delivery, WebhookOutbox } from './webhooks.ts';
 
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
 const WEBHOOK_URL_TTL = 7 * 86_400;
@@ -45,36 +58,56 @@ export interface ServiceOptions {
   minFreeBytes?: number;
 }
 
+/** A submit: whose, under which plan, the request body as sent, and its Idempotency-Key if any. */
+export interface Submission {
+  accountId: string;
+  plan: Plan;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+export interface Submitted {
+  jobId: string;
+  /** queued; for a replayed Idempotency-Key, the job's status now. */
+  status: Status;
+}
+
 export class RenderService {
-  readonly store: JobStore;
-  readonly accounts: Accounts;
-  readonly hub = new EventHub();
-  readonly storage: LocalStorage;
-  readonly webhooks: WebhookOutbox;
-  private readonly pool: ScenePool;
-  private readonly cache: SceneCache;
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void>; requeue: boolean }>();
+  readonly #db: Database;
+  readonly #store: JobStore;
+  readonly #accounts: Accounts;
+  readonly #hub = new EventHub();
+  readonly #storage: LocalStorage;
+  readonly #webhooks: WebhookOutbox;
+  readonly #pool: ScenePool;
+  readonly #cache: SceneCache;
+  readonly #running = new Map<string, { abort: AbortController; done: Promise<void>; requeue: boolean }>();
   /** Jobs waiting for a slot, oldest first: they stay `queued` until they start planning. */
-  private waiting: JobRow[] = [];
+  #waiting: JobRow[] = [];
   /** Jobs planning, rendering or assembling at once: enough to keep the scene pool busy. */
-  private readonly maxActiveJobs: number;
-  private accepting = true;
+  readonly #maxActiveJobs: number;
+  #accepting = true;
   /** Jobs start only once `recover` has swept what a killed process left, so it never sweeps theirs. */
-  private recovered = false;
+  #recovered = false;
   /** Aborted when the server stops: a job's end that cannot be written is then left to the next start. */
-  private readonly stopping = new AbortController();
+  readonly #stopping = new AbortController();
+  /** Aborted on close: the event streams still open (webhook feeds) end. */
+  readonly #closing = new AbortController();
+  /** Each job's webhook feed running now (see #feedWebhooks). */
+  readonly #feeds = new Map<string, Promise<void>>();
 
   private constructor(
-    readonly db: Database,
+    db: Database,
     readonly options: ServiceOptions,
   ) {
-    this.store = new JobStore(db);
-    this.accounts = new Accounts(db);
-    this.storage = new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir));
-    this.cache = new SceneCache(join(options.dataDir, 'scene-cache'));
-    this.pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
-    this.maxActiveJobs = this.pool.size * 2;
-    this.webhooks = new WebhookOutbox(db, async (jobId) => (await this.projectOfJob(jobId))?.webhook_secret, {
+    this.#db = db;
+    this.#store = new JobStore(db);
+    this.#accounts = new Accounts(db);
+    this.#storage = new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir));
+    this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
+    this.#pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
+    this.#maxActiveJobs = this.#pool.size * 2;
+    this.#webhooks = new WebhookOutbox(db, async (jobId) => (await this.#projectOfJob(jobId))?.webhook_secret, {
       network: options.network ?? {},
       retryScale: options.webhookRetryScale,
     });
@@ -84,101 +117,268 @@ export class RenderService {
     return new RenderService(await openSqlite(options.dataDir), options);
   }
 
+  // -------------------------------------------------------------------------------------
+  // Jobs
+
+  /**
+   * Submits a render request in one step: the request's checks, the project, the plan's
+   * canvas, length and preset, the disk, then (in one transaction) the Idempotency-Key, the
+   * plan's concurrent jobs and minutes with the reservation, and the job queued. A refusal is
+   * a ServiceError naming the catalogue code; nothing is stored then.
+   */
+  async submit(submission: Submission): Promise<Submitted> {
+    const { accountId, plan, body } = submission;
+    const report = collectProblems(
+      requestProblems(body, {
+        allowLocalFiles: false,
+        projectRequired: true,
+        callbackRefusal: (url) => urlRefusal(new URL(url), this.options.network ?? {}),
+      }),
+    );
+    if (report.total > 0)
+      throw new ServiceError(
+        'INVALID_MOVIE_JSON',
+        `The request failed validation: ${summarizeProblems(report)}`,
+        report.problems,
+      );
+    const request = body as RenderRequest;
+    const project = await this.#accounts.project(accountId, request.projectId);
+    if (!project) throw new ServiceError('NOT_FOUND', `Project ${request.projectId} not found`);
+
+    const movie = normalizeMovie(request.movie, { allowLocalFiles: false });
+    const seconds = movie.frames / movie.fps;
+    const preset = request.renderOptions?.qualityPreset ?? DEFAULT_PRESET;
+    const workers = sceneWorkers(preset, request.renderOptions?.requestedConcurrency);
+    const refusal = planRefusal(plan, { width: movie.width, height: movie.height, seconds }, preset, workers);
+    if (refusal) throw refusal;
+
+    // a full disk refuses the job before anything is stored, and so does a store write that hits one
+    if (!(await this.#diskHasRoom())) throw storageFull();
+    const key = submission.idempotencyKey;
+    const outcome = await this.#store
+      .submit(
+        {
+          accountId,
+          projectId: project.id,
+          request,
+          seconds,
+          workers,
+          callbackUrl: request.callbackUrl,
+          scenes: movie.scenes.map((s) => ({ id: s.id, frames: s.frames })),
+          idempotency: key ? { key, requestHash: requestHash(body) } : undefined,
+        },
+        submitLimits(plan),
+      )
+      .catch((err) => {
+        throw isDiskFull(err) ? storageFull(err) : err;
+      });
+    if ('refused' in outcome) throw limitRefusal(plan, outcome.refused);
+    const { job, replayed } = outcome;
+    if (!replayed) {
+      if (job.callback_url) this.#feedWebhooks(job.id, job.callback_url);
+      this.#start(job);
+    }
+    return { jobId: job.id, status: job.status as Status };
+  }
+
+  /** A job of the account's; another account's job is not found, like one that does not exist. */
+  async jobFor(accountId: string, jobId: string): Promise<Job> {
+    return this.#view(await this.#ownJob(accountId, jobId));
+  }
+
+  /** The account's (or one of its projects') jobs, newest first, a page at a time. */
+  async listJobs(
+    accountId: string,
+    options: { projectId?: string; limit: number; cursor?: string },
+  ): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const rows = await this.#store.list(accountId, {
+      projectId: options.projectId,
+      limit: options.limit + 1,
+      before: decodeCursor(options.cursor),
+    });
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      jobs: await Promise.all(page.map((job) => this.#view(job))),
+      nextCursor:
+        rows.length > options.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+  }
+
+  /** Cancels a job of the account's: running ffmpeg processes are killed, reserved minutes returned. A finished job is left as it is. */
+  async cancel(accountId: string, jobId: string): Promise<Job> {
+    const job = await this.#ownJob(accountId, jobId);
+    if (!isTerminal(job.status)) {
+      this.#waiting = this.#waiting.filter((j) => j.id !== jobId);
+      const running = this.#running.get(jobId);
+      if (running) {
+        running.abort.abort();
+        await running.done;
+      } else {
+        this.#announce(await this.#store.finish(jobId, 'cancelled', {}, {}));
+      }
+    }
+    return this.#view((await this.#store.job(jobId)) ?? job);
+  }
+
+  /** Render seconds the account used and reserved this month and today, and its active jobs. */
+  async usage(accountId: string): Promise<Usage> {
+    return this.#store.usage(accountId);
+  }
+
+  /** The webhook deliveries of a job of the account's, each with every attempt. */
+  async deliveries(accountId: string, jobId: string): Promise<Delivery[]> {
+    return this.#webhooks.deliveries((await this.#ownJob(accountId, jobId)).id);
+  }
+
+  /**
+   * A job's events after `afterId`: first those stored, then live ones as they are written,
+   * until its final event (done, failed, cancelled), or until `signal` aborts. Nothing is
+   * missed or told twice between the two. SSE streams and webhook feeds both read this.
+   * `urlTtlSeconds`: how long the outputUrl of a `done` event lasts (default: the service's).
+   */
+  async *events(
+    jobId: string,
+    afterId = 0,
+    options: { signal?: AbortSignal; urlTtlSeconds?: number } = {},
+  ): AsyncGenerator<JobMessage> {
+    // follow before replaying, so that nothing written meanwhile falls between the two
+    const live = this.#hub.follow(jobId, options.signal);
+    const tell = async (event: JobEvent) =>
+      messageOf(event, event.type === 'done' ? await this.#store.job(jobId) : undefined, (key) =>
+        this.outputUrl(key, options.urlTtlSeconds),
+      );
+    try {
+      let last = afterId;
+      for (const event of await this.#store.events(jobId, last)) {
+        yield await tell(event);
+        last = event.id;
+        if (isTerminal(event.type)) return;
+      }
+      const job = await this.#store.job(jobId);
+      if (!job || isTerminal(job.status)) {
+        // it ended meanwhile: its final event is stored, whether or not it has been published yet
+        for (const event of await this.#store.events(jobId, last)) yield await tell(event);
+        return;
+      }
+      for (let event = await live.next(); event; event = await live.next()) {
+        if (event.id <= last) continue; // replayed already
+        yield await tell(event);
+        last = event.id;
+        if (isTerminal(event.type)) return;
+      }
+    } finally {
+      live.close();
+    }
+  }
+
+  /** A stored output behind a signed link; INVALID_SIGNATURE for a wrong or expired one. */
+  async readOutput(key: string, expires: string | undefined, signature: string | undefined): Promise<StoredFile> {
+    if (!this.#storage.verify(key, expires, signature))
+      throw new ServiceError(
+        'INVALID_SIGNATURE',
+        'This link is invalid or has expired; fetch the job again for a fresh outputUrl',
+      );
+    const file = await this.#storage.stat(key).catch(() => undefined);
+    if (!file) throw new ServiceError('NOT_FOUND', 'No such file');
+    return file;
+  }
+
+  /** A signed link to a stored output, valid for `ttlSeconds` from now (default: the service's, 24 h). */
+  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): string {
+    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
+    return `${this.options.publicUrl.replace(/\/$/, '')}/v1/files/${key}?${this.#storage.sign(key, expires)}`;
+  }
+
+  /** How many jobs there are of each status, all tenants together. */
+  async jobCounts(): Promise<Array<{ status: string; count: number }>> {
+    return this.#store.countByStatus();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Accounts, projects, keys (admin commands and the API's authentication)
+
+  createAccount(input: { name: string; plan: string }): Promise<AccountRow> {
+    return this.#accounts.createAccount(input);
+  }
+
+  listAccounts(): Promise<AccountRow[]> {
+    return this.#accounts.listAccounts();
+  }
+
+  createProject(input: { accountId: string; name: string; id?: string }): Promise<ProjectRow> {
+    return this.#accounts.createProject(input);
+  }
+
+  /** Makes a key; the returned `key` is the only time it exists in clear. */
+  createKey(input: { accountId: string; environment?: 'prod' | 'test' }) {
+    return this.#accounts.createKey(input);
+  }
+
+  revokeKey(id: string): Promise<boolean> {
+    return this.#accounts.revokeKey(id);
+  }
+
+  /** The account an API key belongs to, if the key is real and not revoked. */
+  authenticate(key: string): Promise<AccountRow | undefined> {
+    return this.#accounts.authenticate(key);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Life: recover, readiness, drain, close
+
   /**
    * Starts working (the server calls this once; admin commands never do): clears what a
    * killed process left half-written, starts the webhook outbox, and resumes every
    * unfinished job. Returns how many were resumed.
    */
   async recover(): Promise<number> {
-    await this.cache.sweep();
+    await this.#cache.sweep();
     await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
-    await this.redeliverLostEndings();
-    this.webhooks.start();
+    for (const { jobId, callbackUrl } of await this.#webhooks.untold()) this.#feedWebhooks(jobId, callbackUrl);
+    this.#webhooks.start();
     // jobs submitted while recovering are among these (they wait in the queue until now)
-    const jobs = await this.store.unfinished();
-    this.recovered = true;
-    for (const job of jobs) this.start(job);
-    this.startWaiting();
+    const jobs = await this.#store.unfinished();
+    this.#recovered = true;
+    for (const job of jobs) this.#start(job);
+    this.#startWaiting();
     return jobs.length;
   }
 
-  /**
-   * Stores a new job (see JobStore.submit), unless the disk is nearly full: then, or when the
-   * store's write fails for a full disk, an INSUFFICIENT_STORAGE ServiceError and nothing stored.
-   */
-  async submit(input: NewJob, limits: SubmitLimits): Promise<SubmitOutcome> {
-    if (!(await this.diskHasRoom())) throw storageFull();
-    return this.store.submit(input, limits).catch((err) => {
-      throw isDiskFull(err) ? storageFull(err) : err;
+  /** Whether this server should get traffic now (GET /readyz). */
+  readiness(): Promise<Readiness> {
+    return checkReadiness({
+      draining: this.draining,
+      ping: () => this.#store.ping(),
+      diskHasRoom: () => this.#diskHasRoom(),
     });
-  }
-
-  /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`). */
-  async diskHasRoom(): Promise<boolean> {
-    return (await freeBytes(this.options.dataDir)) >= (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
-  }
-
-  /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
-  start(job: JobRow): void {
-    if (!this.accepting || this.running.has(job.id) || this.waiting.some((j) => j.id === job.id)) return;
-    this.waiting.push(job);
-    this.startWaiting();
-  }
-
-  private startWaiting(): void {
-    while (this.accepting && this.recovered && this.running.size < this.maxActiveJobs && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
-      const abort = new AbortController();
-      const entry = { abort, requeue: false, done: Promise.resolve() };
-      entry.done = runJob(job, this.runnerContext(), abort.signal)
-        .catch((err) =>
-          this.settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'),
-        )
-        .finally(() => {
-          this.running.delete(job.id);
-          this.startWaiting();
-        });
-      this.running.set(job.id, entry);
-    }
-  }
-
-  /** Cancels a job: running ffmpeg processes are killed, reserved minutes returned. */
-  async cancel(jobId: string): Promise<JobRow | undefined> {
-    const job = await this.store.job(jobId);
-    if (!job || isTerminal(job.status)) return job;
-    this.waiting = this.waiting.filter((j) => j.id !== jobId);
-    const running = this.running.get(jobId);
-    if (running) {
-      running.abort.abort();
-      await running.done;
-    } else {
-      await this.announce(await this.store.finish(jobId, 'cancelled', {}, {}));
-    }
-    return this.store.job(jobId);
   }
 
   /** True from the start of `drain` on: the server is going away and should get no new traffic. */
   get draining(): boolean {
-    return !this.accepting;
+    return !this.#accepting;
   }
 
   /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */
   async drain(): Promise<void> {
-    this.accepting = false;
-    this.stopping.abort();
-    this.waiting = [];
-    const entries = [...this.running.values()];
+    this.#accepting = false;
+    this.#stopping.abort();
+    this.#waiting = [];
+    const entries = [...this.#running.values()];
     for (const entry of entries) {
       entry.requeue = true;
       entry.abort.abort();
     }
     await Promise.all(entries.map((e) => e.done));
-    this.webhooks.stop();
+    this.#webhooks.stop();
   }
 
   async close(): Promise<void> {
     await this.drain();
-    await this.db.destroy();
+    // what the feeds have not recorded yet, the next start tells (#webhooks.untold)
+    this.#closing.abort();
+    await Promise.all(this.#feeds.values());
+    await this.#db.destroy();
   }
 
   /** Where clients reach the service, once it is known (after listening on a port chosen by the system). */
@@ -186,56 +386,72 @@ export class RenderService {
     this.options.publicUrl = url;
   }
 
-  /** Why this service would refuse to call a callback URL (a private address it may not reach), if it would. */
-  callbackRefusal(url: string): string | undefined {
-    return urlRefusal(new URL(url), this.options.network ?? {});
+  // -------------------------------------------------------------------------------------
+  // Inside
+
+  async #ownJob(accountId: string, jobId: string): Promise<JobRow> {
+    const job = await this.#store.job(jobId);
+    if (!job || job.account_id !== accountId) throw new ServiceError('NOT_FOUND', `Job ${jobId} not found`);
+    return job;
   }
 
-  /** A signed URL for a stored output. */
-  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): string {
-    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
-    return `${this.options.publicUrl.replace(/\/$/, '')}/v1/files/${key}?${this.storage.sign(key, expires)}`;
+  async #view(job: JobRow): Promise<Job> {
+    return jobOf(job, await this.#store.scenes(job.id), (key) => this.outputUrl(key));
   }
 
-  /** The body an event carries to SSE clients and webhooks: the seed's fields plus phase. */
-  async payload(event: JobEvent, urlTtlSeconds?: number): Promise<Record<string, unknown>> {
-    const data = JSON.parse(event.data) as Record<string, unknown>;
-    const body: Record<string, unknown> = { event: event.type, jobId: event.job_id, ...data };
-    if (event.type === 'done') {
-      const job = await this.store.job(event.job_id);
-      if (job?.output_key) body.outputUrl = this.outputUrl(job.output_key, urlTtlSeconds);
-      if (job?.media_data) body.mediaData = JSON.parse(job.media_data);
+  /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`). */
+  async #diskHasRoom(): Promise<boolean> {
+    return (await freeBytes(this.options.dataDir)) >= (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
+  }
+
+  /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
+  #start(job: JobRow): void {
+    if (!this.#accepting || this.#running.has(job.id) || this.#waiting.some((j) => j.id === job.id)) return;
+    this.#waiting.push(job);
+    this.#startWaiting();
+  }
+
+  #startWaiting(): void {
+    while (this.#accepting && this.#recovered && this.#running.size < this.#maxActiveJobs && this.#waiting.length > 0) {
+      const job = this.#waiting.shift()!;
+      const abort = new AbortController();
+      const entry = { abort, requeue: false, done: Promise.resolve() };
+      entry.done = runJob(job, this.#runnerContext(), abort.signal)
+        .catch((err) =>
+          this.#settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'),
+        )
+        .finally(() => {
+          this.#running.delete(job.id);
+          this.#startWaiting();
+        });
+      this.#running.set(job.id, entry);
     }
-    return body;
+  }
+
+  /** Written already; now tell the live listeners (SSE streams, webhook feeds). Nothing, if nothing changed. */
+  #announce(event: JobEvent | undefined): void {
+    if (event) this.#hub.publish(event);
   }
 
   /**
-   * A job's final event is written before its webhook delivery; a process killed between the
-   * two would lose the delivery, so every start makes the ones that are missing.
+   * Records a webhook delivery for each event of a job that its callback was not told yet,
+   * as the events are written, until the job ends or the service closes. A delivery that
+   * cannot be recorded is tried again until it is; one left when the service closes is
+   * recorded by the next start, which feeds every job with events untold.
    */
-  private async redeliverLostEndings(): Promise<void> {
-    const lost = await this.db
-      .selectFrom('job_events as e')
-      .innerJoin('jobs as j', 'j.id', 'e.job_id')
-      .selectAll('e')
-      .select('j.callback_url')
-      .where('j.callback_url', 'is not', null)
-      .where('e.type', 'in', ['done', 'failed', 'cancelled'])
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))),
-      )
-      .execute();
-    for (const { callback_url, ...event } of lost)
-      await this.webhooks.enqueue(event, callback_url, await this.payload(event, WEBHOOK_URL_TTL));
-  }
-
-  /** Written already; now tell the live listeners and the webhook outbox. (Nothing, if nothing changed.) */
-  private async announce(event: JobEvent | undefined): Promise<void> {
-    if (!event) return;
-    this.hub.publish(event);
-    const job = await this.store.job(event.job_id);
-    if (job?.callback_url)
-      await this.webhooks.enqueue(event, job.callback_url, await this.payload(event, WEBHOOK_URL_TTL));
+  #feedWebhooks(jobId: string, callbackUrl: string): void {
+    if (this.#feeds.has(jobId)) return;
+    const signal = this.#closing.signal;
+    const feed = (async () => {
+      const after = await this.#webhooks.toldUpTo(jobId);
+      for await (const message of this.events(jobId, after, { signal, urlTtlSeconds: WEBHOOK_URL_TTL }))
+        await untilStored(() => this.#webhooks.enqueue(message, callbackUrl), signal, logRetry(jobId, 'a webhook'));
+    })()
+      .catch((error) => {
+        if (!signal.aborted) console.error(`job ${jobId}: cannot record its webhooks: ${(error as Error).message}`);
+      })
+      .finally(() => this.#feeds.delete(jobId));
+    this.#feeds.set(jobId, feed);
   }
 
   /**
@@ -245,41 +461,35 @@ export class RenderService {
    * would hold its minutes forever; only a stopping server gives up, and its next start
    * resumes the job.
    */
-  private async settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
+  async #settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
     const end = async () => {
       if (outcome === 'requeue')
-        return this.store.enterPhase(jobId, 'queued', (await this.store.job(jobId))?.progress ?? 0);
-      if (outcome === 'cancel' || err instanceof AbortedError) return this.store.finish(jobId, 'cancelled', {}, {});
+        return this.#store.enterPhase(jobId, 'queued', (await this.#store.job(jobId))?.progress ?? 0);
+      if (outcome === 'cancel' || err instanceof AbortedError) return this.#store.finish(jobId, 'cancelled', {}, {});
       const { code, message, log } = failureOf(err);
       // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
       if (log) console.error(`job ${jobId}: ${log}`);
-      return this.store.finish(
+      return this.#store.finish(
         jobId,
         'failed',
         { error_code: code, error_message: message },
         { error: { code, message } },
       );
     };
-    let event: JobEvent | undefined;
     try {
-      event = await untilStored(end, this.stopping.signal, logRetry(jobId, 'its end'));
+      this.#announce(await untilStored(end, this.#stopping.signal, logRetry(jobId, 'its end')));
     } catch (error) {
       console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); the next start resumes it`);
-      return;
     }
-    // a lost webhook delivery is made again by the next start (redeliverLostEndings)
-    await this.announce(event).catch((error) =>
-      console.error(`job ${jobId}: cannot announce its end: ${(error as Error).message}`),
-    );
   }
 
-  private runnerContext() {
+  #runnerContext() {
     return {
-      store: this.store,
-      pool: this.pool,
-      cache: this.cache,
-      storage: this.storage,
-      announce: (event: JobEvent | undefined) => this.announce(event),
+      store: this.#store,
+      pool: this.#pool,
+      cache: this.#cache,
+      storage: this.#storage,
+      announce: async (event: JobEvent | undefined) => this.#announce(event),
       workRoot: join(this.options.dataDir, 'work'),
       sourceDir: join(this.options.dataDir, 'sources'),
       fetch: this.options.network ?? {},
@@ -288,9 +498,9 @@ export class RenderService {
     };
   }
 
-  private async projectOfJob(jobId: string) {
-    const job = await this.store.job(jobId);
-    return job ? this.accounts.projectById(job.project_id) : undefined;
+  async #projectOfJob(jobId: string) {
+    const job = await this.#store.job(jobId);
+    return job ? this.#accounts.projectById(job.project_id) : undefined;
   }
 }
 

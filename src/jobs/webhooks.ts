@@ -3,13 +3,29 @@
 // more than a day. Every attempt is recorded. Nothing here ever waits on a render.
 import { Webhook } from 'standardwebhooks';
 import { postJson, type NetworkPolicy } from '../render/index.ts';
-import type { Database, JobEvent, WebhookAttempt, WebhookDelivery } from './database.ts';
+import type { Database, WebhookDelivery } from './database.ts';
 import { now } from './ids.ts';
+import { ACTIVE, type DeliveryStatus, isTerminal, TERMINAL } from './job-state.ts';
+import type { JobMessage } from './job-view.ts';
 
 /** Seconds after each failed attempt: the last retry is more than a day after the first try. */
 export const RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200, 43200];
 /** Progress is told to a callback at most this often; phase changes and endings always. */
 const WEBHOOK_PROGRESS_EVERY_MS = 2000;
+
+/** A delivery as its job's owner sees it, with every attempt. */
+export interface Delivery {
+  id: number;
+  /** The id of the event it tells, as in the progress stream. */
+  eventId: number;
+  url: string;
+  status: DeliveryStatus;
+  /** The JSON body sent. */
+  payload: unknown;
+  attempts: Array<{ at: string; statusCode: number | null; error: string | null; durationMs: number }>;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+}
 
 export interface WebhookOptions {
   network: NetworkPolicy;
@@ -31,23 +47,21 @@ export class WebhookOutbox {
     private readonly options: WebhookOptions,
   ) {}
 
-  /** Records a delivery for `event` if the job has a callback and the event is due one. */
-  async enqueue(event: JobEvent, callbackUrl: string | null, payload: Record<string, unknown>): Promise<void> {
-    if (!callbackUrl) return;
-    if (event.type === 'progress') {
-      const last = this.lastProgress.get(event.job_id) ?? 0;
+  /** Records a delivery of `message` to `callbackUrl` if the event is due one (progress is throttled). */
+  async enqueue(message: JobMessage, callbackUrl: string): Promise<void> {
+    if (message.type === 'progress') {
+      const last = this.lastProgress.get(message.jobId) ?? 0;
       if (Date.now() - last < WEBHOOK_PROGRESS_EVERY_MS) return;
-      this.lastProgress.set(event.job_id, Date.now());
+      this.lastProgress.set(message.jobId, Date.now());
     }
-    if (event.type === 'done' || event.type === 'failed' || event.type === 'cancelled')
-      this.lastProgress.delete(event.job_id);
+    if (isTerminal(message.type)) this.lastProgress.delete(message.jobId);
     await this.db
       .insertInto('webhook_deliveries')
       .values({
-        job_id: event.job_id,
-        event_id: event.id,
+        job_id: message.jobId,
+        event_id: message.id,
         url: callbackUrl,
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(message.body),
         status: 'pending',
         attempts: 0,
         next_attempt_at: now(),
@@ -57,6 +71,59 @@ export class WebhookOutbox {
       })
       .execute();
     this.kick();
+  }
+
+  /**
+   * Jobs with a callback that may have events not yet told: every unfinished one, and every
+   * finished one whose final event has no delivery (a process killed between writing a job's
+   * end and its delivery).
+   */
+  async untold(): Promise<Array<{ jobId: string; callbackUrl: string }>> {
+    const rows = await this.db
+      .selectFrom('jobs as j')
+      .select(['j.id', 'j.callback_url'])
+      .where('j.callback_url', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb('j.status', 'in', ACTIVE),
+          eb.exists(
+            eb
+              .selectFrom('job_events as e')
+              .select('e.id')
+              .whereRef('e.job_id', '=', 'j.id')
+              .where('e.type', 'in', [...TERMINAL])
+              .where((inner) =>
+                inner.not(
+                  inner.exists(
+                    inner.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'),
+                  ),
+                ),
+              ),
+          ),
+        ]),
+      )
+      .orderBy('j.created_at')
+      .execute();
+    return rows.map((r) => ({ jobId: r.id, callbackUrl: r.callback_url! }));
+  }
+
+  /**
+   * The event a job's webhooks were told up to: its latest with a delivery, else its first
+   * (the submit's, which a callback is not told: it hears from the job once it starts).
+   */
+  async toldUpTo(jobId: string): Promise<number> {
+    const delivered = await this.db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.max<number>('event_id').as('id'))
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    if (delivered?.id != null) return Number(delivered.id);
+    const first = await this.db
+      .selectFrom('job_events')
+      .select((eb) => eb.fn.min<number>('id').as('id'))
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    return Number(first?.id ?? 0);
   }
 
   start(): void {
@@ -69,7 +136,8 @@ export class WebhookOutbox {
     clearTimeout(this.timer);
   }
 
-  async deliveries(jobId: string): Promise<Array<WebhookDelivery & { attempts_list: WebhookAttempt[] }>> {
+  /** A job's deliveries, oldest first, each with every attempt (GET /v1/jobs/{jobId}/webhooks). */
+  async deliveries(jobId: string): Promise<Delivery[]> {
     const rows = await this.db
       .selectFrom('webhook_deliveries')
       .selectAll()
@@ -88,7 +156,18 @@ export class WebhookOutbox {
           .orderBy('id')
           .execute()
       : [];
-    return rows.map((r) => ({ ...r, attempts_list: attempts.filter((a) => a.delivery_id === r.id) }));
+    return rows.map((d) => ({
+      id: d.id,
+      eventId: d.event_id,
+      url: d.url,
+      status: d.status,
+      payload: JSON.parse(d.payload),
+      attempts: attempts
+        .filter((a) => a.delivery_id === d.id)
+        .map((a) => ({ at: a.attempted_at, statusCode: a.status_code, error: a.error, durationMs: a.duration_ms })),
+      nextAttemptAt: d.status === 'pending' ? d.next_attempt_at : null,
+      deliveredAt: d.delivered_at,
+    }));
   }
 
   private kick(): void {

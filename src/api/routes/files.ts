@@ -56,13 +56,7 @@ export function fileRoutes(app: FastifyInstance, service: RenderService): void {
     async (request, reply) => {
       const key = (request.params as { '*': string })['*'];
       const { expires, signature } = request.query as { expires?: string; signature?: string };
-      if (!service.storage.verify(key, expires, signature))
-        throw new ApiError(
-          'INVALID_SIGNATURE',
-          'This link is invalid or has expired; fetch the job again for a fresh outputUrl',
-        );
-      const file = await service.storage.stat(key).catch(() => undefined);
-      if (!file) throw new ApiError('NOT_FOUND', 'No such file');
+      const file = await service.readOutput(key, expires, signature);
       // the path is ours (under the data folder, which may have a dot folder in it), not the request's
       const sent = await send(request.raw, encodeURI(file.path), { dotfiles: 'allow', cacheControl: false });
       if (sent.type !== 'file') {

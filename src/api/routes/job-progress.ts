@@ -1,11 +1,10 @@
-// GET /v1/jobs/{jobId}/progress: Server-Sent Events replayed from the stored event log
-// (so Last-Event-ID resumes exactly, even after a restart), then live; heartbeats; the
-// stream ends after the final done / failed / cancelled event.
+// GET /v1/jobs/{jobId}/progress: Server-Sent Events, as RenderService.events tells them
+// (replayed from the stored event log, so Last-Event-ID resumes exactly, even after a
+// restart, then live); heartbeats; the stream ends after the final done / failed / cancelled event.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { isTerminal, type JobEvent, type RenderService } from '../../jobs/index.ts';
+import type { RenderService } from '../../jobs/index.ts';
 import { errorResponses } from '../errors.ts';
-import { ownJob } from './jobs.ts';
 
 export function jobProgressRoutes(app: FastifyInstance, service: RenderService, heartbeatMs: number): void {
   // open streams end when the server closes (SIGTERM): clients reconnect with Last-Event-ID
@@ -51,8 +50,8 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       config: { rateLimit: false },
     },
     async (request, reply) => {
-      const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
-      let lastId =
+      const job = await service.jobFor(request.account.id, (request.params as { jobId: string }).jobId);
+      const lastId =
         Number(request.headers['last-event-id'] ?? (request.query as { lastEventId?: string }).lastEventId ?? 0) || 0;
       reply.hijack();
       const res = reply.raw;
@@ -64,44 +63,27 @@ export function jobProgressRoutes(app: FastifyInstance, service: RenderService, 
       });
       res.write(': connected\n\n');
 
-      let closed = false;
-      let replaying = true;
-      const buffered: JobEvent[] = [];
+      // the stream ends at once (a closing server does not wait for it); the events stop following
+      const closed = new AbortController();
       const finish = () => {
-        if (closed) return;
-        closed = true;
-        open.delete(finish);
-        unsubscribe();
-        clearInterval(heartbeat);
+        closed.abort();
         res.end();
       };
-      const send = async (event: JobEvent) => {
-        if (closed || event.id <= lastId) return;
-        const payload = await service.payload(event);
-        if (closed || event.id <= lastId) return; // the stream may have ended, or moved on, meanwhile
-        lastId = event.id;
-        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(payload)}\n\n`);
-        if (isTerminal(event.type)) finish();
-      };
-      // one event at a time, in order
-      let sending = Promise.resolve();
-      const enqueue = (event: JobEvent) => (sending = sending.then(() => send(event)));
-      // subscribe before replaying so nothing falls between the two
-      const unsubscribe = service.hub.subscribe(job.id, (event) =>
-        replaying ? buffered.push(event) : void enqueue(event),
-      );
-      const heartbeat = setInterval(() => closed || res.write(': heartbeat\n\n'), heartbeatMs);
+      const heartbeat = setInterval(() => closed.signal.aborted || res.write(': heartbeat\n\n'), heartbeatMs);
       request.raw.on('close', finish);
       res.on('error', finish);
       open.add(finish);
-
-      for (const event of await service.store.events(job.id, lastId)) await send(event);
-      replaying = false;
-      for (const event of buffered) await enqueue(event);
-      const current = await service.store.job(job.id);
-      if (current && isTerminal(current.status) && !closed) {
-        // the job has ended: its final event is stored, whether or not it has been announced yet
-        for (const event of await service.store.events(job.id, lastId)) await enqueue(event);
+      try {
+        for await (const event of service.events(job.jobId, lastId, { signal: closed.signal })) {
+          if (closed.signal.aborted) break;
+          res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.body)}\n\n`);
+        }
+      } catch (err) {
+        // the store went away under the stream (shutdown): the client resumes with Last-Event-ID
+        request.log.warn({ err }, 'progress stream ended early');
+      } finally {
+        open.delete(finish);
+        clearInterval(heartbeat);
         finish();
       }
     },

@@ -1,10 +1,10 @@
 // Reading and cancelling jobs: GET /v1/jobs/{jobId}, GET /v1/jobs, DELETE /v1/jobs/{jobId},
 // POST /v1/jobs/{jobId}/cancel, GET /v1/jobs/{jobId}/webhooks.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { DELIVERY_STATUSES, type JobRow, type RenderService } from '../../jobs/index.ts';
-import { ApiError, errorResponses } from '../errors.ts';
-import { jobView, JobView } from '../job-view.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import { DELIVERY_STATUSES, type RenderService } from '../../jobs/index.ts';
+import { errorResponses } from '../errors.ts';
+import { type JobShown, JobView } from '../job-view.ts';
 
 const JobParams = Type.Object({ jobId: Type.String({ examples: ['job_a1b2c3d4e5f6'] }) });
 
@@ -48,12 +48,7 @@ export const WebhookDeliveries = Type.Object(
   { $id: 'WebhookDeliveries', description: 'The webhook deliveries of a job, each with every attempt' },
 );
 
-/** The job, if it belongs to the caller's account: another tenant's job is simply not found. */
-export async function ownJob(service: RenderService, request: FastifyRequest, jobId: string): Promise<JobRow> {
-  const job = await service.store.job(jobId);
-  if (!job || job.account_id !== request.account.id) throw new ApiError('NOT_FOUND', `Job ${jobId} not found`);
-  return job;
-}
+const jobIdOf = (request: FastifyRequest) => (request.params as { jobId: string }).jobId;
 
 export function jobRoutes(app: FastifyInstance, service: RenderService): void {
   app.get(
@@ -67,7 +62,7 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
         response: { 200: Type.Ref(JobView), ...errorResponses(401, 404, 429) },
       },
     },
-    async (request) => jobView(await ownJob(service, request, (request.params as { jobId: string }).jobId), service),
+    async (request): Promise<JobShown> => service.jobFor(request.account.id, jobIdOf(request)),
   );
 
   app.get(
@@ -85,30 +80,14 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
         response: { 200: Type.Ref(JobList), ...errorResponses(400, 401, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<Static<typeof JobList>> => {
       const query = request.query as { projectId?: string; limit?: number; cursor?: string };
-      const limit = query.limit ?? 20;
-      const rows = await service.store.list(request.account.id, {
-        projectId: query.projectId,
-        limit: limit + 1,
-        before: decodeCursor(query.cursor),
-      });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        jobs: await Promise.all(page.map((job) => jobView(job, service))),
-        nextCursor:
-          rows.length > limit && last
-            ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url')
-            : null,
-      };
+      return service.listJobs(request.account.id, { ...query, limit: query.limit ?? 20 });
     },
   );
 
-  const cancel = async (request: FastifyRequest) => {
-    const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
-    return jobView((await service.cancel(job.id)) ?? job, service);
-  };
+  const cancel = async (request: FastifyRequest): Promise<JobShown> =>
+    service.cancel(request.account.id, jobIdOf(request));
   const cancelSchema = (operationId: string, summary: string) => ({
     schema: {
       operationId,
@@ -132,37 +111,8 @@ export function jobRoutes(app: FastifyInstance, service: RenderService): void {
         response: { 200: Type.Ref(WebhookDeliveries), ...errorResponses(401, 404, 429) },
       },
     },
-    async (request) => {
-      const job = await ownJob(service, request, (request.params as { jobId: string }).jobId);
-      const deliveries = await service.webhooks.deliveries(job.id);
-      return {
-        deliveries: deliveries.map((d) => ({
-          id: d.id,
-          eventId: d.event_id,
-          url: d.url,
-          status: d.status,
-          payload: JSON.parse(d.payload),
-          attempts: d.attempts_list.map((a) => ({
-            at: a.attempted_at,
-            statusCode: a.status_code,
-            error: a.error,
-            durationMs: a.duration_ms,
-          })),
-          nextAttemptAt: d.status === 'pending' ? d.next_attempt_at : null,
-          deliveredAt: d.delivered_at,
-        })),
-      };
-    },
+    async (request): Promise<Static<typeof WebhookDeliveries>> => ({
+      deliveries: await service.deliveries(request.account.id, jobIdOf(request)),
+    }),
   );
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new ApiError('INVALID_CURSOR', 'cursor is not one this API returned');
 }

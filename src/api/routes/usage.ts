@@ -1,9 +1,8 @@
 // GET /v1/usage: render minutes used and reserved this month and today, against the plan.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { RenderService } from '../../jobs/index.ts';
+import { Plan, type RenderService } from '../../jobs/index.ts';
 import { errorResponses } from '../errors.ts';
-import { Plan } from '../plans.ts';
 
 const Limit = Type.Union([Type.Number(), Type.Null()], { description: 'null: no limit' });
 
@@ -37,7 +36,7 @@ export function usageRoutes(app: FastifyInstance, service: RenderService): void 
       },
     },
     async (request) => {
-      const usage = await service.store.usage(request.account.id);
+      const usage = await service.usage(request.account.id);
       const minutes = (s: number) => Math.round((s / 60) * 1000) / 1000;
       const { plan } = request;
       return {
