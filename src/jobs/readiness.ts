@@ -7,7 +7,8 @@ import { ffmpegBinary, ffprobeBinary, run, type Binary } from '../render/index.t
 
 /** What readiness asks of the service it checks. */
 export interface Checked {
-  draining: boolean;
+  /** Asked again after the other checks: a drain that began meanwhile is the answer. */
+  draining(): boolean;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   diskHasRoom(): Promise<boolean>;
@@ -35,7 +36,7 @@ const pass: Check = { ok: true };
 const fail = (message: string): Check => ({ ok: false, message });
 
 export async function checkReadiness(service: Checked): Promise<Readiness> {
-  const others = service.draining
+  const others = service.draining()
     ? {}
     : Object.fromEntries(
         await Promise.all([
@@ -47,7 +48,7 @@ export async function checkReadiness(service: Checked): Promise<Readiness> {
       );
   // read after the others: a drain that began meanwhile is the answer
   const checks: Partial<Record<CheckName, Check>> = {
-    draining: service.draining ? fail('the server is shutting down; its unfinished jobs go back to the queue') : pass,
+    draining: service.draining() ? fail('the server is shutting down; its unfinished jobs go back to the queue') : pass,
     ...others,
   };
   const failing = (Object.keys(checks) as CheckName[]).filter((name) => !checks[name]?.ok);
