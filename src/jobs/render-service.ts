@@ -25,6 +25,7 @@ import { type AccountRow, type Database, type JobEvent, type JobRow, openSqlite,
 import { DEFAULT_MIN_FREE_BYTES, freeBytes, storageFull } from './disk-space.ts';
 import { ServiceError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
+import { replayThenFollow } from './event-stream.ts';
 import { failureOf } from './job-failure.ts';
 import { runJob } from './job-runner.ts';
 import { isTerminal, type Status } from './job-state.ts';
@@ -242,34 +243,18 @@ export class RenderService {
     afterId = 0,
     options: { signal?: AbortSignal; urlTtlSeconds?: number } = {},
   ): AsyncGenerator<JobMessage> {
-    // follow before replaying, so that nothing written meanwhile falls between the two
     const live = this.#hub.follow(jobId, options.signal);
-    const tell = async (event: JobEvent) =>
-      messageOf(event, event.type === 'done' ? await this.#store.job(jobId) : undefined, (key) =>
+    const stored = {
+      after: (id: number) => this.#store.events(jobId, id),
+      ended: async () => {
+        const job = await this.#store.job(jobId);
+        return !job || isTerminal(job.status);
+      },
+    };
+    for await (const event of replayThenFollow(stored, live, afterId))
+      yield messageOf(event, event.type === 'done' ? await this.#store.job(jobId) : undefined, (key) =>
         this.outputUrl(key, options.urlTtlSeconds),
       );
-    try {
-      let last = afterId;
-      for (const event of await this.#store.events(jobId, last)) {
-        yield await tell(event);
-        last = event.id;
-        if (isTerminal(event.type)) return;
-      }
-      const job = await this.#store.job(jobId);
-      if (!job || isTerminal(job.status)) {
-        // it ended meanwhile: its final event is stored, whether or not it has been published yet
-        for (const event of await this.#store.events(jobId, last)) yield await tell(event);
-        return;
-      }
-      for (let event = await live.next(); event; event = await live.next()) {
-        if (event.id <= last) continue; // replayed already
-        yield await tell(event);
-        last = event.id;
-        if (isTerminal(event.type)) return;
-      }
-    } finally {
-      live.close();
-    }
   }
 
   /** A stored output behind a signed link; INVALID_SIGNATURE for a wrong or expired one. */
@@ -348,7 +333,7 @@ export class RenderService {
   /** Whether this server should get traffic now (GET /readyz). */
   readiness(): Promise<Readiness> {
     return checkReadiness({
-      draining: this.draining,
+      draining: () => this.draining,
       ping: () => this.#store.ping(),
       diskHasRoom: () => this.#diskHasRoom(),
     });
