@@ -1,3 +1,5 @@
 // The storage module's public surface.
 export * from './local-storage.ts';
 export * from './storage.ts';
+export * from './storage-config.ts';
+export * from './storage-errors.ts';
