@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { QualityPresetName, type SubmitLimits } from '../jobs/index.ts';
+import type { SubmitLimits } from '../jobs/index.ts';
+import { QualityPresetName } from '../jobs/quality-preset.ts';
 
 const Nullable = (description: string) =>
   Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: `${description}; null: no limit` });

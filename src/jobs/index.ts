@@ -1,6 +1,7 @@
 // The jobs module's public surface.
 export { RenderService, type ServiceOptions } from './render-service.ts';
-export { QualityPresetName, RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
+export { RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
+export { QualityPresetName } from './quality-preset.ts';
 export { Accounts } from './accounts.ts';
 export { StorageFullError } from './disk-space.ts';
 export { downloadName } from './output-key.ts';
