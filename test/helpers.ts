@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ffmpegBinary, ffprobeBinary, run } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type RenderOptions } from '../src/render/index.ts';
+import { resolveStorageConfig, S3Storage, type S3Tuning } from '../src/storage/index.ts';
 
 /** A temp folder removed when the test file ends (call it at the top level of the file). */
 export async function tempDir(prefix = 'reelsmith-test-'): Promise<string> {
@@ -390,6 +391,61 @@ export async function mediaServer(
   });
   const { port } = server.address() as { port: number };
   return { url: `http://${host}:${port}`, server, requests };
+}
+
+export interface S3TestServer {
+  endpoint: string;
+  bucket: string;
+  /** "METHOD /path?query" of every request, in order. */
+  requests: string[];
+  /** The settings that reach the bucket, as the environment gives them (STORAGE_URL to add). */
+  settings: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An S3 server (s3rver, in this process) on 127.0.0.1 with one empty bucket, its objects in a
+ * temp folder; stopped when the test file ends. `before` runs ahead of each request (to hold one).
+ */
+export async function s3Server(
+  options: { bucket?: string; before?: (req: IncomingMessage) => Promise<void> | void } = {},
+): Promise<S3TestServer> {
+  const { default: S3rver } = await import('s3rver');
+  const bucket = options.bucket ?? 'reelsmith-test';
+  const s3 = new S3rver({
+    directory: await tempDir('reelsmith-s3-'),
+    silent: true,
+    configureBuckets: [{ name: bucket }],
+  });
+  await s3.configureBuckets();
+  const handle = s3.callback();
+  const requests: string[] = [];
+  const server = createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    await options.before?.(req);
+    handle(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }));
+  after(stop);
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // s3rver knows one account and does not check SigV4 signatures (it does check expiry)
+  const settings = { S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  return { endpoint, bucket, requests, settings, stop };
+}
+
+/** An S3Storage for `url` (s3://bucket/prefix), configured from settings as the CLI does; closed when the test file ends. */
+export function s3Storage(url: string, settings: Record<string, string>, tuning: Partial<S3Tuning> = {}): S3Storage {
+  const config = resolveStorageConfig({ ...settings, STORAGE_URL: url });
+  assert.ok(config.kind === 's3');
+  const storage = new S3Storage(config, tuning);
+  after(() => storage.close());
+  return storage;
 }
 
 /** Files under a folder, for "nothing left behind" checks. */

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { Plan } from '../jobs/index.ts';
+// jobs/plan.ts is light (no movie schema, no render graph): the CLI checks a plans file at start
+import { Plan } from '../jobs/plan.ts';
 
 export type Plans = Record<string, Plan>;
 

@@ -3,13 +3,13 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_PLANS_FILE, loadPlans } from '../api/plans.ts';
+import type { Command } from 'commander';
+import { loadPlans } from '../api/plans.ts';
 import { MINIMAL_RENDER_REQUEST } from '../jobs/request-example.ts';
-import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
 import type { RenderService } from '../jobs/index.ts';
 import { CliError } from './cli-error.ts';
-import { integer, networkPolicy } from './options.ts';
+import { networkPolicy } from './options.ts';
+import { dataSetting, MiB, plansSetting, type ServeSettings, serveSettings } from './serve-settings.ts';
 import { jsonOption, print } from './output.ts';
 
 interface DataOptions {
@@ -17,13 +17,8 @@ interface DataOptions {
   json?: boolean;
 }
 
-const MiB = 1024 * 1024;
-
 /** The data folder, and --json: every service command has both. */
-const dataOption = (cmd: Command) =>
-  cmd
-    .option('--data <dir>', 'data folder (SQLite, outputs, caches)', process.env.REELSMITH_DATA ?? './data')
-    .addOption(jsonOption());
+const dataOption = (cmd: Command) => cmd.addOption(dataSetting()).addOption(jsonOption());
 
 /**
  * Runs an admin command on the data folder's service. The database must exist unless `init`
@@ -51,43 +46,12 @@ async function withService<T>(
 }
 
 export function serviceCommands(program: Command): void {
-  dataOption(
-    program
-      .command('serve')
-      .description('run the render API (embedded mode: SQLite and local disk under --data)')
-      .option('-p, --port <n>', 'port (default $PORT or 8080)', integer(0, 65535))
-      .option('--host <address>', 'address to listen on', '0.0.0.0')
-      .option(
-        '--public-url <url>',
-        'URL clients reach this service at, for outputUrl (default http://localhost:<port>)',
-      )
-      .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
-      .option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)', integer(1, 256))
-      .option('--allow-private-networks', 'let media and callback URLs reach private and loopback addresses')
-      .option('--project-id <id>', "id of the project made on an empty data folder's first start", FIRST_PROJECT_ID)
-      .option('--log', 'log every request (signed file URLs without their query)')
-      .option(
-        '--metrics-token <token>',
-        'GET /metrics needs Authorization: Bearer <token> (default $REELSMITH_METRICS_TOKEN; none: open)',
-      )
-      .option(
-        '--min-free-disk <MiB>',
-        `refuse new jobs (507) while the data folder's disk has less free (default $REELSMITH_MIN_FREE_DISK_MB or ${DEFAULT_MIN_FREE_BYTES / MiB})`,
-        integer(0, 1024 * 1024),
-      )
-      .option(
-        '--cors-origin <origin>',
-        'let web pages on this origin call the API (repeat it or give a comma list; * for any; default $REELSMITH_CORS_ORIGIN; none: CORS off)',
-        corsOrigins,
-      ),
-  ).action(async (opts) => {
-    const port = opts.port ?? Number(process.env.PORT ?? 8080);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('PORT must be a port number');
-    const minFreeMiB =
-      opts.minFreeDisk ?? Number(process.env.REELSMITH_MIN_FREE_DISK_MB ?? DEFAULT_MIN_FREE_BYTES / MiB);
-    if (!Number.isInteger(minFreeMiB) || minFreeMiB < 0)
-      throw new CliError('REELSMITH_MIN_FREE_DISK_MB must be a whole number of MiB');
-    const cors = opts.corsOrigin ?? corsOriginsFromEnv(process.env.REELSMITH_CORS_ORIGIN);
+  const serve = dataOption(
+    program.command('serve').description('run the render API (embedded mode: SQLite and local disk under --data)'),
+  );
+  for (const setting of serveSettings()) serve.addOption(setting);
+  serve.action(async (opts: ServeSettings) => {
+    const { port, corsOrigin: cors } = opts;
     const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }] =
       await Promise.all([import('../api/server.ts'), import('../jobs/index.ts')]);
     const network = await networkPolicy(opts);
@@ -104,16 +68,16 @@ export function serviceCommands(program: Command): void {
     await keepPrivate(dataDir);
     const service = await RenderService.open({
       dataDir,
-      publicUrl: opts.publicUrl ?? process.env.REELSMITH_PUBLIC_URL ?? `http://localhost:${port}`,
+      publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
       network,
       workers: opts.workers,
-      minFreeBytes: minFreeMiB * MiB,
+      minFreeBytes: opts.minFreeDisk * MiB,
     });
     const app = await buildServer({
       service,
       plans,
       logger: Boolean(opts.log),
-      metricsToken: opts.metricsToken ?? (process.env.REELSMITH_METRICS_TOKEN || undefined),
+      metricsToken: opts.metricsToken || undefined,
       corsOrigins: cors,
     });
     // listen before recovering: a server that cannot listen must not sweep or run anything;
@@ -122,8 +86,7 @@ export function serviceCommands(program: Command): void {
       await service.close();
       throw err.code === 'EADDRINUSE' ? portInUse(port, opts.host) : err;
     });
-    if (!opts.publicUrl && !process.env.REELSMITH_PUBLIC_URL)
-      service.setPublicUrl(`http://localhost:${new URL(address).port}`);
+    if (!opts.publicUrl) service.setPublicUrl(`http://localhost:${new URL(address).port}`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -153,7 +116,7 @@ export function serviceCommands(program: Command): void {
       .description('create an account')
       .option('--name <name>', 'account name', 'account')
       .option('--plan <plan>', 'plan id from the plans config', 'pro')
-      .option('--plans <file>', 'plans config', process.env.REELSMITH_PLANS ?? DEFAULT_PLANS_FILE)
+      .addOption(plansSetting())
       .option('--init', 'create the database when the data folder has none (else that is refused)'),
   ).action(async (opts: DataOptions & { name: string; plan: string; plans: string; init?: boolean }) => {
     if (!(opts.plan in loadPlans(opts.plans)))
@@ -223,12 +186,6 @@ export function serviceCommands(program: Command): void {
   });
 }
 
-/**
- * The first project gets the id the seed's API document uses in its examples, so that those
- * requests (and the docs' "Try it out") work here as written, with only the host and the key changed.
- */
-const FIRST_PROJECT_ID = MINIMAL_RENDER_REQUEST.projectId;
-
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
 async function bootstrap(service: RenderService, projectId: string) {
   if ((await service.listAccounts()).length > 0) return undefined;
@@ -270,35 +227,4 @@ async function checkPortFree(port: number, host: string): Promise<void> {
 
 function portInUse(port: number, host: string): CliError {
   return new CliError(`port ${port} on ${host} is in use (another server?); nothing was started`);
-}
-
-/** `--cors-origin`, repeatable, each a comma list: origins as browsers send them (`https://app.example.com`), or `*`. */
-function corsOrigins(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map(corsOrigin),
-  ];
-}
-
-function corsOriginsFromEnv(value: string | undefined): string[] {
-  try {
-    return corsOrigins(value ?? '');
-  } catch (err) {
-    throw new CliError(`REELSMITH_CORS_ORIGIN: ${(err as Error).message}`);
-  }
-}
-
-function corsOrigin(value: string): string {
-  if (value === '*') return value;
-  const url = URL.canParse(value) ? new URL(value) : undefined;
-  // an origin's URL is the origin and '/': no user, path, query or fragment
-  if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`)
-    throw new InvalidArgumentError(
-      `${value} is not an origin: give the scheme, host and port only, e.g. https://app.example.com`,
-    );
-  return url.origin;
 }

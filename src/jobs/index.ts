@@ -1,7 +1,8 @@
 // The jobs module's public surface: the service (its methods are the whole of what the API
 // and the CLI do with jobs, accounts and outputs), and the vocabulary they share with it.
 export { RenderService, type ServiceOptions, type Submission, type Submitted } from './render-service.ts';
-export { QualityPresetName, RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
+export { RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
+export { QualityPresetName } from './quality-preset.ts';
 export { Plan } from './plan.ts';
 export { ANSWERS, FAILURES, ServiceError, type AnswerCode, type ErrorCode, type FailureCode } from './errors.ts';
 export type { Job, JobMessage } from './job-view.ts';

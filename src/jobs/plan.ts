@@ -1,12 +1,13 @@
 // A plan's limits, and what a submit is checked against under it: the canvas, the length,
 // the preset and its workers, then (in the store's transaction) concurrent jobs and minutes.
 // The API looks up which plan an account is on; the checks and what the tenant reads when one
-// refuses are here, for every way a job is submitted.
+// refuses are here, for every way a job is submitted. Light on purpose (the presets' table, no
+// movie schema or render graph): the CLI checks a plans file at start.
 import { type Static, Type } from '@sinclair/typebox';
-import { PRESET_WORKERS, type QualityPreset } from '../render/index.ts';
+import { PRESET_WORKERS, type QualityPreset } from '../render/workers.ts';
 import { ServiceError } from './errors.ts';
 import type { LimitRefusal, SubmitLimits } from './job-store.ts';
-import { QualityPresetName } from './render-request.ts';
+import { QualityPresetName } from './quality-preset.ts';
 
 const Nullable = (description: string) =>
   Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: `${description}; null: no limit` });

@@ -4,14 +4,9 @@
 // project, the plan, its network policy) and local paths (the CLI reads them, the API never).
 import { Type, type Static } from '@sinclair/typebox';
 import { isHttpUrl, Movie, movieProblems, schemaProblems, type Problem, type ValidateOptions } from '../movie/index.ts';
-import { CONCURRENCY_RANGE, describePresets, QUALITY_PRESETS } from '../render/index.ts';
+import { CONCURRENCY_RANGE } from '../render/workers.ts';
+import { QualityPresetName } from './quality-preset.ts';
 import { MINIMAL_RENDER_REQUEST } from './request-example.ts';
-
-/** A quality preset's name, from the one table of presets. */
-export const QualityPresetName = Type.Union(
-  QUALITY_PRESETS.map((name) => Type.Literal(name)),
-  { description: `parallel scene workers: ${describePresets()}; the plan says which it allows` },
-);
 
 export const RenderRequest = Type.Object(
   {

@@ -1,18 +1,23 @@
 // Outputs on local disk under one folder, addressed by key ("outputs/job_x/output.mp4"),
-// handed out as signed, expiring URLs that the API serves with Range support.
+// handed out as signed, expiring URLs that the API serves with Range support (/v1/files).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
+import type { ByteRange, Storage, StoredObject } from './storage.ts';
 
-export interface StoredFile {
+export interface StoredFile extends StoredObject {
   path: string;
-  bytes: number;
 }
 
-export class LocalStorage {
+export class LocalStorage implements Storage {
   constructor(
     private readonly root: string,
     private readonly secret: string,
+    /** Where clients reach our API, asked at each link: a port chosen by the system is known only once listening. */
+    private readonly publicUrl: () => string = () => {
+      throw new Error('this LocalStorage was given no public URL to make links with');
+    },
   ) {}
 
   /** Copies (or moves) a finished file in under `key`, atomically. */
@@ -36,8 +41,19 @@ export class LocalStorage {
     return info?.isFile() ? { path, bytes: info.size } : undefined;
   }
 
+  /** For readers through the Storage interface; the API's /v1/files sends `stat`'s path itself. */
+  read(key: string, range?: ByteRange) {
+    return createReadStream(this.pathOf(key), range);
+  }
+
   async remove(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  /** Our API's link to `key`, signed until `expiresAt` (unix seconds). */
+  async urlFor(key: string, expiresAt: number): Promise<string> {
+    this.pathOf(key); // refuses a key that climbs out, as reading it would
+    return `${this.publicUrl().replace(/\/$/, '')}/v1/files/${key}?${this.sign(key, expiresAt)}`;
   }
 
   /** Query string that lets anyone holding it read `key` until `expiresAt` (unix seconds). */
