@@ -531,7 +531,7 @@ describe('jobs', () => {
     };
     const storageKey = decodeURIComponent(link.pathname.replace(/^\/v1\/files\//, ''));
     const expired = new URL(link);
-    expired.search = new URL(svc.service.outputUrl(storageKey, -10)).search;
+    expired.search = new URL(await svc.service.outputUrl(storageKey, -10)).search;
     for (const bad of [
       variant((u) => u.searchParams.set('signature', signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A'))),
       variant((u) => u.searchParams.set('expires', String(expires + 3600))),

@@ -107,7 +107,7 @@ test('outputs: ETag, Last-Modified, a private cache lifetime within the link, in
   // a link that expires sooner may be cached for less
   const key = decodeURIComponent(new URL(link).pathname.replace(/^\/v1\/files\//, ''));
   const soon = new URL(link);
-  soon.search = new URL(svc.service.outputUrl(key, 30)).search;
+  soon.search = new URL(await svc.service.outputUrl(key, 30)).search;
   const short = await fetch(soon);
   assert.equal(short.status, 200);
   await short.arrayBuffer();

@@ -23,10 +23,8 @@ export interface Job {
   warnings: string[];
 }
 
-/** A signed, expiring URL of a stored output. */
-export type SignOutput = (key: string) => string;
-
-export function jobOf(job: JobRow, scenes: JobSceneRow[], sign: SignOutput): Job {
+/** The job as stored and its scenes; `outputUrl`: a link to its output, once it is done. */
+export function jobOf(job: JobRow, scenes: JobSceneRow[], outputUrl: string | undefined): Job {
   return {
     jobId: job.id,
     projectId: job.project_id,
@@ -38,7 +36,7 @@ export function jobOf(job: JobRow, scenes: JobSceneRow[], sign: SignOutput): Job
     updatedAt: job.updated_at,
     finishedAt: job.finished_at,
     scenes: scenes.map((s) => ({ sceneId: s.scene_id, frames: s.frames, state: s.state as SceneState })),
-    ...(job.status === 'done' && job.output_key ? { outputUrl: sign(job.output_key) } : {}),
+    ...(job.status === 'done' && outputUrl ? { outputUrl } : {}),
     ...(job.media_data ? { mediaData: JSON.parse(job.media_data) as MediaData } : {}),
     ...(job.error_code ? { error: { code: job.error_code as FailureCode, message: job.error_message ?? '' } } : {}),
     warnings: job.warnings ? (JSON.parse(job.warnings) as string[]) : [],
@@ -55,14 +53,17 @@ export interface JobMessage {
 
 /**
  * The seed's fields plus phase; a `done` event also carries the output's URL and media data
- * (`job`: the job as stored now, which a done event's body needs).
+ * (`job`: the job as stored now, and `outputUrl` a link to its output, which a done event's body needs).
  */
-export function messageOf(event: JobEvent, job: JobRow | undefined, sign: SignOutput): JobMessage {
+export function messageOf(
+  event: JobEvent,
+  done?: { job: JobRow | undefined; outputUrl: string | undefined },
+): JobMessage {
   const data = JSON.parse(event.data) as Record<string, unknown>;
   const body: Record<string, unknown> = { event: event.type, jobId: event.job_id, ...data };
   if (event.type === 'done') {
-    if (job?.output_key) body.outputUrl = sign(job.output_key);
-    if (job?.media_data) body.mediaData = JSON.parse(job.media_data);
+    if (done?.outputUrl) body.outputUrl = done.outputUrl;
+    if (done?.job?.media_data) body.mediaData = JSON.parse(done.job.media_data);
   }
   return { id: event.id, jobId: event.job_id, type: event.type as EventType, body };
 }

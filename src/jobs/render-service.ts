@@ -104,7 +104,11 @@ export class RenderService {
     this.#db = db;
     this.#store = new JobStore(db);
     this.#accounts = new Accounts(db);
-    this.#storage = new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir));
+    this.#storage = new LocalStorage(
+      join(options.dataDir, 'storage'),
+      serviceSecret(options.dataDir),
+      () => this.options.publicUrl,
+    );
     this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
     this.#pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
     this.#maxActiveJobs = this.#pool.size * 2;
@@ -251,10 +255,14 @@ export class RenderService {
         return !job || isTerminal(job.status);
       },
     };
-    for await (const event of replayThenFollow(stored, live, afterId))
-      yield messageOf(event, event.type === 'done' ? await this.#store.job(jobId) : undefined, (key) =>
-        this.outputUrl(key, options.urlTtlSeconds),
-      );
+    for await (const event of replayThenFollow(stored, live, afterId)) {
+      if (event.type !== 'done') yield messageOf(event);
+      else {
+        const job = await this.#store.job(jobId);
+        const outputUrl = job?.output_key ? await this.outputUrl(job.output_key, options.urlTtlSeconds) : undefined;
+        yield messageOf(event, { job, outputUrl });
+      }
+    }
   }
 
   /** A stored output behind a signed link; INVALID_SIGNATURE for a wrong or expired one. */
@@ -269,10 +277,9 @@ export class RenderService {
     return file;
   }
 
-  /** A signed link to a stored output, valid for `ttlSeconds` from now (default: the service's, 24 h). */
-  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): string {
-    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
-    return `${this.options.publicUrl.replace(/\/$/, '')}/v1/files/${key}?${this.#storage.sign(key, expires)}`;
+  /** A link to a stored output, valid for `ttlSeconds` from now (default: the service's, 24 h). */
+  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): Promise<string> {
+    return this.#storage.urlFor(key, Math.floor(Date.now() / 1000) + ttlSeconds);
   }
 
   /** How many jobs there are of each status, all tenants together. */
@@ -381,7 +388,8 @@ export class RenderService {
   }
 
   async #view(job: JobRow): Promise<Job> {
-    return jobOf(job, await this.#store.scenes(job.id), (key) => this.outputUrl(key));
+    const outputUrl = job.status === 'done' && job.output_key ? await this.outputUrl(job.output_key) : undefined;
+    return jobOf(job, await this.#store.scenes(job.id), outputUrl);
   }
 
   /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`). */
