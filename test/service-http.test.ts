@@ -301,7 +301,7 @@ test('a --cors-origin or REELSMITH_CORS_ORIGIN that is not an origin is refused 
   assert.match(refused.stderr, /https:\/\/app\.example\.com\/app is not an origin/);
   const fromEnv = await cli(['serve', '--data', dir], { env: { REELSMITH_CORS_ORIGIN: 'app.example.com' } });
   assert.equal(fromEnv.code, 2, fromEnv.stderr);
-  assert.match(fromEnv.stderr, /REELSMITH_CORS_ORIGIN: app\.example\.com is not an origin/);
+  assert.match(fromEnv.stderr, /from env 'REELSMITH_CORS_ORIGIN' is invalid\. app\.example\.com is not an origin/);
 });
 
 test('/readyz answers 503 while `serve` drains on SIGTERM with a job in flight (and REELSMITH_CORS_ORIGIN enables CORS)', async () => {
