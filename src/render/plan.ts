@@ -81,7 +81,6 @@ export interface AudioTrack extends SourceFile {
 export interface MoviePlan {
   movie: NormalizedMovie;
   scenes: ScenePlan[];
-  audio: AudioTrack[];
   /** Things the user should know that do not stop the render (characters no font has), in scene and layer order. */
   warnings: string[];
 }
@@ -96,8 +95,38 @@ export interface PlanContext {
   signal?: AbortSignal;
 }
 
+/**
+ * The movie's sound on the global timeline: every audio layer, and every video layer's own
+ * sound, probed (a source is fetched and probed once per render, so planMovie finds them
+ * ready). Known before any picture is fitted, so the mix can run while pictures are.
+ */
+export async function planSound(movie: NormalizedMovie, ctx: PlanContext): Promise<AudioTrack[]> {
+  const tracks = await Promise.all(
+    movie.scenes.flatMap((scene) =>
+      scene.layers.map(async (layer): Promise<AudioTrack | undefined> => {
+        if (layer.type !== 'audio' && layer.type !== 'video') return undefined;
+        const media = await ctx.store
+          .probe(layer.source, ctx.signal)
+          .catch((err: Error) => layerFailure(scene, layer, reasonOf(err)));
+        if (layer.type === 'audio' && !media.audio)
+          layerFailure(scene, layer, `has no audio stream (${describeMedia(media)})`);
+        const heard = layer.endFrame > layer.startFrame && media.audio && !(layer.type === 'video' && layer.mute);
+        return heard ? track(layer, scene, media) : undefined;
+      }),
+    ),
+  );
+  return tracks
+    .filter((t) => t !== undefined)
+    .sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
+}
+
+/** Throws the failure of one layer's source, named by layer id, JSON path and source. */
+function layerFailure(scene: NormalizedScene, layer: NormalizedScene['layers'][number], reason: string): never {
+  const source = layer.type === 'text' ? layer.fontUrl : layer.source;
+  throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason);
+}
+
 export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promise<MoviePlan> {
-  const audio: AudioTrack[] = [];
   const warnings: Array<{ scene: number; layer: number; text: string }> = [];
   // scenes plan side by side (fetches and probes overlap), a few at a time
   const planning = new ScenePool(PLANNED_AT_ONCE);
@@ -106,10 +135,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
     const inputs = new Map<string, LayerInput>();
     await Promise.all(
       scene.layers.map(async (layer) => {
-        const source = layer.type === 'text' ? layer.fontUrl : layer.source;
-        const fail = (reason: string): never => {
-          throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason);
-        };
+        const fail = (reason: string): never => layerFailure(scene, layer, reason);
         const named = <T>(pending: Promise<T>) => pending.catch((err: Error) => fail(reasonOf(err)));
         // every source is fetched and checked, even for a layer too short to show
         const visible = layer.endFrame > layer.startFrame;
@@ -153,15 +179,10 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               start: media.start ?? 0,
               colour,
             });
-            if (!layer.mute && media.audio) audio.push(track(layer, scene, media));
             return;
           }
-          case 'audio': {
-            const media = await named(ctx.store.probe(layer.source, ctx.signal));
-            if (!media.audio) fail(`has no audio stream (${describeMedia(media)})`);
-            if (visible) audio.push(track(layer, scene, media));
-            return;
-          }
+          case 'audio':
+            return; // planSound's
         }
       }),
     );
@@ -170,9 +191,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
   const scenes = await Promise.all(
     movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))),
   );
-  audio.sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
   warnings.sort((a, b) => a.scene - b.scene || a.layer - b.layer);
-  return { movie, scenes, audio, warnings: warnings.map((w) => w.text) };
+  return { movie, scenes, warnings: warnings.map((w) => w.text) };
 }
 
 function track(

@@ -12,7 +12,7 @@ import { AbortedError, DEFAULT_SOURCE_DIR, SourceStore, type FetchLimits } from 
 import { assemble } from './assemble.ts';
 import { renderAudio } from './audio-mix.ts';
 import { DEFAULT_ENCODER, type EncoderProfile } from './encoder.ts';
-import { planMovie, type ScenePlan } from './plan.ts';
+import { planMovie, planSound, type ScenePlan } from './plan.ts';
 import { progressOf, type RenderPhase, type RenderProgress } from './progress.ts';
 import { renderScene } from './render-scene.ts';
 import { ScenePool } from './scene-pool.ts';
@@ -87,7 +87,23 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     progress.enter('planning');
     const sources = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
     const cores = options.cores ?? availableParallelism();
-    const plan = await planMovie(movie, { store: sources, workDir, encoder, cores, signal });
+    const planContext = { store: sources, workDir, encoder, cores, signal };
+    // the sound is known once its sources are probed: it is mixed while pictures are fitted
+    // and scenes render, and a mix that fails stops the rest
+    const audioPath = join(workDir, 'audio.m4a');
+    const mixing = renderAudio(await planSound(movie, planContext), movie.frames, movie.fps, audioPath, {
+      limits,
+      signal,
+    });
+    let mixFailure: { error: unknown } | undefined;
+    mixing.catch((error) => {
+      mixFailure = { error };
+      stop.abort();
+    });
+    const plan = await planMovie(movie, planContext).catch((err) => {
+      stop.abort();
+      throw mixFailure ? mixFailure.error : err;
+    });
     lap('planning');
 
     progress.enter('dispatching');
@@ -121,16 +137,9 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       progress.sceneDone(i, plan.scenes[i].scene.frames);
       options.onScene?.(i, 'done', plan.scenes[i].key);
     };
-    const audioPath = join(workDir, 'audio.m4a');
-    // the first scene or audio mix to fail stops the others, so they free their workers at once
-    await settleAll(
-      [
-        ...toRender.map((i) => pool.run(owner, workers, () => renderOne(i))),
-        // the audio mix runs beside the scene workers, not in one of their places
-        renderAudio(plan.audio, movie.frames, movie.fps, audioPath, { limits, signal }),
-      ],
-      () => stop.abort(),
-    );
+    // the first scene or the audio mix to fail stops the others, so they free their workers at once;
+    // the mix runs beside the scene workers, not in one of their places
+    await settleAll([...toRender.map((i) => pool.run(owner, workers, () => renderOne(i))), mixing], () => stop.abort());
     progress.enter('rendering');
     lap('rendering');
 
