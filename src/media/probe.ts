@@ -74,11 +74,15 @@ export async function decodePicture(
     PICTURE_DEMUXER,
     `file:${out}`,
   ];
-  await runFfmpeg(args, { signal, limits: { seconds: DEFAULT_RUN_SECONDS }, names: unnamed(path) }).catch(
-    (err: Error) => {
-      throw unreadable(err, `cannot be decoded as ${format.label}`);
-    },
-  );
+  // a picture's fit can wait while the audio mix runs (run-ffmpeg.ts yieldsCpu)
+  await runFfmpeg(args, {
+    signal,
+    limits: { seconds: DEFAULT_RUN_SECONDS },
+    names: unnamed(path),
+    yieldsCpu: true,
+  }).catch((err: Error) => {
+    throw unreadable(err, `cannot be decoded as ${format.label}`);
+  });
 }
 
 /** How decodePicture's output is read back. */

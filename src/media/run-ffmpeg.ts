@@ -3,6 +3,7 @@
 // when a run passes its time limit or its progress stalls, so nothing a source says can
 // keep a process (and the worker waiting on it) alive for ever.
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { cannotStart, ffmpegBinary, ffprobeBinary } from './binaries.ts';
 import { fileNames, lastLines, namePaths } from './ffmpeg-message.ts';
 
@@ -67,7 +68,15 @@ export interface RunOptions {
   limits?: RunLimits;
   /** What the user knows our files as (path -> `layer "logo"`), for error messages; other files get generic names. */
   names?: ReadonlyMap<string, string>;
+  /**
+   * Runs at a lower CPU priority (nice 10; raising it needs no privilege): work that can
+   * wait while the one long single-threaded step of a render, its audio mix, runs.
+   */
+  yieldsCpu?: boolean;
 }
+
+/** The niceness of a run that yields the CPU. */
+const YIELDING_NICENESS = 10;
 
 export interface FfmpegRunOptions extends RunOptions {
   /** Every ffmpeg run is bounded: see time-limits in render/. */
@@ -124,6 +133,13 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
   if (signal?.aborted) return Promise.reject(new AbortedError());
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.yieldsCpu && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, YIELDING_NICENESS);
+      } catch {
+        // it exited already, or the system refuses: it runs at normal priority, which is only slower
+      }
+    }
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -28,7 +28,9 @@ export async function renderScene(
   const command = compileScene(plan, canvas, options.encoder, options.threads, dir);
   const frames = plan.scene.frames;
   const scene = `scene "${plan.scene.id}" (movie.scenes[${plan.scene.index}])`;
+  // scenes fill the cores around the movie's audio mix, the one step that cannot be split
   await runFfmpeg(command.args, {
+    yieldsCpu: true,
     signal: options.signal,
     limits: sceneLimits(options.limits, command.encodedFrames, canvas, options.encoder.preset),
     // the segment muxer names each chunk it writes in `dir`: those are called by the folder's name
