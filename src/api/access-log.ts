@@ -9,7 +9,7 @@ export function loggedUrl(url: string): string {
   return query >= 0 && url.startsWith('/v1/files/') ? `${url.slice(0, query)}?(redacted)` : url;
 }
 
-/** Fastify's logger options for the access log. */
+/** The access log's options, for a child of the service's logger: what a request line holds, and no secret. */
 export const accessLog = {
   redact: ['req.headers["x-api-key"]', 'req.headers.authorization'],
   serializers: {

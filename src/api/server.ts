@@ -1,7 +1,8 @@
 // The HTTP service: Fastify with the seed's routes, x-api-key auth, per-plan rate limits,
 // one error shape, OpenAPI generated from the route schemas, docs, health and metrics.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import type { Logger } from 'pino';
 import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
 import { accessLog } from './access-log.ts';
@@ -22,7 +23,8 @@ export interface ServerOptions {
   plans: Plans;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
-  logger?: boolean;
+  /** Logs every request to this logger (`serve --log`). */
+  accessLog?: Logger;
   /** SSE heartbeat interval (default 15 s); shorter than the idle timeout, so progress streams stay open. */
   heartbeatMs?: number;
   /** How long a client may take (ms); see CONNECTION_TIMEOUTS for each and its default. */
@@ -55,7 +57,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (heartbeatMs >= timeouts.idleMs)
     throw new RangeError('the SSE heartbeat must be shorter than the idle timeout, or progress streams are cut');
   const app = Fastify({
-    logger: options.logger ? accessLog : false,
+    ...(options.accessLog
+      ? { loggerInstance: options.accessLog.child({}, accessLog) as FastifyBaseLogger }
+      : { logger: false }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
     requestTimeout: timeouts.requestMs,

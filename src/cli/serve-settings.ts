@@ -10,6 +10,10 @@ import { integer } from './options.ts';
 
 export const MiB = 1024 * 1024;
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** The settings `serve` resolves, as its action receives them. */
 export interface ServeSettings {
   data: string;
@@ -21,6 +25,8 @@ export interface ServeSettings {
   allowPrivateNetworks?: boolean;
   projectId: string;
   log?: boolean;
+  logLevel: string;
+  logFormat: LogFormat;
   metricsToken?: string;
   minFreeDisk: number;
   corsOrigin: string[];
@@ -61,7 +67,15 @@ export function serveSettings(): Option[] {
     new Option('--project-id <id>', "id of the project made on an empty data folder's first start")
       .env('REELSMITH_PROJECT_ID')
       .default(MINIMAL_RENDER_REQUEST.projectId),
-    new Option('--log', 'log every request (signed file URLs without their query)').env('REELSMITH_LOG'),
+    new Option('--log', 'log every request too (signed file URLs without their query)').env('REELSMITH_LOG'),
+    new Option('--log-level <level>', 'least severe log records written (stderr)')
+      .env('LOG_LEVEL')
+      .default('info')
+      .choices(LOG_LEVELS),
+    new Option('--log-format <format>', 'log records as JSON lines, or as text for a person')
+      .env('LOG_FORMAT')
+      .default('json')
+      .choices(LOG_FORMATS),
     new Option(
       '--metrics-token <token>',
       'GET /metrics needs Authorization: Bearer <token> (none: open; the variable keeps it out of ps)',

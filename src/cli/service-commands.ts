@@ -66,17 +66,19 @@ export function serviceCommands(program: Command): void {
       throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
     }
     await keepPrivate(dataDir);
+    const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const service = await RenderService.open({
       dataDir,
       publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
       network,
       workers: opts.workers,
       minFreeBytes: opts.minFreeDisk * MiB,
+      logger,
     });
     const app = await buildServer({
       service,
       plans,
-      logger: Boolean(opts.log),
+      accessLog: opts.log ? logger : undefined,
       metricsToken: opts.metricsToken || undefined,
       corsOrigins: cors,
     });

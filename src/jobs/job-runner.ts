@@ -3,6 +3,7 @@
 // change is written to the store first and then announced (SSE, webhooks) from what was
 // written, in the order the engine reported it. A job restarted after a crash redoes no
 // finished scene: those come from the cache.
+import type { Logger } from 'pino';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeMovie } from '../movie/index.ts';
@@ -22,6 +23,7 @@ import type { SceneCache } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 
 export interface RunnerContext {
+  log: Logger;
   store: JobStore;
   pool: ScenePool;
   cache: SceneCache;
@@ -127,7 +129,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
             {},
           ),
         signal,
-        logRetry(job.id, 'that it is done'),
+        logRetry(ctx.log, job.id, 'that it is done'),
       ),
     );
     throwIfWriteFailed();

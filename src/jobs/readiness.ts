@@ -3,6 +3,7 @@
 // free space than new jobs need, or ffmpeg or ffprobe do not run. Liveness (/healthz) is
 // only "the process answers". Messages name no path and no amount of our disk: the route is
 // open to anyone; the cause of a failure goes to the server's log.
+import type { Logger } from 'pino';
 import { ffmpegBinary, ffprobeBinary, run, type Binary } from '../render/index.ts';
 
 /** What readiness asks of the service it checks. */
@@ -12,6 +13,8 @@ export interface Checked {
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   diskHasRoom(): Promise<boolean>;
+  /** Where a failing check's real cause goes (the answer names no path). */
+  log: Logger;
 }
 
 export interface Check {
@@ -42,8 +45,8 @@ export async function checkReadiness(service: Checked): Promise<Readiness> {
         await Promise.all([
           named('database', databaseAnswers(service)),
           named('disk', diskHasRoom(service)),
-          named('ffmpeg', binaryRuns('ffmpeg', ffmpegBinary())),
-          named('ffprobe', binaryRuns('ffprobe', ffprobeBinary())),
+          named('ffmpeg', binaryRuns('ffmpeg', ffmpegBinary(), service.log)),
+          named('ffprobe', binaryRuns('ffprobe', ffprobeBinary(), service.log)),
         ]),
       );
   // read after the others: a drain that began meanwhile is the answer
@@ -62,7 +65,7 @@ async function databaseAnswers(service: Checked): Promise<Check> {
     await service.ping();
     return pass;
   } catch (err) {
-    console.error(`readiness: the database does not answer: ${(err as Error).message}`);
+    service.log.error({ error: (err as Error).message }, 'readiness: the database does not answer');
     return fail('the database does not answer');
   }
 }
@@ -76,13 +79,13 @@ async function diskHasRoom(service: Checked): Promise<Check> {
 const binaryChecks = new Map<string, { at: number; check: Promise<Check> }>();
 
 /** `<binary> -version` runs; its answer is kept for BINARY_CHECK_MS, and requests meanwhile share one run. */
-function binaryRuns(name: string, binary: Binary): Promise<Check> {
+function binaryRuns(name: string, binary: Binary, log: Logger): Promise<Check> {
   const known = binaryChecks.get(binary.path);
   if (known && Date.now() - known.at < BINARY_CHECK_MS) return known.check;
   const check = run(binary.path, ['-version']).then(
     () => pass,
     (err: Error) => {
-      console.error(`readiness: ${name} (${binary.path}) does not run: ${err.message}`);
+      log.error({ binary: binary.path, error: err.message }, `readiness: ${name} does not run`);
       return fail(`${name} does not run (\`reelsmith doctor\` says why)`);
     },
   );

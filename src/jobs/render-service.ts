@@ -3,6 +3,7 @@
 // with (the store, the live event hub, output storage, the webhook outbox, the database, the
 // shared scene pool and cache, the jobs running now) is private and built here from one
 // options object: the API and the CLI see only these methods, and never SQL.
+import pino, { type Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -39,6 +40,7 @@ import { requestHash } from './request-hash.ts';
 import { SceneCache } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 import { type Delivery, WebhookOutbox } from './webhooks.ts';
+import { logLineOf } from './job-log.ts';
 
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
 const WEBHOOK_URL_TTL = 7 * 86_400;
@@ -57,6 +59,8 @@ export interface ServiceOptions {
   limits?: Partial<TimeLimits>;
   /** Submits are refused (507) while the data folder's disk has less free (default 256 MiB). */
   minFreeBytes?: number;
+  /** Where the service says what happens to jobs and webhooks (default: nowhere). */
+  logger?: Logger;
 }
 
 /** A submit: whose, under which plan, the request body as sent, and its Idempotency-Key if any. */
@@ -78,6 +82,9 @@ export class RenderService {
   readonly #store: JobStore;
   readonly #accounts: Accounts;
   readonly #hub = new EventHub();
+  readonly #log: Logger;
+  /** When each job running here started, for the seconds its end is logged with. */
+  readonly #startedAt = new Map<string, number>();
   readonly #storage: LocalStorage;
   readonly #webhooks: WebhookOutbox;
   readonly #pool: ScenePool;
@@ -102,6 +109,7 @@ export class RenderService {
     readonly options: ServiceOptions,
   ) {
     this.#db = db;
+    this.#log = options.logger ?? pino({ level: 'silent' });
     this.#store = new JobStore(db);
     this.#accounts = new Accounts(db);
     this.#storage = new LocalStorage(
@@ -115,6 +123,7 @@ export class RenderService {
     this.#webhooks = new WebhookOutbox(db, async (jobId) => (await this.#projectOfJob(jobId))?.webhook_secret, {
       network: options.network ?? {},
       retryScale: options.webhookRetryScale,
+      log: this.#log,
     });
   }
 
@@ -180,6 +189,7 @@ export class RenderService {
     if ('refused' in outcome) throw limitRefusal(plan, outcome.refused);
     const { job, replayed } = outcome;
     if (!replayed) {
+      this.#log.info({ jobId: job.id, accountId, projectId: project.id, seconds, workers }, 'job submitted');
       if (job.callback_url) this.#feedWebhooks(job.id, job.callback_url);
       this.#start(job);
     }
@@ -343,6 +353,7 @@ export class RenderService {
       draining: () => this.draining,
       ping: () => this.#store.ping(),
       diskHasRoom: () => this.#diskHasRoom(),
+      log: this.#log,
     });
   }
 
@@ -409,6 +420,8 @@ export class RenderService {
       const job = this.#waiting.shift()!;
       const abort = new AbortController();
       const entry = { abort, requeue: false, done: Promise.resolve() };
+      this.#startedAt.set(job.id, performance.now());
+      this.#log.info({ jobId: job.id }, 'job started');
       entry.done = runJob(job, this.#runnerContext(), abort.signal)
         .catch((err) =>
           this.#settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'),
@@ -423,7 +436,12 @@ export class RenderService {
 
   /** Written already; now tell the live listeners (SSE streams, webhook feeds). Nothing, if nothing changed. */
   #announce(event: JobEvent | undefined): void {
-    if (event) this.#hub.publish(event);
+    if (!event) return;
+    this.#hub.publish(event);
+    const started = this.#startedAt.get(event.job_id);
+    const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
+    if (line) this.#log[line.level](line.fields, line.msg);
+    if (isTerminal(event.type)) this.#startedAt.delete(event.job_id);
   }
 
   /**
@@ -438,10 +456,14 @@ export class RenderService {
     const feed = (async () => {
       const after = await this.#webhooks.toldUpTo(jobId);
       for await (const message of this.events(jobId, after, { signal, urlTtlSeconds: WEBHOOK_URL_TTL }))
-        await untilStored(() => this.#webhooks.enqueue(message, callbackUrl), signal, logRetry(jobId, 'a webhook'));
+        await untilStored(
+          () => this.#webhooks.enqueue(message, callbackUrl),
+          signal,
+          logRetry(this.#log, jobId, 'a webhook'),
+        );
     })()
       .catch((error) => {
-        if (!signal.aborted) console.error(`job ${jobId}: cannot record its webhooks: ${(error as Error).message}`);
+        if (!signal.aborted) this.#log.error({ jobId, error: (error as Error).message }, 'cannot record its webhooks');
       })
       .finally(() => this.#feeds.delete(jobId));
     this.#feeds.set(jobId, feed);
@@ -461,7 +483,7 @@ export class RenderService {
       if (outcome === 'cancel' || err instanceof AbortedError) return this.#store.finish(jobId, 'cancelled', {}, {});
       const { code, message, log } = failureOf(err);
       // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
-      if (log) console.error(`job ${jobId}: ${log}`);
+      if (log) this.#log.error({ jobId, cause: log }, 'job failed for a reason the operator must fix');
       return this.#store.finish(
         jobId,
         'failed',
@@ -470,14 +492,15 @@ export class RenderService {
       );
     };
     try {
-      this.#announce(await untilStored(end, this.#stopping.signal, logRetry(jobId, 'its end')));
+      this.#announce(await untilStored(end, this.#stopping.signal, logRetry(this.#log, jobId, 'its end')));
     } catch (error) {
-      console.error(`job ${jobId}: cannot record its end (${(error as Error).message}); the next start resumes it`);
+      this.#log.error({ jobId, error: (error as Error).message }, 'cannot record its end; the next start resumes it');
     }
   }
 
   #runnerContext() {
     return {
+      log: this.#log,
       store: this.#store,
       pool: this.#pool,
       cache: this.#cache,

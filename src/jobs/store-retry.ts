@@ -3,6 +3,7 @@
 // reserved minutes and counts as active forever.
 
 /** Milliseconds to wait before try `attempt + 1`: 250 ms, doubling, at most 10 s. */
+import type { Logger } from 'pino';
 export function retryDelayMs(attempt: number): number {
   return Math.min(10_000, 250 * 2 ** attempt);
 }
@@ -29,10 +30,11 @@ export async function untilStored<T>(
 }
 
 /** The `onRetry` that logs each failed try: `job <id>: cannot record <what> (<error>); trying again in N s`. */
-export function logRetry(jobId: string, what: string): (err: unknown, waitMs: number) => void {
+export function logRetry(log: Logger, jobId: string, what: string): (err: unknown, waitMs: number) => void {
   return (err, waitMs) =>
-    console.error(
-      `job ${jobId}: cannot record ${what} (${(err as Error).message}); trying again in ${waitMs / 1000} s`,
+    log.warn(
+      { jobId, error: (err as Error).message, retryInSeconds: waitMs / 1000 },
+      `cannot record ${what}; trying again`,
     );
 }
 

@@ -1,6 +1,7 @@
 // Webhook outbox: events worth telling a job's callbackUrl are written as deliveries,
 // then POSTed in the background, signed per Standard Webhooks, retried with backoff for
 // more than a day. Every attempt is recorded. Nothing here ever waits on a render.
+import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { postJson, type NetworkPolicy } from '../render/index.ts';
 import type { Database, WebhookDelivery } from './database.ts';
@@ -29,6 +30,8 @@ export interface Delivery {
 
 export interface WebhookOptions {
   network: NetworkPolicy;
+  /** Each attempt's outcome, and an outbox that cannot be read. */
+  log: Logger;
   timeoutMs?: number;
   /** Multiplies every retry delay (tests use a tiny one). */
   retryScale?: number;
@@ -190,7 +193,7 @@ export class WebhookOutbox {
       // each delivery on its own: a slow receiver holds up only itself
       for (const d of due) if (!this.inFlight.has(d.id)) void this.attempt(d);
     } catch (err) {
-      console.error(`webhooks: cannot read due deliveries: ${(err as Error).message}`);
+      this.options.log.error({ error: (err as Error).message }, 'webhooks: cannot read due deliveries');
     } finally {
       if (!this.stopped) this.timer = setTimeout(() => void this.deliverDue(), this.options.pollMs ?? 1000);
     }
@@ -245,6 +248,15 @@ export class WebhookOutbox {
         )
         .where('id', '=', delivery.id)
         .execute();
+      const about = {
+        jobId: delivery.job_id,
+        eventId: delivery.event_id,
+        to: new URL(delivery.url).origin,
+        attempt: attempts,
+      };
+      if (ok) this.options.log.info({ ...about, status: result.status }, 'webhook delivered');
+      else if (retryIn === undefined) this.options.log.warn({ ...about, error }, 'webhook failed: every retry spent');
+      else this.options.log.info({ ...about, error, retryInSeconds: retryIn }, 'webhook attempt failed');
       if (!ok && retryIn !== undefined)
         setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
     } catch {
