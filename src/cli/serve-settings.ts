@@ -30,6 +30,7 @@ export interface ServeSettings {
   metricsToken?: string;
   minFreeDisk: number;
   corsOrigin: string[];
+  storage?: string;
   json?: boolean;
 }
 
@@ -91,6 +92,10 @@ export function serveSettings(): Option[] {
       .env('REELSMITH_CORS_ORIGIN')
       .default([], 'none')
       .argParser(corsOrigins),
+    new Option(
+      '--storage <url>',
+      'where outputs go: s3://bucket/prefix, reached with S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_FORCE_PATH_STYLE from the environment; outputUrl is then a presigned link (default: the data folder)',
+    ).env('STORAGE_URL'),
   ];
 }
 

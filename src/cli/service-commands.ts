@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadPlans } from '../api/plans.ts';
 import { MINIMAL_RENDER_REQUEST } from '../jobs/request-example.ts';
 import type { RenderService } from '../jobs/index.ts';
+import type { S3Storage } from '../storage/index.ts';
 import { CliError } from './cli-error.ts';
 import { networkPolicy } from './options.ts';
 import { dataSetting, MiB, plansSetting, type ServeSettings, serveSettings } from './serve-settings.ts';
@@ -67,6 +68,7 @@ export function serviceCommands(program: Command): void {
     }
     await keepPrivate(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
+    const storage = opts.storage === undefined ? undefined : await objectStorage(opts.storage);
     const service = await RenderService.open({
       dataDir,
       publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
@@ -74,6 +76,7 @@ export function serviceCommands(program: Command): void {
       workers: opts.workers,
       minFreeBytes: opts.minFreeDisk * MiB,
       logger,
+      storage,
     });
     const app = await buildServer({
       service,
@@ -97,6 +100,7 @@ export function serviceCommands(program: Command): void {
       await service.drain();
       await app.close();
       await service.close();
+      storage?.close();
       process.exit(0);
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -215,6 +219,24 @@ curl -X POST ${base}/v1/render/jobs \\
 
 then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
 `;
+}
+
+/** The bucket `--storage` names, checked before anything starts (a wrong bucket or key is refused here, not at a job's end). */
+async function objectStorage(url: string): Promise<S3Storage> {
+  const { resolveStorageConfig, S3Storage } = await import('../storage/index.ts');
+  let config: ReturnType<typeof resolveStorageConfig>;
+  try {
+    config = resolveStorageConfig({ ...process.env, STORAGE_URL: url });
+  } catch (err) {
+    throw new CliError((err as Error).message); // it names --storage and the setting that is wrong
+  }
+  if (config.kind !== 's3') throw new CliError('--storage (STORAGE_URL): expected s3://bucket/prefix');
+  const storage = new S3Storage(config);
+  await storage.check().catch((err: Error) => {
+    storage.close();
+    throw new CliError(`--storage ${url}: ${err.message}`);
+  });
+  return storage;
 }
 
 /** Fails at once when `port` is taken, before the data folder is touched (port 0: the system picks a free one). */

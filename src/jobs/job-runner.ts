@@ -14,7 +14,7 @@ import {
   type ScenePool,
   type TimeLimits,
 } from '../render/index.ts';
-import type { LocalStorage } from '../storage/index.ts';
+import type { Storage } from '../storage/index.ts';
 import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
@@ -27,7 +27,7 @@ export interface RunnerContext {
   store: JobStore;
   pool: ScenePool;
   cache: SceneCache;
-  storage: LocalStorage;
+  storage: Storage;
   /** Announces a stored event (SSE, webhooks); undefined: nothing was stored. */
   announce: (event: JobEvent | undefined) => Promise<void>;
   workRoot: string;

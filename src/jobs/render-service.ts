@@ -20,7 +20,7 @@ import {
   type TimeLimits,
   urlRefusal,
 } from '../render/index.ts';
-import { LocalStorage, type StoredFile } from '../storage/index.ts';
+import { LocalStorage, type Storage, type StoredFile } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
 import { type AccountRow, type Database, type JobEvent, type JobRow, openSqlite, type ProjectRow } from './database.ts';
 import { DEFAULT_MIN_FREE_BYTES, freeBytes, storageFull } from './disk-space.ts';
@@ -61,6 +61,8 @@ export interface ServiceOptions {
   minFreeBytes?: number;
   /** Where the service says what happens to jobs and webhooks (default: nowhere). */
   logger?: Logger;
+  /** Where outputs go (default: the data folder's storage/, served by the API's signed links). */
+  storage?: Storage;
 }
 
 /** A submit: whose, under which plan, the request body as sent, and its Idempotency-Key if any. */
@@ -85,7 +87,7 @@ export class RenderService {
   readonly #log: Logger;
   /** When each job running here started, for the seconds its end is logged with. */
   readonly #startedAt = new Map<string, number>();
-  readonly #storage: LocalStorage;
+  readonly #storage: Storage;
   readonly #webhooks: WebhookOutbox;
   readonly #pool: ScenePool;
   readonly #cache: SceneCache;
@@ -112,11 +114,9 @@ export class RenderService {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#store = new JobStore(db);
     this.#accounts = new Accounts(db);
-    this.#storage = new LocalStorage(
-      join(options.dataDir, 'storage'),
-      serviceSecret(options.dataDir),
-      () => this.options.publicUrl,
-    );
+    this.#storage =
+      options.storage ??
+      new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir), () => this.options.publicUrl);
     this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
     this.#pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
     this.#maxActiveJobs = this.#pool.size * 2;
@@ -277,7 +277,8 @@ export class RenderService {
 
   /** A stored output behind a signed link; INVALID_SIGNATURE for a wrong or expired one. */
   async readOutput(key: string, expires: string | undefined, signature: string | undefined): Promise<StoredFile> {
-    if (!this.#storage.verify(key, expires, signature))
+    // outputs in object storage are fetched from it by their presigned links, never through here
+    if (!(this.#storage instanceof LocalStorage) || !this.#storage.verify(key, expires, signature))
       throw new ServiceError(
         'INVALID_SIGNATURE',
         'This link is invalid or has expired; fetch the job again for a fresh outputUrl',
