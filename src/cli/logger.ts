@@ -20,19 +20,10 @@ function textLines(out: NodeJS.WritableStream): Writable {
   });
 }
 
-const LEVEL_NAMES: Record<number, string> = {
-  10: 'TRACE',
-  20: 'DEBUG',
-  30: 'INFO',
-  40: 'WARN',
-  50: 'ERROR',
-  60: 'FATAL',
-};
-
 /** One JSON record as a line of text (exported for its test). */
 export function textLine(json: string): string {
   const { level, time, msg, ...fields } = JSON.parse(json) as Record<string, unknown>;
   const when = new Date(Number(time)).toISOString().slice(11, 23);
   const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return [when, LEVEL_NAMES[Number(level)] ?? String(level), msg, ...rest].join(' ');
+  return [when, (pino.levels.labels[Number(level)] ?? String(level)).toUpperCase(), msg, ...rest].join(' ');
 }

@@ -223,15 +223,15 @@ then: curl -H "x-api-key: ${first.key}" ${base}/v1/jobs/<jobId>
 
 /** The bucket `--storage` names, checked before anything starts (a wrong bucket or key is refused here, not at a job's end). */
 async function objectStorage(url: string): Promise<S3Storage> {
-  const { resolveStorageConfig, S3Storage } = await import('../storage/index.ts');
-  let config: ReturnType<typeof resolveStorageConfig>;
+  const storageModule = await import('../storage/index.ts');
+  let config: ReturnType<typeof storageModule.resolveStorageConfig>;
   try {
-    config = resolveStorageConfig({ ...process.env, STORAGE_URL: url });
+    config = storageModule.resolveStorageConfig({ ...process.env, STORAGE_URL: url });
   } catch (err) {
     throw new CliError((err as Error).message); // it names --storage and the setting that is wrong
   }
   if (config.kind !== 's3') throw new CliError('--storage (STORAGE_URL): expected s3://bucket/prefix');
-  const storage = new S3Storage(config);
+  const storage = new storageModule.S3Storage(config);
   await storage.check().catch((err: Error) => {
     storage.close();
     throw new CliError(`--storage ${url}: ${err.message}`);

@@ -11,6 +11,7 @@ export interface LogLine {
 
 /** The log line for a stored event of a job that started `seconds` ago (undefined: not started here). */
 export function logLineOf(event: JobEvent, seconds?: number): LogLine | undefined {
+  if (event.type === 'progress') return undefined;
   const data = JSON.parse(event.data) as { phase?: string; error?: { code?: string } };
   const jobId = event.job_id;
   const took = seconds === undefined ? {} : { seconds: Math.round(seconds * 1000) / 1000 };

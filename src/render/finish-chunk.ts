@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { pictureCounter } from './h264-stream.ts';
-import { repeatPictures, sequenceFacts, withRepeatParameterSet } from './repeat-pictures.ts';
+import { repeatPictures, type SequenceFacts, sequenceFacts, withRepeatParameterSet } from './repeat-pictures.ts';
 
 /** Finishes the chunk at `path`, appending `repeats` pictures; returns the pictures it then holds. */
 export async function finishChunk(path: string, repeats: number): Promise<number> {
@@ -17,7 +17,7 @@ export async function finishChunk(path: string, repeats: number): Promise<number
     await out.write(bytes);
   };
   try {
-    let facts: ReturnType<typeof sequenceFacts> | undefined;
+    let facts: SequenceFacts | undefined;
     // the parameter sets are the chunk's first few hundred bytes, well inside its first piece
     for await (const piece of createReadStream(path)) {
       if (facts) await write(piece as Buffer);

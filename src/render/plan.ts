@@ -101,21 +101,25 @@ export interface PlanContext {
  * ready). Known before any picture is fitted, so the mix can run while pictures are.
  */
 export async function planSound(movie: NormalizedMovie, ctx: PlanContext): Promise<AudioTrack[]> {
-  const tracks = await Promise.all(
-    movie.scenes.flatMap((scene) =>
-      scene.layers.map(async (layer): Promise<AudioTrack | undefined> => {
-        if (layer.type !== 'audio' && layer.type !== 'video') return undefined;
-        const media = await ctx.store
-          .probe(layer.source, ctx.signal)
-          .catch((err: Error) => layerFailure(scene, layer, reasonOf(err)));
-        if (layer.type === 'audio' && !media.audio)
-          layerFailure(scene, layer, `has no audio stream (${describeMedia(media)})`);
-        const heard = layer.endFrame > layer.startFrame && media.audio && !(layer.type === 'video' && layer.mute);
-        return heard ? track(layer, scene, media) : undefined;
-      }),
+  const soundOf = async (scene: NormalizedScene, layer: NormalizedScene['layers'][number]) => {
+    if (layer.type !== 'audio' && layer.type !== 'video') return undefined;
+    const media = await ctx.store
+      .probe(layer.source, ctx.signal)
+      .catch((err: Error) => layerFailure(scene, layer, reasonOf(err)));
+    if (layer.type === 'audio' && !media.audio)
+      layerFailure(scene, layer, `has no audio stream (${describeMedia(media)})`);
+    const heard = layer.endFrame > layer.startFrame && media.audio && !(layer.type === 'video' && layer.mute);
+    return heard ? track(layer, scene, media) : undefined;
+  };
+  // a few scenes at a time, as planMovie: a movie of many video layers does not probe them all at once
+  const planning = new ScenePool(PLANNED_AT_ONCE);
+  const perScene = await Promise.all(
+    movie.scenes.map((scene) =>
+      planning.run('sound', PLANNED_AT_ONCE, () => Promise.all(scene.layers.map((layer) => soundOf(scene, layer)))),
     ),
   );
-  return tracks
+  return perScene
+    .flat()
     .filter((t) => t !== undefined)
     .sort((a, b) => a.startFrame - b.startFrame || a.layerId.localeCompare(b.layerId));
 }
