@@ -1,11 +1,14 @@
 // The job store's tables, typed for Kysely, and opening them: SQLite (a file in the data
-// folder) for embedded mode, its schema brought up to date by migrations.ts. Timestamps
-// are ISO-8601 strings, JSON columns are text.
+// folder) for embedded mode, Postgres for distributed mode, either schema brought up to date
+// by migrations.ts. Timestamps are ISO-8601 strings, JSON columns are text.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import {
   Kysely,
+  PostgresAdapter,
+  PostgresDialect,
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
@@ -14,7 +17,7 @@ import {
   type Selectable,
 } from 'kysely';
 import type { DeliveryStatus } from './job-state.ts';
-import { migrateToLatest } from './migrations.ts';
+import { type DatabaseKind, migrateToLatest } from './migrations.ts';
 
 export interface AccountRow {
   id: string;
@@ -149,6 +152,24 @@ export async function openSqlite(dataDir: string): Promise<Database> {
   const db = new Kysely<Tables>({ dialect: new SqliteDialectKeepingErrors(file) });
   await migrateToLatest(db, 'sqlite');
   return db;
+}
+
+/**
+ * A Postgres database (`postgres://user@host:port/db`; `?options=-c search_path=...` picks
+ * a schema). Several processes may open it at once: the migrations run once among them.
+ */
+export async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // an idle client's connection dropping (Postgres restarting) must not end the process
+  pool.on('error', () => {});
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db, 'postgres');
+  return db;
+}
+
+/** Which engine a database (or a transaction on it) runs on. */
+export function kindOf(db: Kysely<Tables>): DatabaseKind {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /**
