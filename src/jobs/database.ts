@@ -68,6 +68,9 @@ export interface JobRow {
   started_at: string | null;
   updated_at: string;
   finished_at: string | null;
+  /** Distributed mode: the worker running the job, and until when (ISO) its lease holds. */
+  lease_owner: string | null;
+  lease_until: string | null;
 }
 
 export interface JobSceneRow {

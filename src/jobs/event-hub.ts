@@ -18,6 +18,16 @@ export class EventHub {
     this.emitter.emit(event.job_id, event);
   }
 
+  /** Whether anyone here listens to the job's events. */
+  isFollowed(jobId: string): boolean {
+    return this.emitter.listenerCount(jobId) > 0;
+  }
+
+  /** The jobs someone here listens to. */
+  followedJobs(): string[] {
+    return this.emitter.eventNames().filter((name): name is string => typeof name === 'string');
+  }
+
   /** Listens to one job's events; returns the unsubscribe. */
   subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
     this.emitter.on(jobId, listener);

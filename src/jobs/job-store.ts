@@ -1,7 +1,9 @@
 // Jobs in SQL: submit (with the quota check and reservation in one transaction), state
-// changes, scenes, and the event log every announcement is replayed from.
+// changes, scenes, the event log every announcement is replayed from, and (distributed mode)
+// workers' leases on jobs. On Postgres every event written is also sent to the
+// `reelsmith_events` channel when its transaction commits, so other processes hear of it.
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, JobEvent, JobRow, JobSceneRow, Tables } from './database.ts';
+import { type Database, type JobEvent, type JobRow, type JobSceneRow, kindOf, type Tables } from './database.ts';
 import type { AnswerCode } from './errors.ts';
 import { newJobId, now } from './ids.ts';
 import {
@@ -54,6 +56,9 @@ export class JobStore {
   /** Checks limits and reserves the job's seconds atomically: parallel submits never overspend. */
   async submit(input: NewJob, limits: SubmitLimits, at = new Date()): Promise<SubmitOutcome> {
     return this.db.transaction().execute(async (tx) => {
+      // SQLite has one writer; on Postgres, parallel submits of one account wait for each other here
+      if (kindOf(this.db) === 'postgres')
+        await tx.selectFrom('accounts').select('id').where('id', '=', input.accountId).forUpdate().execute();
       if (input.idempotency) {
         const seen = await tx
           .selectFrom('idempotency_keys')
@@ -97,6 +102,8 @@ export class JobStore {
         started_at: null,
         updated_at: stamp,
         finished_at: null,
+        lease_owner: null,
+        lease_until: null,
       };
       await tx.insertInto('jobs').values(job).execute();
       await tx
@@ -233,6 +240,53 @@ export class JobStore {
       .execute();
   }
 
+  /**
+   * Distributed mode: gives `worker` the oldest job that is queued, or running under a lease
+   * that has lapsed (its worker died), leased until `leaseMs` from now. Workers claiming at
+   * once each get a different job (SKIP LOCKED).
+   */
+  async claim(worker: string, leaseMs: number, at = new Date()): Promise<JobRow | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const stamp = at.toISOString();
+      const next = await tx
+        .selectFrom('jobs')
+        .select('id')
+        .where('status', 'in', ACTIVE)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', stamp)]))
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .$if(kindOf(this.db) === 'postgres', (q) => q.forUpdate().skipLocked())
+        .executeTakeFirst();
+      if (!next) return undefined;
+      return tx
+        .updateTable('jobs')
+        .set({ lease_owner: worker, lease_until: new Date(at.getTime() + leaseMs).toISOString() })
+        .where('id', '=', next.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+  }
+
+  /** Extends `worker`'s lease on a job; false when it has lost it (the job ended, or another worker took it). */
+  async renewLease(jobId: string, worker: string, leaseMs: number, at = new Date()): Promise<boolean> {
+    const changed = await this.db
+      .updateTable('jobs')
+      .set({ lease_until: new Date(at.getTime() + leaseMs).toISOString() })
+      .where('id', '=', jobId)
+      .where('lease_owner', '=', worker)
+      .where('status', 'in', ACTIVE)
+      .executeTakeFirst();
+    return Number(changed.numUpdatedRows) > 0;
+  }
+
+  /** Gives a job back to the queue (a worker draining): queued again, for any worker to claim at once. */
+  async release(jobId: string, worker: string): Promise<JobEvent | undefined> {
+    const job = await this.job(jobId);
+    if (!job || job.lease_owner !== worker) return undefined;
+    return this.change(jobId, 'phase', { status: 'queued', phase: 'queued', lease_owner: null, lease_until: null });
+  }
+
   /** Changes a job that has not ended yet; a finished job never changes again. */
   private async change(
     jobId: string,
@@ -277,8 +331,23 @@ async function insertEvent(
     .values({ job_id: jobId, type, data: JSON.stringify(data), created_at: stamp })
     .returningAll()
     .executeTakeFirstOrThrow();
+  if (kindOf(tx) === 'postgres') await notifyEvent(tx, row);
   return row;
 }
+
+/** Postgres's limit on a notification's payload is 8000 bytes: a larger event is sent as its id, to be read. */
+const NOTIFY_MAX_BYTES = 7900;
+
+/** Tells every listening process of a stored event, once its transaction commits. */
+async function notifyEvent(tx: Kysely<Tables>, event: JobEvent): Promise<void> {
+  const whole = JSON.stringify(event);
+  const payload =
+    Buffer.byteLength(whole) <= NOTIFY_MAX_BYTES ? whole : JSON.stringify({ id: event.id, job_id: event.job_id });
+  await sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`.execute(tx);
+}
+
+/** The Postgres channel stored events are announced on (see notifications.ts). */
+export const EVENTS_CHANNEL = 'reelsmith_events';
 
 async function usageOf(db: Kysely<Tables>, accountId: string, at: Date): Promise<Usage> {
   const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)).toISOString();

@@ -167,6 +167,13 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
     },
+    '0004-job-leases': {
+      async up(db: AnyDatabase) {
+        // distributed mode: which worker runs a job, and until when its lease holds
+        await db.schema.alterTable('jobs').addColumn('lease_owner', text).execute();
+        await db.schema.alterTable('jobs').addColumn('lease_until', text).execute();
+      },
+    },
   };
 }
 

@@ -1,8 +1,11 @@
-// The jobs module's one surface, for one data folder (embedded mode): submit, read, cancel and
-// follow jobs, usage, webhook deliveries, stored outputs, accounts, readiness. What it works
-// with (the store, the live event hub, output storage, the webhook outbox, the database, the
-// shared scene pool and cache, the jobs running now) is private and built here from one
-// options object: the API and the CLI see only these methods, and never SQL.
+// The jobs module's one surface: submit, read, cancel and follow jobs, usage, webhook
+// deliveries, stored outputs, accounts, readiness. Embedded mode (one data folder, SQLite):
+// jobs run in this process. Distributed mode (`database`: Postgres, shared by API nodes and
+// workers): jobs wait in the database for a `reelsmith worker` (render-worker.ts), and what
+// any process writes reaches this one's event streams by LISTEN (notifications.ts). What it
+// works with (the store, the live event hub, output storage, the webhook outbox, the
+// database, the scene pool and cache, the jobs running here) is private and built here from
+// one options object: the API and the CLI see only these methods, and never SQL.
 import pino, { type Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { collectProblems, normalizeMovie, summarizeProblems } from '../movie/index.ts';
 import {
-  AbortedError,
   DEFAULT_PRESET,
   isDiskFull,
   type NetworkPolicy,
@@ -22,22 +24,31 @@ import {
 } from '../render/index.ts';
 import { LocalStorage, type Storage, type StoredFile } from '../storage/index.ts';
 import { Accounts } from './accounts.ts';
-import { type AccountRow, type Database, type JobEvent, type JobRow, openSqlite, type ProjectRow } from './database.ts';
+import {
+  type AccountRow,
+  type Database,
+  type JobEvent,
+  type JobRow,
+  openPostgres,
+  openSqlite,
+  type ProjectRow,
+} from './database.ts';
 import { DEFAULT_MIN_FREE_BYTES, freeBytes, storageFull } from './disk-space.ts';
 import { ServiceError } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { replayThenFollow } from './event-stream.ts';
-import { failureOf } from './job-failure.ts';
-import { runJob } from './job-runner.ts';
+import type { RunnerContext } from './job-runner.ts';
 import { isTerminal, type Status } from './job-state.ts';
 import { JobStore, type Usage } from './job-store.ts';
 import { type Job, type JobMessage, jobOf, messageOf } from './job-view.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { limitRefusal, type Plan, planRefusal, submitLimits } from './plan.ts';
+import { EventNotifications, type EventNotice } from './notifications.ts';
 import { checkReadiness, type Readiness } from './readiness.ts';
 import { type RenderRequest, requestProblems } from './render-request.ts';
 import { requestHash } from './request-hash.ts';
 import { SceneCache } from './scene-cache.ts';
+import { RunningJobs } from './running-jobs.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 import { type Delivery, WebhookOutbox } from './webhooks.ts';
 import { logLineOf } from './job-log.ts';
@@ -47,6 +58,8 @@ const WEBHOOK_URL_TTL = 7 * 86_400;
 
 export interface ServiceOptions {
   dataDir: string;
+  /** Distributed mode: the Postgres database (postgres://...) API nodes and workers share; jobs run on workers. */
+  database?: string;
   /** Base URL clients reach the service at, for outputUrl. */
   publicUrl: string;
   network?: NetworkPolicy;
@@ -89,18 +102,15 @@ export class RenderService {
   readonly #startedAt = new Map<string, number>();
   readonly #storage: Storage;
   readonly #webhooks: WebhookOutbox;
-  readonly #pool: ScenePool;
   readonly #cache: SceneCache;
-  readonly #running = new Map<string, { abort: AbortController; done: Promise<void>; requeue: boolean }>();
-  /** Jobs waiting for a slot, oldest first: they stay `queued` until they start planning. */
-  #waiting: JobRow[] = [];
-  /** Jobs planning, rendering or assembling at once: enough to keep the scene pool busy. */
-  readonly #maxActiveJobs: number;
+  /** Embedded mode: the jobs running here (none until `recover` has swept what a killed process left). */
+  readonly #runs?: RunningJobs;
+  /** Distributed mode: events written by any process, heard here and published to the hub. */
+  readonly #notifications?: EventNotifications;
+  /** The last event published per job followed here, to replay from after missed notifications. */
+  readonly #heard = new Map<string, number>();
+  #publishing = Promise.resolve();
   #accepting = true;
-  /** Jobs start only once `recover` has swept what a killed process left, so it never sweeps theirs. */
-  #recovered = false;
-  /** Aborted when the server stops: a job's end that cannot be written is then left to the next start. */
-  readonly #stopping = new AbortController();
   /** Aborted on close: the event streams still open (webhook feeds) end. */
   readonly #closing = new AbortController();
   /** Each job's webhook feed running now (see #feedWebhooks). */
@@ -118,8 +128,20 @@ export class RenderService {
       options.storage ??
       new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir), () => this.options.publicUrl);
     this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
-    this.#pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
-    this.#maxActiveJobs = this.#pool.size * 2;
+    if (options.database)
+      this.#notifications = new EventNotifications(options.database, (notice) => this.#hear(notice), this.#log);
+    else {
+      const pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
+      this.#runs = new RunningJobs({
+        // enough jobs planning, rendering or assembling at once to keep the scene pool busy
+        maxActive: pool.size * 2,
+        context: () => this.#runnerContext(pool),
+        store: this.#store,
+        log: this.#log,
+        announce: (event) => this.#announce(event),
+        onStarted: (jobId) => this.#startedAt.set(jobId, performance.now()),
+      });
+    }
     this.#webhooks = new WebhookOutbox(db, async (jobId) => (await this.#projectOfJob(jobId))?.webhook_secret, {
       network: options.network ?? {},
       retryScale: options.webhookRetryScale,
@@ -128,7 +150,8 @@ export class RenderService {
   }
 
   static async open(options: ServiceOptions): Promise<RenderService> {
-    return new RenderService(await openSqlite(options.dataDir), options);
+    const db = options.database ? await openPostgres(options.database) : await openSqlite(options.dataDir);
+    return new RenderService(db, options);
   }
 
   // -------------------------------------------------------------------------------------
@@ -191,7 +214,8 @@ export class RenderService {
     if (!replayed) {
       this.#log.info({ jobId: job.id, accountId, projectId: project.id, seconds, workers }, 'job submitted');
       if (job.callback_url) this.#feedWebhooks(job.id, job.callback_url);
-      this.#start(job);
+      // distributed: the workers heard of it with its first event
+      if (this.#accepting) this.#runs?.start(job);
     }
     return { jobId: job.id, status: job.status as Status };
   }
@@ -223,16 +247,10 @@ export class RenderService {
   /** Cancels a job of the account's: running ffmpeg processes are killed, reserved minutes returned. A finished job is left as it is. */
   async cancel(accountId: string, jobId: string): Promise<Job> {
     const job = await this.#ownJob(accountId, jobId);
-    if (!isTerminal(job.status)) {
-      this.#waiting = this.#waiting.filter((j) => j.id !== jobId);
-      const running = this.#running.get(jobId);
-      if (running) {
-        running.abort.abort();
-        await running.done;
-      } else {
-        this.#announce(await this.#store.finish(jobId, 'cancelled', {}, {}));
-      }
-    }
+    // a job running here ends cancelled when its run stops; any other is ended here, and in
+    // distributed mode the worker running it hears its final event and stops
+    if (!isTerminal(job.status) && !(await this.#runs?.cancel(jobId)))
+      this.#announce(await this.#store.finish(jobId, 'cancelled', {}, {}));
     return this.#view((await this.#store.job(jobId)) ?? job);
   }
 
@@ -336,15 +354,16 @@ export class RenderService {
    * unfinished job. Returns how many were resumed.
    */
   async recover(): Promise<number> {
-    await this.#cache.sweep();
-    await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
+    await this.#notifications?.start();
     for (const { jobId, callbackUrl } of await this.#webhooks.untold()) this.#feedWebhooks(jobId, callbackUrl);
     this.#webhooks.start();
+    if (!this.#runs) return 0; // distributed: unfinished jobs are the workers' to resume
+    await this.#cache.sweep();
+    await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
     // jobs submitted while recovering are among these (they wait in the queue until now)
     const jobs = await this.#store.unfinished();
-    this.#recovered = true;
-    for (const job of jobs) this.#start(job);
-    this.#startWaiting();
+    for (const job of jobs) this.#runs.start(job);
+    this.#runs.resume();
     return jobs.length;
   }
 
@@ -366,14 +385,7 @@ export class RenderService {
   /** SIGTERM: take no new work, stop running jobs and put them back in the queue. */
   async drain(): Promise<void> {
     this.#accepting = false;
-    this.#stopping.abort();
-    this.#waiting = [];
-    const entries = [...this.#running.values()];
-    for (const entry of entries) {
-      entry.requeue = true;
-      entry.abort.abort();
-    }
-    await Promise.all(entries.map((e) => e.done));
+    await this.#runs?.drain();
     this.#webhooks.stop();
   }
 
@@ -382,6 +394,7 @@ export class RenderService {
     // what the feeds have not recorded yet, the next start tells (#webhooks.untold)
     this.#closing.abort();
     await Promise.all(this.#feeds.values());
+    await this.#notifications?.close();
     await this.#db.destroy();
   }
 
@@ -409,36 +422,11 @@ export class RenderService {
     return (await freeBytes(this.options.dataDir)) >= (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
   }
 
-  /** Queues a job to run in the background until it ends; at most `maxActiveJobs` run at once. */
-  #start(job: JobRow): void {
-    if (!this.#accepting || this.#running.has(job.id) || this.#waiting.some((j) => j.id === job.id)) return;
-    this.#waiting.push(job);
-    this.#startWaiting();
-  }
-
-  #startWaiting(): void {
-    while (this.#accepting && this.#recovered && this.#running.size < this.#maxActiveJobs && this.#waiting.length > 0) {
-      const job = this.#waiting.shift()!;
-      const abort = new AbortController();
-      const entry = { abort, requeue: false, done: Promise.resolve() };
-      this.#startedAt.set(job.id, performance.now());
-      this.#log.info({ jobId: job.id }, 'job started');
-      entry.done = runJob(job, this.#runnerContext(), abort.signal)
-        .catch((err) =>
-          this.#settleFailure(job.id, err, entry.requeue ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail'),
-        )
-        .finally(() => {
-          this.#running.delete(job.id);
-          this.#startWaiting();
-        });
-      this.#running.set(job.id, entry);
-    }
-  }
-
   /** Written already; now tell the live listeners (SSE streams, webhook feeds). Nothing, if nothing changed. */
   #announce(event: JobEvent | undefined): void {
     if (!event) return;
-    this.#hub.publish(event);
+    if (!this.#notifications) this.#hub.publish(event); // distributed: it comes back as a notification
+
     const started = this.#startedAt.get(event.job_id);
     const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
     if (line) this.#log[line.level](line.fields, line.msg);
@@ -471,39 +459,35 @@ export class RenderService {
   }
 
   /**
-   * A run that threw (its work folder is removed by then): put back in the queue (drain),
-   * cancelled (whatever the error), or failed. The store write is retried until it succeeds
-   * (a full disk, a locked database), since a job left `running` with nobody working on it
-   * would hold its minutes forever; only a stopping server gives up, and its next start
-   * resumes the job.
+   * Distributed mode: an event written by some process (this one included), published to the
+   * hub in the order heard. A notice without the event (too large to send) is read from the
+   * store; after a reconnect (`undefined`), every job followed here is read again from the
+   * last event heard, since notifications sent meanwhile are lost.
    */
-  async #settleFailure(jobId: string, err: unknown, outcome: 'requeue' | 'cancel' | 'fail'): Promise<void> {
-    const end = async () => {
-      if (outcome === 'requeue')
-        return this.#store.enterPhase(jobId, 'queued', (await this.#store.job(jobId))?.progress ?? 0);
-      if (outcome === 'cancel' || err instanceof AbortedError) return this.#store.finish(jobId, 'cancelled', {}, {});
-      const { code, message, log } = failureOf(err);
-      // the operator's to fix, with our paths: the log gets it, the tenant hears what happened
-      if (log) this.#log.error({ jobId, cause: log }, 'job failed for a reason the operator must fix');
-      return this.#store.finish(
-        jobId,
-        'failed',
-        { error_code: code, error_message: message },
-        { error: { code, message } },
-      );
+  #hear(notice: EventNotice | undefined): void {
+    const publish = (event: JobEvent) => {
+      if (event.id <= (this.#heard.get(event.job_id) ?? 0)) return;
+      this.#hub.publish(event);
+      if (isTerminal(event.type)) this.#heard.delete(event.job_id);
+      else if (this.#hub.isFollowed(event.job_id)) this.#heard.set(event.job_id, event.id);
     };
-    try {
-      this.#announce(await untilStored(end, this.#stopping.signal, logRetry(this.#log, jobId, 'its end')));
-    } catch (error) {
-      this.#log.error({ jobId, error: (error as Error).message }, 'cannot record its end; the next start resumes it');
-    }
+    const read = async (jobId: string, afterId: number) => {
+      for (const event of await this.#store.events(jobId, afterId)) publish(event);
+    };
+    this.#publishing = this.#publishing
+      .then(async () => {
+        if (!notice) for (const jobId of this.#hub.followedJobs()) await read(jobId, this.#heard.get(jobId) ?? 0);
+        else if ('type' in notice) publish(notice);
+        else await read(notice.job_id, notice.id - 1);
+      })
+      .catch((error) => this.#log.error({ error: (error as Error).message }, 'events: cannot read what was heard'));
   }
 
-  #runnerContext() {
+  #runnerContext(pool: ScenePool): RunnerContext {
     return {
       log: this.#log,
       store: this.#store,
-      pool: this.#pool,
+      pool,
       cache: this.#cache,
       storage: this.#storage,
       announce: async (event: JobEvent | undefined) => this.#announce(event),
