@@ -6,7 +6,15 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { SceneStore } from '../render/index.ts';
 
-export class SceneCache {
+/** A scene cache as jobs use it, on local disk (SceneCache) or shared through storage (StoredSceneCache). */
+export interface SceneCaches {
+  /** One project's part of the cache, as the engine uses it. */
+  forProject(projectId: string): SceneStore;
+  /** Removes what a killed process left behind (call before any render starts). */
+  sweep(): Promise<void>;
+}
+
+export class SceneCache implements SceneCaches {
   constructor(private readonly root: string) {}
 
   /** The chunk files of a cached scene, in play order, or undefined. */
