@@ -1,7 +1,8 @@
-// Every setting of `reelsmith serve` in one place: its flag, the environment variable
-// that stands in for it, its default and how its text is read. Commander resolves them
-// once, at start (a flag over its variable over the default), and lists the variables in
-// --help; a test checks the README's settings table against these options.
+// Every setting of `reelsmith serve` and `reelsmith worker` in one place: its flag, the
+// environment variable that stands in for it, its default and how its text is read.
+// Commander resolves them once, at start (a flag over its variable over the default), and
+// lists the variables in --help; a test checks the README's settings tables against these.
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PLANS_FILE } from '../api/plans.ts';
 import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
@@ -31,6 +32,20 @@ export interface ServeSettings {
   minFreeDisk: number;
   corsOrigin: string[];
   storage?: string;
+  database?: string;
+  json?: boolean;
+}
+
+/** The settings `worker` resolves. */
+export interface WorkerSettings {
+  data: string;
+  database: string;
+  storage: string;
+  concurrency: number;
+  cores: number;
+  allowPrivateNetworks?: boolean;
+  logLevel: string;
+  logFormat: LogFormat;
   json?: boolean;
 }
 
@@ -69,14 +84,7 @@ export function serveSettings(): Option[] {
       .env('REELSMITH_PROJECT_ID')
       .default(MINIMAL_RENDER_REQUEST.projectId),
     new Option('--log', 'log every request too (signed file URLs without their query)').env('REELSMITH_LOG'),
-    new Option('--log-level <level>', 'least severe log records written (stderr)')
-      .env('LOG_LEVEL')
-      .default('info')
-      .choices(LOG_LEVELS),
-    new Option('--log-format <format>', 'log records as JSON lines, or as text for a person')
-      .env('LOG_FORMAT')
-      .default('json')
-      .choices(LOG_FORMATS),
+    ...logSettings(),
     new Option(
       '--metrics-token <token>',
       'GET /metrics needs Authorization: Bearer <token> (none: open; the variable keeps it out of ps)',
@@ -92,11 +100,69 @@ export function serveSettings(): Option[] {
       .env('REELSMITH_CORS_ORIGIN')
       .default([], 'none')
       .argParser(corsOrigins),
-    new Option(
-      '--storage <url>',
-      'where outputs go: s3://bucket/prefix, reached with S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_FORCE_PATH_STYLE from the environment; outputUrl is then a presigned link (default: the data folder)',
-    ).env('STORAGE_URL'),
+    storageSetting('(default: the data folder)'),
+    databaseSetting(
+      'distributed mode: jobs wait there for `reelsmith worker` processes; needs --storage (default: SQLite in the data folder)',
+    ),
   ];
+}
+
+/** `reelsmith worker`: the database and bucket its API nodes use, and what it runs at once. */
+export function workerSettings(): Option[] {
+  return [
+    new Option('--data <dir>', "this worker's own folder (work files, fetched sources, copies of cached scenes)")
+      .env('REELSMITH_DATA')
+      .default('./worker-data'),
+    databaseSetting('the database the API nodes use').makeOptionMandatory(),
+    storageSetting('(the bucket the API nodes use; scene cache and outputs)').makeOptionMandatory(),
+    new Option('--concurrency <n>', 'jobs this worker runs at once')
+      .env('REELSMITH_CONCURRENCY')
+      .default(1)
+      .argParser(integer(1, 64)),
+    new Option('--cores <n>', "CPU cores the jobs' scene encoders share (default: this machine's)")
+      .env('REELSMITH_CORES')
+      .default(availableParallelism(), "this machine's")
+      .argParser(integer(1, 256)),
+    new Option(
+      '--allow-private-networks',
+      'let media URLs reach private and loopback addresses (env: REELSMITH_ALLOW_PRIVATE_NETWORKS, 1 or a comma list of CIDRs)',
+    ),
+    ...logSettings(),
+  ];
+}
+
+function logSettings(): Option[] {
+  return [
+    new Option('--log-level <level>', 'least severe log records written (stderr)')
+      .env('LOG_LEVEL')
+      .default('info')
+      .choices(LOG_LEVELS),
+    new Option('--log-format <format>', 'log records as JSON lines, or as text for a person')
+      .env('LOG_FORMAT')
+      .default('json')
+      .choices(LOG_FORMATS),
+  ];
+}
+
+function storageSetting(what: string): Option {
+  return new Option(
+    '--storage <url>',
+    `where outputs go: s3://bucket/prefix, reached with S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_FORCE_PATH_STYLE from the environment; outputUrl is then a presigned link ${what}`,
+  ).env('STORAGE_URL');
+}
+
+/** The shared Postgres database of distributed mode. */
+export function databaseSetting(what: string): Option {
+  return new Option('--database <url>', `postgres://user@host:port/db: ${what}`)
+    .env('DATABASE_URL')
+    .argParser(postgresUrl);
+}
+
+function postgresUrl(value: string): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (!url || !/^postgres(ql)?:$/.test(url.protocol))
+    throw new InvalidArgumentError(`${value} is not a Postgres URL: expected postgres://user@host:port/database`);
+  return value;
 }
 
 function corsOrigins(value: string, previous: string[] = []): string[] {

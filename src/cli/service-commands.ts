@@ -1,5 +1,6 @@
-// `reelsmith serve`, and the admin commands that manage accounts, projects and keys in a
-// data folder: `accounts create`, `projects create`, `keys create`.
+// `reelsmith serve` and `reelsmith worker`, and the admin commands that manage accounts,
+// projects and keys in a data folder or the shared database: `accounts create`,
+// `projects create`, `keys create`.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -10,16 +11,30 @@ import type { RenderService } from '../jobs/index.ts';
 import type { S3Storage } from '../storage/index.ts';
 import { CliError } from './cli-error.ts';
 import { networkPolicy } from './options.ts';
-import { dataSetting, MiB, plansSetting, type ServeSettings, serveSettings } from './serve-settings.ts';
+import {
+  databaseSetting,
+  dataSetting,
+  MiB,
+  plansSetting,
+  type ServeSettings,
+  serveSettings,
+  type WorkerSettings,
+  workerSettings,
+} from './serve-settings.ts';
 import { jsonOption, print } from './output.ts';
 
 interface DataOptions {
   data: string;
+  database?: string;
   json?: boolean;
 }
 
-/** The data folder, and --json: every service command has both. */
-const dataOption = (cmd: Command) => cmd.addOption(dataSetting()).addOption(jsonOption());
+/** The data folder (or the shared database), and --json: every admin command has them. */
+const dataOption = (cmd: Command) =>
+  cmd
+    .addOption(dataSetting())
+    .addOption(databaseSetting("the distributed mode's database, instead of the data folder's"))
+    .addOption(jsonOption());
 
 /**
  * Runs an admin command on the data folder's service. The database must exist unless `init`
@@ -32,13 +47,13 @@ async function withService<T>(
 ): Promise<T> {
   const { createPrivately, databaseFile, RenderService } = await import('../jobs/index.ts');
   const dataDir = resolve(opts.data);
-  if (!opts.init && !existsSync(databaseFile(dataDir)))
+  if (!opts.database && !opts.init && !existsSync(databaseFile(dataDir)))
     throw new CliError(
       `no Reelsmith database in ${dataDir} (looked for ${databaseFile(dataDir)}): give --data the folder \`reelsmith serve\` uses, ` +
         `or create a new database there with \`reelsmith accounts create --init --data ${opts.data}\``,
     );
   createPrivately();
-  const service = await RenderService.open({ dataDir, publicUrl: 'http://localhost' });
+  const service = await RenderService.open({ dataDir, database: opts.database, publicUrl: 'http://localhost' });
   try {
     return await fn(service);
   } finally {
@@ -47,9 +62,13 @@ async function withService<T>(
 }
 
 export function serviceCommands(program: Command): void {
-  const serve = dataOption(
-    program.command('serve').description('run the render API (embedded mode: SQLite and local disk under --data)'),
-  );
+  const serve = program
+    .command('serve')
+    .description(
+      'run the render API (embedded mode: SQLite and local disk under --data; with --database and --storage, an API node of the distributed mode)',
+    )
+    .addOption(dataSetting())
+    .addOption(jsonOption());
   for (const setting of serveSettings()) serve.addOption(setting);
   serve.action(async (opts: ServeSettings) => {
     const { port, corsOrigin: cors } = opts;
@@ -57,6 +76,10 @@ export function serviceCommands(program: Command): void {
       await Promise.all([import('../api/server.ts'), import('../jobs/index.ts')]);
     const network = await networkPolicy(opts);
     const plans = loadPlans(opts.plans);
+    if (opts.database && opts.storage === undefined)
+      throw new CliError(
+        '--database needs --storage s3://bucket/prefix (STORAGE_URL): outputs must be where every API node can reach them',
+      );
     const dataDir = resolve(opts.data);
     // nothing in the data folder is touched before the port is known to be free and the folder is ours
     await checkPortFree(port, opts.host);
@@ -77,6 +100,7 @@ export function serviceCommands(program: Command): void {
       minFreeBytes: opts.minFreeDisk * MiB,
       logger,
       storage,
+      database: opts.database,
     });
     const app = await buildServer({
       service,
@@ -112,6 +136,56 @@ export function serviceCommands(program: Command): void {
       { event: 'listening', url: address, dataDir, resumed, ...(first && { firstStart: first }) },
       `Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})` +
         (first ? firstStartText(first, service.options.publicUrl) : ''),
+    );
+  });
+
+  const worker = program
+    .command('worker')
+    .description(
+      'render jobs of the distributed mode: takes them from --database, keeps scenes and outputs in --storage',
+    )
+    .addOption(jsonOption());
+  for (const setting of workerSettings()) worker.addOption(setting);
+  worker.action(async (opts: WorkerSettings) => {
+    const { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderWorker } = await import(
+      '../jobs/index.ts'
+    );
+    const network = await networkPolicy(opts);
+    const dataDir = resolve(opts.data);
+    createPrivately();
+    try {
+      lockDataFolder(dataDir);
+    } catch (err) {
+      throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
+    }
+    await keepPrivate(dataDir);
+    const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
+    const storage = await objectStorage(opts.storage);
+    const renderWorker = await RenderWorker.open({
+      database: opts.database,
+      storage,
+      workDir: dataDir,
+      concurrency: opts.concurrency,
+      cores: opts.cores,
+      network,
+      logger,
+    });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      print(opts, { event: 'draining', signal }, `${signal}: draining (its jobs go back to the queue)`);
+      await renderWorker.close();
+      storage.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    await renderWorker.start();
+    print(
+      opts,
+      { event: 'working', worker: renderWorker.name, concurrency: opts.concurrency, cores: opts.cores },
+      `Reelsmith worker ${renderWorker.name} taking jobs (${opts.concurrency} at once, ${opts.cores} cores; work folder ${dataDir})`,
     );
   });
 

@@ -19,14 +19,14 @@ import type { JobEvent, JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
 import { outputKey } from './output-key.ts';
-import type { SceneCache } from './scene-cache.ts';
+import type { SceneCaches } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 
 export interface RunnerContext {
   log: Logger;
   store: JobStore;
   pool: ScenePool;
-  cache: SceneCache;
+  cache: SceneCaches;
   storage: Storage;
   /** Announces a stored event (SSE, webhooks); undefined: nothing was stored. */
   announce: (event: JobEvent | undefined) => Promise<void>;

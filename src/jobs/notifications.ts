@@ -11,10 +11,8 @@ import { EVENTS_CHANNEL } from './job-store.ts';
 /** A notification's payload: the whole event, or (too large to send) its id to read. */
 export type EventNotice = JobEvent | Pick<JobEvent, 'id' | 'job_id'>;
 
-export interface EventListener {
-  /** An event was written; `undefined` after a reconnect: some may have been missed. */
-  (notice: EventNotice | undefined): void;
-}
+/** An event was written; `undefined` after a reconnect: some may have been missed. */
+export type EventListener = (notice: EventNotice | undefined) => void;
 
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 

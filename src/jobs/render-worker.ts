@@ -5,6 +5,7 @@
 // machine) stops renewing, and once its lease lapses another worker claims the job and
 // finishes it, reusing the scenes already in the cache. Cancels reach it as the job's
 // final event, heard by LISTEN: its ffmpeg processes are killed at once.
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -15,7 +16,7 @@ import { logLineOf } from './job-log.ts';
 import { JobStore } from './job-store.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
 import { RunningJobs } from './running-jobs.ts';
-import { SceneCache } from './scene-cache.ts';
+import { StoredSceneCache } from './stored-scene-cache.ts';
 
 /** How long a claim holds without renewal: a dead worker's jobs are taken over this long after its last renewal. */
 export const LEASE_MS = 20_000;
@@ -52,6 +53,7 @@ export class RenderWorker {
   readonly #concurrency: number;
   readonly #startedAt = new Map<string, number>();
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #cache: StoredSceneCache;
   #accepting = true;
   #claiming?: Promise<void>;
 
@@ -65,7 +67,8 @@ export class RenderWorker {
     this.#name = options.name ?? `${hostname()}:${process.pid}`;
     this.#concurrency = options.concurrency ?? 1;
     const pool = new ScenePool(Math.max(2, options.cores));
-    const cache = new SceneCache(join(options.workDir, 'scene-cache'));
+    const cache = new StoredSceneCache(options.storage, join(options.workDir, 'scene-cache'));
+    this.#cache = cache;
     this.#runs = new RunningJobs({
       maxActive: this.#concurrency,
       store: this.#store,
@@ -101,6 +104,9 @@ export class RenderWorker {
 
   /** Starts taking jobs: at once, whenever one is queued, and every few seconds. */
   async start(): Promise<void> {
+    // the work folder is this worker's alone (the CLI locks it): what a killed run left goes
+    await this.#cache.sweep();
+    await rm(join(this.options.workDir, 'work'), { recursive: true, force: true });
     await this.#notifications.start();
     this.#runs.resume();
     this.#timers.push(

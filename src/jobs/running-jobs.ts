@@ -27,7 +27,7 @@ interface Run {
   abort: AbortController;
   done: Promise<void>;
   /** How a stopped run ends: back in the queue (draining), or left alone (abandoned); else cancelled. */
-  then?: 'requeue' | 'abandon';
+  ending?: 'requeue' | 'abandon';
   job: JobRow;
 }
 
@@ -72,7 +72,7 @@ export class RunningJobs {
     this.#waiting = this.#waiting.filter((j) => j.id !== jobId);
     const run = this.#running.get(jobId);
     if (!run) return false;
-    if (options.abandon) run.then = 'abandon';
+    if (options.abandon) run.ending = 'abandon';
     run.abort.abort();
     await run.done;
     return true;
@@ -90,7 +90,7 @@ export class RunningJobs {
     this.#waiting = [];
     const runs = [...this.#running.values()];
     for (const run of runs) {
-      run.then ??= 'requeue';
+      run.ending ??= 'requeue';
       run.abort.abort();
     }
     await Promise.all(runs.map((r) => r.done));
@@ -106,8 +106,12 @@ export class RunningJobs {
       log.info({ jobId: job.id }, 'job started');
       run.done = runJob(job, this.options.context(), abort.signal)
         .catch((err) => {
-          if (run.then === 'abandon') return;
-          return this.#settle(job, err, run.then === 'requeue' ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail');
+          if (run.ending === 'abandon') return;
+          return this.#settle(
+            job,
+            err,
+            run.ending === 'requeue' ? 'requeue' : abort.signal.aborted ? 'cancel' : 'fail',
+          );
         })
         .finally(() => {
           this.#running.delete(job.id);
