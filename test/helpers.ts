@@ -1,16 +1,17 @@
 // Shared test tools: render a movie, then look at the MP4 the way a user would
-// (ffprobe, decoded RGB frames, decoded PCM audio), plus a local media server, the CLI
+// (ffprobe, decoded RGB frames, decoded PCM audio), plus a local media server, a webhook receiver, the CLI
 // and the ffmpeg processes alive.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Webhook } from 'standardwebhooks';
 import { ffmpegBinary, ffprobeBinary, run } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderMovie, type RenderOptions } from '../src/render/index.ts';
@@ -391,6 +392,48 @@ export async function mediaServer(
   });
   const { port } = server.address() as { port: number };
   return { url: `http://${host}:${port}`, server, requests };
+}
+
+/** A request a webhook receiver got: when, its path, its webhook-id, its body. */
+export interface WebhookReceipt {
+  at: number;
+  path: string;
+  webhookId: string;
+  body: Record<string, any>;
+  /** Why the signature did not verify, if it did not. */
+  badSignature?: string;
+}
+
+/** A webhook receiver on loopback that verifies every delivery with `secret`; `answer` decides the reply. */
+export async function webhookReceiver(
+  secret: string,
+  answer: (d: WebhookReceipt, res: ServerResponse) => void = (_d, res) => res.writeHead(200).end(),
+): Promise<{ url: string; deliveries: WebhookReceipt[]; server: Server }> {
+  const deliveries: WebhookReceipt[] = [];
+  const server = createServer((req, res) => {
+    const at = Date.now();
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c));
+    req.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      const d: WebhookReceipt = { at, path: req.url ?? '', webhookId: headers['webhook-id'], body: {} };
+      try {
+        d.body = new Webhook(secret).verify(raw, headers) as Record<string, any>;
+      } catch (err) {
+        d.badSignature = (err as Error).message;
+        d.body = JSON.parse(raw || '{}') as Record<string, any>;
+      }
+      deliveries.push(d);
+      answer(d, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, deliveries, server };
 }
 
 export interface S3TestServer {

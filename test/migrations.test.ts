@@ -1,7 +1,7 @@
 // The job database's versioned migrations: a data folder from before migrations existed
-// (with and without the warnings column) is brought up to date with its rows kept; a new
-// one gets every migration once; Postgres gets the same set, applied once even when two
-// processes start together.
+// (with and without the warnings column) is brought up to date with its rows kept, a
+// delivery recorded twice for one event made one; a new one gets every migration once;
+// Postgres gets the same set, applied once even when two processes start together.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -64,6 +64,39 @@ for (const withWarnings of [false, true]) {
     }
   });
 }
+
+test('deliveries recorded twice for one event before 0003 are made one (the first, with its attempts); recording one again is refused', async () => {
+  const dir = await oldDataFolder(true);
+  const file = new SQLite(join(dir, 'reelsmith.db'));
+  file.exec(`
+    INSERT INTO webhook_deliveries (id, job_id, event_id, url, payload, status, attempts, next_attempt_at, created_at)
+    VALUES (1, 'job_1', 7, 'http://a', '{}', 'delivered', 1, '2026-01-01', '2026-01-01'),
+           (2, 'job_1', 7, 'http://a', '{}', 'pending', 1, '2026-01-01', '2026-01-01'),
+           (3, 'job_1', 8, 'http://a', '{}', 'delivered', 1, '2026-01-01', '2026-01-01');
+    INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms)
+    VALUES (1, '2026-01-01', 200, 5), (2, '2026-01-01', 500, 5), (3, '2026-01-01', 200, 5);`);
+  file.close();
+  const db = await openSqlite(dir);
+  try {
+    const deliveries = await db.selectFrom('webhook_deliveries').select(['id', 'event_id']).orderBy('id').execute();
+    assert.deepEqual(deliveries, [
+      { id: 1, event_id: 7 },
+      { id: 3, event_id: 8 },
+    ]);
+    const attempts = await db.selectFrom('webhook_attempts').select('delivery_id').orderBy('id').execute();
+    assert.deepEqual(
+      attempts.map((a) => a.delivery_id),
+      [1, 3],
+    );
+    await assert.rejects(
+      sql`insert into webhook_deliveries (job_id, event_id, url, payload, status, attempts, next_attempt_at, created_at)
+          values ('job_1', 7, 'http://a', '{}', 'pending', 0, '2026-01-01', '2026-01-01')`.execute(db),
+      /UNIQUE/,
+    );
+  } finally {
+    await db.destroy();
+  }
+});
 
 test('a new data folder gets every migration once; opening it again applies nothing', async () => {
   const dir = join(await tempDir(), 'data');

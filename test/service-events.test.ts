@@ -4,13 +4,12 @@
 // per-project scene cache, and the SSRF guard on media and callback URLs.
 import assert from 'node:assert/strict';
 import { copyFile, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import { decodeFrames, media, mediaServer, near, tempDir } from './helpers.ts';
+import { decodeFrames, media, mediaServer, near, tempDir, type WebhookReceipt, webhookReceiver } from './helpers.ts';
 import {
   api,
   footageMovie as sharedFootageMovie,
@@ -31,7 +30,7 @@ assets.server.on('request', (req: IncomingMessage) => assetRequests.push(req.url
 const outDir = await tempDir('reelsmith-events-out-');
 
 // ---------------------------------------------------------------------------------------
-// Helpers: submit, read an SSE stream to its end, a webhook receiver.
+// Helpers: submit, read an SSE stream to its end.
 
 async function submit(svc: TestService, key: string, body: Record<string, unknown>): Promise<string> {
   const res = await api(svc.url, key, '/v1/render/jobs', { method: 'POST', json: body });
@@ -70,46 +69,6 @@ async function readStream(svc: TestService, key: string, jobId: string, lastEven
 /** An event as compared across streams: outputUrl is re-signed (and its host may change) per request. */
 function comparable(e: SseEvent) {
   return { ...e, data: { ...e.data, ...(e.data.outputUrl ? { outputUrl: new URL(e.data.outputUrl).pathname } : {}) } };
-}
-
-interface Delivery {
-  at: number;
-  path: string;
-  webhookId: string;
-  body: Record<string, any>;
-  /** Why the signature did not verify, if it did not. */
-  badSignature?: string;
-}
-
-/** A webhook receiver on loopback that verifies every delivery with `secret`; `answer` decides the reply. */
-async function receiver(
-  secret: string,
-  answer: (d: Delivery, res: ServerResponse) => void = (_d, res) => res.writeHead(200).end(),
-) {
-  const deliveries: Delivery[] = [];
-  const server = createServer((req, res) => {
-    const at = Date.now();
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c));
-    req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      const d: Delivery = { at, path: req.url ?? '', webhookId: headers['webhook-id'], body: {} };
-      try {
-        d.body = new Webhook(secret).verify(raw, headers) as Record<string, any>;
-      } catch (err) {
-        d.badSignature = (err as Error).message;
-        d.body = JSON.parse(raw || '{}') as Record<string, any>;
-      }
-      deliveries.push(d);
-      answer(d, res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  after(() => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, deliveries, server };
 }
 
 async function webhooksOf(svc: TestService, key: string, jobId: string) {
@@ -211,7 +170,7 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
   const svc = await startService();
   const t = await svc.tenant('pro');
   const doneAnswers: number[] = [];
-  const hook = await receiver(t.webhookSecret, (d, res) => {
+  const hook = await webhookReceiver(t.webhookSecret, (d, res) => {
     if (d.body.event === 'done') {
       const status = doneAnswers.length < 2 ? 500 : 200;
       doneAnswers.push(status);
@@ -274,7 +233,7 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
 
   // every phase change is delivered; progress at most once per 2 s (of many more progress events)
   const log = await readStream(svc, t.key, jobId);
-  const idOf = (d: Delivery) => Number(d.webhookId.split('_').at(-1));
+  const idOf = (d: WebhookReceipt) => Number(d.webhookId.split('_').at(-1));
   const deliveredIds = new Set(hook.deliveries.map(idOf));
   for (const e of log.filter((e) => e.event === 'phase').slice(1))
     assert.ok(deliveredIds.has(e.id), `phase ${e.data.phase} was delivered`);
@@ -304,7 +263,7 @@ test('webhooks: a receiver that never answers does not hold up the render', asyn
   // every delivery is held open, unanswered, and when its connection closes (the 15 s timeout) is noted
   let hang = true;
   const held: Array<{ event: string; at: number; res: ServerResponse; closedAt?: number }> = [];
-  const hook = await receiver(t.webhookSecret, (d, res) => {
+  const hook = await webhookReceiver(t.webhookSecret, (d, res) => {
     if (!hang) return void res.writeHead(200).end();
     const entry: (typeof held)[number] = { event: String(d.body.event), at: d.at, res };
     res.on('close', () => (entry.closedAt = Date.now()));
@@ -341,7 +300,7 @@ test('webhooks: a receiver that never answers does not hold up the render', asyn
 test('webhooks: a 302 from the receiver is not followed; it counts as a failed attempt', async () => {
   const svc = await startService();
   const t = await svc.tenant('pro');
-  const hook = await receiver(t.webhookSecret, (_d, res) => res.writeHead(302, { location: '/landed' }).end());
+  const hook = await webhookReceiver(t.webhookSecret, (_d, res) => res.writeHead(302, { location: '/landed' }).end());
   const jobId = await submit(svc, t.key, {
     kind: 'movie',
     projectId: t.projectId,
@@ -472,7 +431,7 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
   assert.equal(assetRequests.length, before, 'no request reached the media server');
 
   // a callback to a loopback address is refused at submit, naming the field
-  const hook = await receiver(t.webhookSecret);
+  const hook = await webhookReceiver(t.webhookSecret);
   const tinyMovie = { width: 320, height: 180, scenes: [{ id: 'a', duration: 0.5, layers: [] }] };
   const refusedCallback = await api(svc.url, t.key, '/v1/render/jobs', {
     method: 'POST',
@@ -507,7 +466,7 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
 test('SSRF guard: with private networks allowed, the same loopback media and callback work', async () => {
   const svc = await startService(); // network: { allowPrivateNetworks: true }
   const t = await svc.tenant('pro');
-  const hook = await receiver(t.webhookSecret);
+  const hook = await webhookReceiver(t.webhookSecret);
   const jobId = await submit(svc, t.key, {
     kind: 'movie',
     projectId: t.projectId,

@@ -167,6 +167,34 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
     },
+    '0003-one-delivery-per-event': {
+      async up(db: AnyDatabase) {
+        // Several nodes feed the same job's events to the outbox: the index makes a second
+        // enqueue of an event a no-op. Duplicates from before cannot be told apart (same
+        // event, same payload): the first recorded is kept, the rest go with their attempts.
+        const duplicates = db
+          .selectFrom('webhook_deliveries as d')
+          .select('d.id')
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('webhook_deliveries as k')
+                .select('k.id')
+                .whereRef('k.job_id', '=', 'd.job_id')
+                .whereRef('k.event_id', '=', 'd.event_id')
+                .whereRef('k.id', '<', 'd.id'),
+            ),
+          );
+        await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', duplicates).execute();
+        await db.deleteFrom('webhook_deliveries').where('id', 'in', duplicates).execute();
+        await db.schema
+          .createIndex('webhook_deliveries_one_per_event')
+          .unique()
+          .on('webhook_deliveries')
+          .columns(['job_id', 'event_id'])
+          .execute();
+      },
+    },
     '0004-job-leases': {
       async up(db: AnyDatabase) {
         // distributed mode: which worker runs a job, and until when its lease holds

@@ -1,10 +1,14 @@
 // Webhook outbox: events worth telling a job's callbackUrl are written as deliveries,
 // then POSTed in the background, signed per Standard Webhooks, retried with backoff for
 // more than a day. Every attempt is recorded. Nothing here ever waits on a render.
+// Several nodes may share the outbox (distributed mode): an event is recorded once however
+// many nodes enqueue it, and each due delivery is claimed by one node for a lease before it
+// is attempted; a node that dies mid-attempt leaves its claim to lapse, and another node
+// then attempts it again (at least once: receivers dedupe by webhook-id).
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { postJson, type NetworkPolicy } from '../render/index.ts';
-import type { Database, WebhookDelivery } from './database.ts';
+import { type Database, kindOf, type WebhookDelivery } from './database.ts';
 import { now } from './ids.ts';
 import { ACTIVE, type DeliveryStatus, isTerminal, TERMINAL } from './job-state.ts';
 import type { JobMessage } from './job-view.ts';
@@ -13,6 +17,10 @@ import type { JobMessage } from './job-view.ts';
 export const RETRY_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 43200, 43200];
 /** Progress is told to a callback at most this often; phase changes and endings always. */
 const WEBHOOK_PROGRESS_EVERY_MS = 2000;
+/** A POST's time limit unless told otherwise. */
+const POST_TIMEOUT_MS = 15_000;
+/** Deliveries claimed at once by a node. */
+const CLAIM_BATCH = 50;
 
 /** A delivery as its job's owner sees it, with every attempt. */
 export interface Delivery {
@@ -32,6 +40,7 @@ export interface WebhookOptions {
   network: NetworkPolicy;
   /** Each attempt's outcome, and an outbox that cannot be read. */
   log: Logger;
+  /** A POST's time limit; a claim lasts four of them, so an attempt ends (and is recorded) well within its lease. */
   timeoutMs?: number;
   /** Multiplies every retry delay (tests use a tiny one). */
   retryScale?: number;
@@ -41,8 +50,10 @@ export interface WebhookOptions {
 export class WebhookOutbox {
   private lastProgress = new Map<string, number>();
   private timer?: NodeJS.Timeout;
-  private inFlight = new Set<number>();
   private stopped = false;
+  /** A claim is running; `kicked`: something was enqueued meanwhile, so claim again at once after it. */
+  private claiming = false;
+  private kicked = false;
 
   constructor(
     private readonly db: Database,
@@ -50,7 +61,10 @@ export class WebhookOutbox {
     private readonly options: WebhookOptions,
   ) {}
 
-  /** Records a delivery of `message` to `callbackUrl` if the event is due one (progress is throttled). */
+  /**
+   * Records a delivery of `message` to `callbackUrl` if the event is due one (progress is
+   * throttled, per process); an event recorded already (by another node's feed) is left as it is.
+   */
   async enqueue(message: JobMessage, callbackUrl: string): Promise<void> {
     if (message.type === 'progress') {
       const last = this.lastProgress.get(message.jobId) ?? 0;
@@ -72,6 +86,7 @@ export class WebhookOutbox {
         created_at: now(),
         delivered_at: null,
       })
+      .onConflict((oc) => oc.columns(['job_id', 'event_id']).doNothing())
       .execute();
     this.kick();
   }
@@ -175,32 +190,60 @@ export class WebhookOutbox {
 
   private kick(): void {
     if (this.stopped) return;
+    // one claim at a time: the one running sets the next timer
+    if (this.claiming) {
+      this.kicked = true;
+      return;
+    }
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.deliverDue(), 0);
   }
 
   private async deliverDue(): Promise<void> {
     if (this.stopped) return;
+    this.claiming = true;
+    this.kicked = false;
     try {
-      const due = await this.db
-        .selectFrom('webhook_deliveries')
-        .selectAll()
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now())
-        .orderBy('id')
-        .limit(50)
-        .execute();
       // each delivery on its own: a slow receiver holds up only itself
-      for (const d of due) if (!this.inFlight.has(d.id)) void this.attempt(d);
+      for (const d of await this.claimDue()) void this.attempt(d);
     } catch (err) {
       this.options.log.error({ error: (err as Error).message }, 'webhooks: cannot read due deliveries');
     } finally {
-      if (!this.stopped) this.timer = setTimeout(() => void this.deliverDue(), this.options.pollMs ?? 1000);
+      this.claiming = false;
+      if (!this.stopped)
+        this.timer = setTimeout(() => void this.deliverDue(), this.kicked ? 0 : (this.options.pollMs ?? 1000));
     }
   }
 
+  /**
+   * Due deliveries, each made this node's until its lease ends: in one statement their next
+   * attempt is moved to the lease's end, so no other node finds them due meanwhile. Postgres
+   * skips rows another node is claiming right now; SQLite has one writer at a time.
+   */
+  private async claimDue(): Promise<WebhookDelivery[]> {
+    const lease = new Date(Date.now() + 4 * this.timeoutMs()).toISOString();
+    const due = this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now())
+      .orderBy('id')
+      .limit(CLAIM_BATCH);
+    const claimed = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: lease })
+      .where('id', 'in', kindOf(this.db) === 'postgres' ? due.forUpdate().skipLocked() : due)
+      .returningAll()
+      .execute();
+    return claimed.sort((a, b) => a.id - b.id);
+  }
+
+  private timeoutMs(): number {
+    return this.options.timeoutMs ?? POST_TIMEOUT_MS;
+  }
+
+  /** Attempts a delivery this node claimed (its next_attempt_at is the claim's lease). */
   private async attempt(delivery: WebhookDelivery): Promise<void> {
-    this.inFlight.add(delivery.id);
     try {
       const secret = await this.secretOf(delivery.job_id);
       const messageId = `msg_${delivery.job_id}_${delivery.event_id}`;
@@ -217,7 +260,7 @@ export class WebhookOutbox {
         delivery.payload,
         { ...headers, 'user-agent': 'Reelsmith-Webhooks/1' },
         this.options.network,
-        this.options.timeoutMs ?? 15_000,
+        this.timeoutMs(),
       );
       const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
       const attempts = delivery.attempts + 1;
@@ -247,6 +290,8 @@ export class WebhookOutbox {
                 },
         )
         .where('id', '=', delivery.id)
+        // only while the claim is still ours: once it lapsed (a stalled node), another node may hold the delivery
+        .where('next_attempt_at', '=', delivery.next_attempt_at)
         .execute();
       const about = {
         jobId: delivery.job_id,
@@ -260,9 +305,7 @@ export class WebhookOutbox {
       if (!ok && retryIn !== undefined)
         setTimeout(() => this.kick(), retryIn * 1000 * (this.options.retryScale ?? 1) + 5).unref();
     } catch {
-      // the store closed under an attempt (shutdown): the delivery stays pending and is retried next start
-    } finally {
-      this.inFlight.delete(delivery.id);
+      // the store closed under an attempt (shutdown): the delivery stays pending, due again when its claim lapses
     }
   }
 }
