@@ -1,6 +1,11 @@
 // Starting the real service for a test: a temp data folder, SQLite, a real HTTP port,
 // and an account/project/key on the plan the test asks for; or `reelsmith serve` and the
 // admin commands as child processes, as an operator runs them.
+//
+// With REELSMITH_TEST_MODE=distributed, startService starts the distributed mode instead:
+// this API node on a fresh Postgres schema and an S3 server, and two `reelsmith worker`
+// processes that render its jobs. The conformance files (api-contract, service-events,
+// client) run in both modes with the same assertions.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -12,7 +17,10 @@ import { promisify } from 'node:util';
 import { buildServer, type ConnectionTimeouts } from '../src/api/server.ts';
 import { loadPlans, type Plans } from '../src/api/plans.ts';
 import { RenderService, type ServiceOptions } from '../src/jobs/index.ts';
-import { mediaServer, tempDir } from './helpers.ts';
+import { mediaServer, postgresSchema, s3Server, s3Storage, tempDir } from './helpers.ts';
+
+/** Which mode startService starts: `embedded` (default) or `distributed`. */
+export const TEST_MODE = process.env.REELSMITH_TEST_MODE === 'distributed' ? 'distributed' : 'embedded';
 
 export interface TestService {
   url: string;
@@ -53,12 +61,14 @@ export async function startService(
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
+  const shared = TEST_MODE === 'distributed' ? await distributedBackend(dataDir) : undefined;
   const service = await RenderService.open({
     dataDir,
     publicUrl: 'http://placeholder',
     network: { allowPrivateNetworks: true },
     workers: 2,
     webhookRetryScale: 0.01,
+    ...(shared && { database: shared.database, storage: shared.storage }),
     ...options,
   });
   const app = await buildServer({
@@ -94,6 +104,66 @@ export async function startService(
     },
     close,
   };
+}
+
+interface DistributedBackend {
+  database: string;
+  storage: ReturnType<typeof s3Storage>;
+  /** `worker` settings as environment variables. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** One database and bucket per data folder: a service started again on the same folder is a restarted API node. */
+const backends = new Map<string, Promise<DistributedBackend>>();
+
+function distributedBackend(dataDir: string): Promise<DistributedBackend> {
+  let backend = backends.get(dataDir);
+  if (!backend) {
+    backend = (async () => {
+      const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
+      const storageUrl = `s3://${s3.bucket}/reelsmith`;
+      const env = { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: database };
+      await startWorkers(env, 2);
+      return { database, storage: s3Storage(storageUrl, s3.settings), env };
+    })();
+    backends.set(dataDir, backend);
+  }
+  return backend;
+}
+
+/** `reelsmith worker` processes on the backend, stopped (SIGTERM, then SIGKILL) when the test file ends. */
+export async function startWorkers(env: NodeJS.ProcessEnv, count: number, args: string[] = []): Promise<WorkerChild[]> {
+  return Promise.all(Array.from({ length: count }, () => spawnWorker(env, args)));
+}
+
+export interface WorkerChild {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** One `reelsmith worker` (1 job at once, 1 core, private networks allowed), its folder a new temp one. */
+export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<WorkerChild> {
+  const dir = await tempDir('reelsmith-worker-');
+  const child = spawn(
+    process.execPath,
+    [CLI, 'worker', '--data', dir, '--cores', '1', '--allow-private-networks', '--log-level', 'warn', ...args],
+    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c));
+  child.stderr!.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  return { child, output: () => output, exited };
 }
 
 /** fetch with the API key. */
