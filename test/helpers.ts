@@ -590,9 +590,16 @@ export function ffmpegNames(): Set<string> {
 }
 
 /** The ffmpeg/ffprobe processes whose parent is `pid` (what `pgrep -P pid ffmpeg` lists). */
+/** The ffmpeg and ffprobe processes under `pid`: its children, or (distributed mode) its workers' children. */
 export async function ffmpegChildren(pid: number): Promise<Proc[]> {
   const names = ffmpegNames();
-  return (await processes()).filter((p) => p.ppid === pid && names.has(p.name));
+  const all = await processes();
+  const parentOf = new Map(all.map((p) => [p.pid, p.ppid]));
+  const under = (p: Proc) => {
+    for (let up = p.ppid; up > 1; up = parentOf.get(up) ?? 0) if (up === pid) return true;
+    return false;
+  };
+  return all.filter((p) => names.has(p.name) && under(p));
 }
 
 /** Whether that process still exists (same pid, same name), even as a zombie. */

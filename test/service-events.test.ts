@@ -130,7 +130,7 @@ test("SSE: phases in the seed's order, progress never decreasing, a final done, 
   assert.equal(live.filter((e) => e.event === 'done').length, 1);
   assert.equal(last.data.status, 'done');
   assert.equal(last.data.progress, 1);
-  assert.match(last.data.outputUrl, /\/v1\/files\/outputs\/.*output\.mp4\?/);
+  assert.match(last.data.outputUrl, /\/outputs\/job_\w+\/output\.mp4\?/);
   assert.deepEqual(
     { duration: last.data.mediaData.duration, width: last.data.mediaData.width, height: last.data.mediaData.height },
     { duration: 4, width: 1280, height: 720 },

@@ -61,7 +61,9 @@ export async function startService(
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
-  const shared = TEST_MODE === 'distributed' ? await distributedBackend(dataDir) : undefined;
+  // the workers fetch the media: they get the network policy asked for
+  const privateNetworks = options.network ? options.network.allowPrivateNetworks === true : true;
+  const shared = TEST_MODE === 'distributed' ? await distributedBackend(dataDir, privateNetworks) : undefined;
   const service = await RenderService.open({
     dataDir,
     publicUrl: 'http://placeholder',
@@ -116,14 +118,14 @@ interface DistributedBackend {
 /** One database and bucket per data folder: a service started again on the same folder is a restarted API node. */
 const backends = new Map<string, Promise<DistributedBackend>>();
 
-function distributedBackend(dataDir: string): Promise<DistributedBackend> {
+function distributedBackend(dataDir: string, privateNetworks: boolean): Promise<DistributedBackend> {
   let backend = backends.get(dataDir);
   if (!backend) {
     backend = (async () => {
       const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
       const storageUrl = `s3://${s3.bucket}/reelsmith`;
       const env = { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: database };
-      await startWorkers(env, 2);
+      await startWorkers(env, 2, privateNetworks ? ['--allow-private-networks'] : []);
       return { database, storage: s3Storage(storageUrl, s3.settings), env };
     })();
     backends.set(dataDir, backend);
@@ -142,12 +144,12 @@ export interface WorkerChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** One `reelsmith worker` (1 job at once, 1 core, private networks allowed), its folder a new temp one. */
+/** One `reelsmith worker` (2 jobs at once, 1 core), its folder a new temp one. */
 export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<WorkerChild> {
   const dir = await tempDir('reelsmith-worker-');
   const child = spawn(
     process.execPath,
-    [CLI, 'worker', '--data', dir, '--cores', '1', '--allow-private-networks', '--log-level', 'warn', ...args],
+    [CLI, 'worker', '--data', dir, '--cores', '1', '--concurrency', '2', '--log-level', 'warn', ...args],
     { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

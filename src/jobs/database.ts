@@ -15,6 +15,7 @@ import {
   type Driver,
   type Generated,
   type Selectable,
+  sql,
 } from 'kysely';
 import type { DeliveryStatus } from './job-state.ts';
 import { type DatabaseKind, migrateToLatest } from './migrations.ts';
@@ -166,9 +167,21 @@ export async function openPostgres(url: string): Promise<Database> {
   // an idle client's connection dropping (Postgres restarting) must not end the process
   pool.on('error', () => {});
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db, 'postgres');
+  // the Migrator's own lock lives in a table it must first create, which processes starting
+  // together on a new database race for: they take turns on an advisory lock instead
+  await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection);
+    try {
+      await migrateToLatest(connection, 'postgres');
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
+    }
+  });
   return db;
 }
+
+/** The advisory lock migrations are applied under (any number; this one is "reel" in ASCII). */
+const MIGRATION_LOCK = 0x7265656c;
 
 /** Which engine a database (or a transaction on it) runs on. */
 export function kindOf(db: Kysely<Tables>): DatabaseKind {

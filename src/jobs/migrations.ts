@@ -6,7 +6,7 @@
 // Data folders from before migrations existed hold these tables already, without the
 // record: the first migration creates only what is missing, so it brings them under
 // version control as they are, and the second adds what such a folder may lack.
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 /** Which SQL the store speaks: the embedded file or a shared server. */
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -162,8 +162,7 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
     '0002-job-warnings': {
       async up(db: AnyDatabase) {
         // the release that added warnings made the column without a migration record
-        const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
-        if (!jobs?.columns.some((c) => c.name === 'warnings'))
+        if (!(await columnsOf(db, kind, 'jobs')).includes('warnings'))
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
     },
@@ -205,13 +204,27 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
   };
 }
 
+/** A table's columns in the schema migrated (Postgres's introspection sees every schema's tables). */
+async function columnsOf(db: AnyDatabase, kind: DatabaseKind, table: string): Promise<string[]> {
+  const schema = kind === 'postgres' ? await currentSchema(db) : undefined;
+  const found = (await db.introspection.getTables()).find((t) => t.name === table && t.schema === schema);
+  return found?.columns.map((c) => c.name) ?? [];
+}
+
+async function currentSchema(db: AnyDatabase): Promise<string> {
+  return (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0].schema;
+}
+
 /** Names of every migration, in the order they apply. */
 export const MIGRATION_NAMES = Object.keys(migrations('sqlite'));
 
 /** Brings the database's schema to the latest version; fails naming the migration that could not apply. */
 export async function migrateToLatest(db: AnyDatabase, kind: DatabaseKind): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(kind) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its own tables in every schema it can see unless told which one: named,
+  // another schema's record (other tenants, other test runs) is never taken for this one's
+  const migrationTableSchema = kind === 'postgres' ? await currentSchema(db) : undefined;
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(
