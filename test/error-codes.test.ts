@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ApiError } from '../src/api/errors.ts';
 import { ANSWERS, FAILURES } from '../src/jobs/errors.ts';
+import { isDatabaseUnavailable } from '../src/jobs/database.ts';
 import { failureOf } from '../src/jobs/job-failure.ts';
+import { StorageError, StorageUnavailableError } from '../src/storage/index.ts';
 import { BinaryUnavailableError, FfmpegTimeoutError, LayerSourceError } from '../src/render/index.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
@@ -62,6 +64,8 @@ test('failureOf: every error a run throws maps to a failure code of the catalogu
       'RENDER_FAILED',
     ],
     [new Error('scene "a": ffmpeg said no'), 'RENDER_FAILED'],
+    [new StorageUnavailableError('s3 put: refused', 's3://b/p/ at http://s3', 4, undefined), 'STORAGE_UNAVAILABLE'],
+    [new StorageError('s3 put: 403 AccessDenied', 's3://b/p/ at http://s3', undefined), 'RENDER_FAILED'],
   ];
   for (const [err, expected] of cases) {
     const failure = failureOf(err);
@@ -75,4 +79,27 @@ test('failureOf: every error a run throws maps to a failure code of the catalogu
   assert.equal(binary.message, 'The server cannot run ffmpeg (its log says why)');
   assert.equal(binary.log, 'cannot run /opt/ours/ffmpeg');
   assert.equal(failureOf(cases[6][0]).log, undefined);
+  // the bucket and endpoint are the operator's: the tenant hears that storage was away
+  const storage = failureOf(cases[7][0]);
+  assert.equal(storage.message, 'Object storage could not be reached (4 tries); submit the job again later');
+  assert.equal(storage.log, 's3 put: refused');
+});
+
+test('isDatabaseUnavailable: a database that is away, not a query that failed', () => {
+  const away = [
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    Object.assign(new Error('connection failure'), { code: '08006' }),
+    new Error('Connection terminated unexpectedly'),
+    new Error('timeout exceeded when trying to connect'),
+  ];
+  for (const err of away) assert.ok(isDatabaseUnavailable(err), err.message);
+  const failed = [
+    Object.assign(new Error('duplicate key value'), { code: '23505' }),
+    Object.assign(new Error('relation "x" does not exist'), { code: '42P01' }),
+    new Error('something else'),
+    undefined,
+  ];
+  for (const err of failed) assert.ok(!isDatabaseUnavailable(err), String(err?.message));
 });

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ANSWERS, type AnswerCode, ServiceError } from '../jobs/index.ts';
+import { ANSWERS, type AnswerCode, isDatabaseUnavailable, ServiceError } from '../jobs/index.ts';
 
 /**
  * Every code the API answers with, and when: the answers of the one catalogue (jobs/errors.ts).
@@ -65,6 +65,9 @@ export function errorBody(err: ApiError) {
   };
 }
 
+/** Seconds a client is told to wait while the database is away (a Postgres restart takes a few). */
+const RETRY_AFTER_UNAVAILABLE_S = 5;
+
 /** Maps framework errors (bad JSON, oversize body, wrong content type) to the same shape. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
@@ -82,7 +85,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     )
       api = new ApiError('INVALID_MOVIE_JSON', `The body is not valid JSON: ${err.message}`);
     else if (err.validation) api = new ApiError('INVALID_REQUEST', err.message);
-    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    else if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'the database cannot be reached');
+      api = new ApiError('SERVICE_UNAVAILABLE', 'The service cannot reach its database right now; try again shortly');
+      void reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_S));
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       api = new ApiError('BAD_REQUEST', err.message, undefined, err.statusCode);
     else {
       request.log.error({ err }, 'unexpected error');

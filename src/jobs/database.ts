@@ -163,7 +163,8 @@ export async function openSqlite(dataDir: string): Promise<Database> {
  * a schema). Several processes may open it at once: the migrations run once among them.
  */
 export async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // a database that does not answer fails a request within seconds instead of holding it
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // an idle client's connection dropping (Postgres restarting) must not end the process
   pool.on('error', () => {});
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
@@ -182,6 +183,21 @@ export async function openPostgres(url: string): Promise<Database> {
 
 /** The advisory lock migrations are applied under (any number; this one is "reel" in ASCII). */
 const MIGRATION_LOCK = 0x7265656c;
+
+/**
+ * Whether an error says the database cannot be reached now (refused, dropped, shutting down,
+ * starting up), as opposed to a query that failed: the API answers 503 with Retry-After.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if (code && (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    message ?? '',
+  );
+}
+
+/** Socket errors; Postgres's class 08 (connection exception) and 57P (shutdown, starting up) are matched by prefix. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 /** Which engine a database (or a transaction on it) runs on. */
 export function kindOf(db: Kysely<Tables>): DatabaseKind {

@@ -50,10 +50,17 @@ export const ERRORS = {
     failure: 'the disk filled while the job ran; its work files are removed and its minutes returned',
   },
   INTERNAL: { status: 500, answer: 'something went wrong on the server' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    answer: 'the job database cannot be reached right now (restarting); `Retry-After` says when to try again',
+  },
   SOURCE_UNAVAILABLE: {
     failure: 'a source could not be fetched, is not a format Reelsmith reads, is over a limit, or cannot be decoded',
   },
   RENDER_TIMEOUT: { failure: 'an ffmpeg passed its time limit or stalled' },
+  STORAGE_UNAVAILABLE: {
+    failure: 'object storage (the scene cache or the output) could not be reached, after retries with backoff',
+  },
   RENDER_FAILED: { failure: 'anything else: the message names the scene and quotes ffmpeg' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -23,4 +23,4 @@ export {
   type Status,
   type SceneState,
 } from './job-state.ts';
-export { databaseFile, type AccountRow } from './database.ts';
+export { databaseFile, isDatabaseUnavailable, type AccountRow } from './database.ts';

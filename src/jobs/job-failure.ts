@@ -1,6 +1,7 @@
 // Why a job failed, as its owner is told: one code of the catalogue (jobs/errors.ts) and a
 // message, from whatever the run threw. The one mapping from errors to failure codes.
 import { BinaryUnavailableError, FfmpegTimeoutError, isDiskFull, LayerSourceError } from '../render/index.ts';
+import { StorageError, StorageUnavailableError } from '../storage/index.ts';
 import { DISK_FULL_WHILE_RENDERING } from './disk-space.ts';
 import type { FailureCode } from './errors.ts';
 
@@ -17,6 +18,19 @@ export function failureOf(err: unknown): Failure {
   if (isDiskFull(err)) return { code: 'INSUFFICIENT_STORAGE', message: DISK_FULL_WHILE_RENDERING };
   if (err instanceof LayerSourceError) return { code: 'SOURCE_UNAVAILABLE', message: err.message };
   if (err instanceof FfmpegTimeoutError) return { code: 'RENDER_TIMEOUT', message: err.message };
+  // which bucket and endpoint are the operator's to know
+  if (err instanceof StorageUnavailableError)
+    return {
+      code: 'STORAGE_UNAVAILABLE',
+      message: `Object storage could not be reached (${err.attempts} tries); submit the job again later`,
+      log: err.message,
+    };
+  if (err instanceof StorageError)
+    return {
+      code: 'RENDER_FAILED',
+      message: 'The server could not store the output (its log says why)',
+      log: err.message,
+    };
   if (err instanceof BinaryUnavailableError)
     return {
       code: 'RENDER_FAILED',
