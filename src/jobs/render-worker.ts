@@ -166,7 +166,10 @@ export class RenderWorker {
   /** Any process's event: a job queued wakes this worker; a job of its own cancelled elsewhere is stopped. */
   #hear(notice: EventNotice | undefined): void {
     if (notice && 'type' in notice && notice.type === 'cancelled') {
-      if (this.#runs.ids().includes(notice.job_id)) void this.#runs.cancel(notice.job_id, { abandon: true });
+      if (this.#runs.ids().includes(notice.job_id)) {
+        this.#log.info({ jobId: notice.job_id, worker: this.#name }, 'job cancelled; stopping it');
+        void this.#runs.cancel(notice.job_id, { abandon: true });
+      }
       return;
     }
     if (!notice || ('type' in notice && notice.type === 'phase' && JSON.parse(notice.data).phase === 'queued'))
