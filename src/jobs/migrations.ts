@@ -6,7 +6,7 @@
 // Data folders from before migrations existed hold these tables already, without the
 // record: the first migration creates only what is missing, so it brings them under
 // version control as they are, and the second adds what such a folder may lack.
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Which SQL the store speaks: the embedded file or a shared server. */
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -23,7 +23,11 @@ function autoId(kind: DatabaseKind) {
   return kind === 'postgres' ? ('serial' as const) : ('integer' as const);
 }
 
-function migrations(kind: DatabaseKind): Record<string, Migration> {
+/**
+ * `schema`: Postgres, the schema the connection works in. Kysely's introspection lists the
+ * tables of every schema in the database, so a lookup by name must name it too.
+ */
+function migrations(kind: DatabaseKind, schema?: string): Record<string, Migration> {
   const id = autoId(kind);
   const autoIncrement = kind === 'sqlite';
   return {
@@ -162,7 +166,9 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
     '0002-job-warnings': {
       async up(db: AnyDatabase) {
         // the release that added warnings made the column without a migration record
-        const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
+        const jobs = (await db.introspection.getTables()).find(
+          (t) => t.name === 'jobs' && (schema === undefined || t.schema === schema),
+        );
         if (!jobs?.columns.some((c) => c.name === 'warnings'))
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
@@ -210,8 +216,15 @@ export const MIGRATION_NAMES = Object.keys(migrations('sqlite'));
 
 /** Brings the database's schema to the latest version; fails naming the migration that could not apply. */
 export async function migrateToLatest(db: AnyDatabase, kind: DatabaseKind): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(kind) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Postgres: another schema of the database (another installation's, or a test's) holding
+  // Kysely's tables must not be taken for this one's
+  const schema =
+    kind === 'postgres'
+      ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ??
+        undefined)
+      : undefined;
+  const provider: MigrationProvider = { getMigrations: async () => migrations(kind, schema) };
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema: schema }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(
