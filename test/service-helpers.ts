@@ -61,7 +61,8 @@ export async function startService(
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
-  const shared = TEST_MODE === 'distributed' ? await distributedBackend(dataDir) : undefined;
+  // a test that names its own database is given that one, and no workers
+  const shared = TEST_MODE === 'distributed' && !options.database ? await distributedBackend(dataDir) : undefined;
   const service = await RenderService.open({
     dataDir,
     publicUrl: 'http://placeholder',

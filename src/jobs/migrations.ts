@@ -208,6 +208,17 @@ function migrations(kind: DatabaseKind, schema?: string): Record<string, Migrati
         await db.schema.alterTable('jobs').addColumn('lease_until', text).execute();
       },
     },
+    '0005-request-counts': {
+      async up(db: AnyDatabase) {
+        // distributed mode: the plan's requests per minute, counted for all API nodes together
+        await db.schema
+          .createTable('request_counts')
+          .addColumn('key', text, (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('window_end', text, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
