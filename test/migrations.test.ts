@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { openSqlite } from '../src/jobs/database.ts';
+import { openPostgres, openSqlite } from '../src/jobs/database.ts';
 import { MIGRATION_NAMES, migrateToLatest } from '../src/jobs/migrations.ts';
-import { tempDir } from './helpers.ts';
+import { postgresSchema, tempDir } from './helpers.ts';
 
 /** The schema the release before migrations made (sqlite_master), less the jobs.warnings column it added later. */
 const BEFORE_MIGRATIONS = `
@@ -148,5 +148,20 @@ test('Postgres: the same migrations, applied once when two processes start toget
     await Promise.all([one.destroy(), two.destroy()]);
     await admin.query(`drop schema ${schema} cascade`);
     await admin.end();
+  }
+});
+
+test("Postgres: a schema next to another one already migrated gets every migration (Kysely's tables and jobs.warnings its own)", async () => {
+  const [first, second] = [await postgresSchema(), await postgresSchema()];
+  const one = await openPostgres(first.url);
+  const two = await openPostgres(second.url);
+  try {
+    assert.deepEqual(await applied(two as Kysely<unknown>), MIGRATION_NAMES);
+    const columns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+      where table_schema = ${second.schema} and table_name = 'jobs' and column_name = 'warnings'`.execute(two);
+    assert.equal(columns.rows.length, 1);
+  } finally {
+    await Promise.all([one.destroy(), two.destroy()]);
   }
 });

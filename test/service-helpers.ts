@@ -61,9 +61,11 @@ export async function startService(
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await tempDir('reelsmith-service-'));
   const plans = options.plans ?? testPlans();
-  // the workers fetch the media: they get the network policy asked for
+  // the workers fetch the media: they get the network policy asked for; a test that names its
+  // own database is given that one, and no workers
   const privateNetworks = options.network ? options.network.allowPrivateNetworks === true : true;
-  const shared = TEST_MODE === 'distributed' ? await distributedBackend(dataDir, privateNetworks) : undefined;
+  const shared =
+    TEST_MODE === 'distributed' && !options.database ? await distributedBackend(dataDir, privateNetworks) : undefined;
   const service = await RenderService.open({
     dataDir,
     publicUrl: 'http://placeholder',

@@ -11,6 +11,7 @@ import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import { installApiDocs } from './openapi.ts';
 import type { Plans } from './plans.ts';
+import { sharedRateLimits } from './shared-rate-limits.ts';
 import { fileRoutes } from './routes/files.ts';
 import { jobProgressRoutes } from './routes/job-progress.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -85,6 +86,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       keyGenerator: (request) => request.account?.id ?? request.ip,
       max: (request) => request.plan?.requestsPerMinute ?? 60,
       timeWindow: 60_000,
+      // several API nodes (distributed mode): counted in their shared database; else in memory
+      ...(service.sharedRateLimits && { store: sharedRateLimits(service) }),
       errorResponseBuilder: (_request, context) =>
         new ApiError('RATE_LIMITED', `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`),
     });

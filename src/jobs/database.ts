@@ -128,6 +128,14 @@ export interface IdempotencyRow {
   created_at: string;
 }
 
+/** Requests counted against one rate-limit key (an account) in its current window. */
+export interface RequestCountRow {
+  key: string;
+  count: number;
+  /** When the window ends (ISO): a request after it starts a new one. */
+  window_end: string;
+}
+
 export interface Tables {
   accounts: AccountRow;
   projects: ProjectRow;
@@ -138,6 +146,7 @@ export interface Tables {
   webhook_deliveries: WebhookDeliveryRow;
   webhook_attempts: WebhookAttemptRow;
   idempotency_keys: IdempotencyRow;
+  request_counts: RequestCountRow;
 }
 
 export type Database = Kysely<Tables>;

@@ -10,6 +10,7 @@ export type { Job, JobMessage } from './job-view.ts';
 export type { Delivery } from './webhooks.ts';
 export type { Usage } from './job-store.ts';
 export type { Readiness } from './readiness.ts';
+export type { RequestCount } from './request-counts.ts';
 export { downloadName } from './output-key.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';
 export { createPrivately, keepPrivate } from './private-files.ts';

@@ -6,7 +6,7 @@
 // Data folders from before migrations existed hold these tables already, without the
 // record: the first migration creates only what is missing, so it brings them under
 // version control as they are, and the second adds what such a folder may lack.
-import { Migrator, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Which SQL the store speaks: the embedded file or a shared server. */
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -23,7 +23,11 @@ function autoId(kind: DatabaseKind) {
   return kind === 'postgres' ? ('serial' as const) : ('integer' as const);
 }
 
-function migrations(kind: DatabaseKind): Record<string, Migration> {
+/**
+ * `schema`: Postgres, the schema the connection works in. Kysely's introspection lists the
+ * tables of every schema in the database, so a lookup by name must name it too.
+ */
+function migrations(kind: DatabaseKind, schema?: string): Record<string, Migration> {
   const id = autoId(kind);
   const autoIncrement = kind === 'sqlite';
   return {
@@ -162,7 +166,10 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
     '0002-job-warnings': {
       async up(db: AnyDatabase) {
         // the release that added warnings made the column without a migration record
-        if (!(await columnsOf(db, kind, 'jobs')).includes('warnings'))
+        const jobs = (await db.introspection.getTables()).find(
+          (t) => t.name === 'jobs' && (schema === undefined || t.schema === schema),
+        );
+        if (!jobs?.columns.some((c) => c.name === 'warnings'))
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
     },
@@ -201,18 +208,18 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.alterTable('jobs').addColumn('lease_until', text).execute();
       },
     },
+    '0005-request-counts': {
+      async up(db: AnyDatabase) {
+        // distributed mode: the plan's requests per minute, counted for all API nodes together
+        await db.schema
+          .createTable('request_counts')
+          .addColumn('key', text, (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('window_end', text, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
-}
-
-/** A table's columns in the schema migrated (Postgres's introspection sees every schema's tables). */
-async function columnsOf(db: AnyDatabase, kind: DatabaseKind, table: string): Promise<string[]> {
-  const schema = kind === 'postgres' ? await currentSchema(db) : undefined;
-  const found = (await db.introspection.getTables()).find((t) => t.name === table && t.schema === schema);
-  return found?.columns.map((c) => c.name) ?? [];
-}
-
-async function currentSchema(db: AnyDatabase): Promise<string> {
-  return (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0].schema;
 }
 
 /** Names of every migration, in the order they apply. */
@@ -220,11 +227,15 @@ export const MIGRATION_NAMES = Object.keys(migrations('sqlite'));
 
 /** Brings the database's schema to the latest version; fails naming the migration that could not apply. */
 export async function migrateToLatest(db: AnyDatabase, kind: DatabaseKind): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(kind) };
-  // Kysely looks for its own tables in every schema it can see unless told which one: named,
-  // another schema's record (other tenants, other test runs) is never taken for this one's
-  const migrationTableSchema = kind === 'postgres' ? await currentSchema(db) : undefined;
-  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
+  // Postgres: another schema of the database (another installation's, or a test's) holding
+  // Kysely's tables must not be taken for this one's
+  const schema =
+    kind === 'postgres'
+      ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ??
+        undefined)
+      : undefined;
+  const provider: MigrationProvider = { getMigrations: async () => migrations(kind, schema) };
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema: schema }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(

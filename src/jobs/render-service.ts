@@ -46,6 +46,7 @@ import { limitRefusal, type Plan, planRefusal, submitLimits } from './plan.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
 import { checkReadiness, type Readiness } from './readiness.ts';
 import { type RenderRequest, requestProblems } from './render-request.ts';
+import { type RequestCount, RequestCounts } from './request-counts.ts';
 import { requestHash } from './request-hash.ts';
 import { SceneCache } from './scene-cache.ts';
 import { RunningJobs } from './running-jobs.ts';
@@ -96,6 +97,7 @@ export class RenderService {
   readonly #db: Database;
   readonly #store: JobStore;
   readonly #accounts: Accounts;
+  readonly #requests: RequestCounts;
   readonly #hub = new EventHub();
   readonly #log: Logger;
   /** When each job running here started, for the seconds its end is logged with. */
@@ -124,6 +126,7 @@ export class RenderService {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#store = new JobStore(db);
     this.#accounts = new Accounts(db);
+    this.#requests = new RequestCounts(db, this.#log);
     this.#storage =
       options.storage ??
       new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir), () => this.options.publicUrl);
@@ -343,6 +346,27 @@ export class RenderService {
   /** The account an API key belongs to, if the key is real and not revoked. */
   authenticate(key: string): Promise<AccountRow | undefined> {
     return this.#accounts.authenticate(key);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Rate limits (the plan's requests per minute)
+
+  /**
+   * Whether the API should count requests with `countRequest`. Distributed mode: yes, since
+   * several API nodes share the plan's requests per minute. Embedded mode: no, one process
+   * serves every request, so counting in its memory is exact and costs no write per request.
+   */
+  get sharedRateLimits(): boolean {
+    return this.options.database !== undefined;
+  }
+
+  /**
+   * Counts a request against `key` (an account) in the database, in windows of `windowMs`:
+   * how many its window holds now, this one included, and when it ends. Undefined when the
+   * database cannot count it: the request then goes uncounted, not refused (logged once).
+   */
+  countRequest(key: string, windowMs: number): Promise<RequestCount | undefined> {
+    return this.#requests.count(key, windowMs);
   }
 
   // -------------------------------------------------------------------------------------
