@@ -1,0 +1,264 @@
+// Distributed mode's faults, with real processes: API nodes on one Postgres schema and one S3
+// server, `reelsmith worker` child processes. A worker SIGKILLed mid-render, a worker drained
+// by SIGTERM, a cancel sent to another API node than the job's, Postgres away, object storage
+// away, and a chaos run of kills. Every finished job's MP4 is downloaded and read back.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ffmpegChildren, postgresSchema, probe, s3Server, s3Storage, tempDir, until } from './helpers.ts';
+import {
+  api,
+  exampleAssets,
+  footageMovie,
+  spawnWorker,
+  startService,
+  type TestService,
+  waitForJob,
+  type WorkerChild,
+} from './service-helpers.ts';
+
+const assets = await exampleAssets();
+const out = await tempDir('reelsmith-distributed-out-');
+
+interface Backend {
+  database: string;
+  storage: ReturnType<typeof s3Storage>;
+  /** The `worker` settings, as environment variables. */
+  env: NodeJS.ProcessEnv;
+  stopStorage(): Promise<void>;
+}
+
+/** A fresh schema and bucket: the state every process of one deployment shares; `route` changes how API nodes reach the database. */
+async function backend(route = (url: string) => url): Promise<Backend> {
+  const [schema, s3] = await Promise.all([postgresSchema(), s3Server()]);
+  const storageUrl = `s3://${s3.bucket}/reelsmith`;
+  return {
+    database: route(schema.url),
+    storage: s3Storage(storageUrl, s3.settings),
+    env: { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: schema.url },
+    stopStorage: s3.stop,
+  };
+}
+
+/** An API node of the deployment (no worker of its own). */
+async function apiNode(shared: Backend) {
+  return startService({ database: shared.database, storage: shared.storage });
+}
+
+async function tenantOf(node: TestService) {
+  return node.tenant('unlimited');
+}
+
+async function submit(node: TestService, key: string, body: Record<string, unknown>): Promise<string> {
+  const res = await api(node.url, key, '/v1/render/jobs', { method: 'POST', json: body });
+  const reply = (await res.json()) as { jobId: string };
+  assert.equal(res.status, 202, JSON.stringify(reply));
+  return reply.jobId;
+}
+
+async function jobOf(node: TestService, key: string, jobId: string): Promise<Record<string, any>> {
+  return (await (await api(node.url, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
+}
+
+/** The MP4 at a done job's outputUrl, read back: frames and seconds. */
+async function outputOf(job: Record<string, any>): Promise<{ frames: number; seconds: number }> {
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  const res = await fetch(job.outputUrl);
+  assert.equal(res.status, 200);
+  const file = join(out, `${job.jobId}.mp4`);
+  await writeFile(file, Buffer.from(await res.arrayBuffer()));
+  const info = await probe(file);
+  return { frames: Number(info.video.nb_read_frames), seconds: Number(info.format.duration) };
+}
+
+/** Which of `workers` runs ffmpeg now. */
+async function encoding(workers: WorkerChild[]): Promise<WorkerChild | undefined> {
+  for (const worker of workers) if ((await ffmpegChildren(worker.child.pid!)).length > 0) return worker;
+  return undefined;
+}
+
+/** A small footage movie: `scenes` scenes of `seconds` at 640x360, each an encode of its own. */
+function movieOf(tag: string, scenes: number, seconds: number, projectId: string) {
+  return { ...footageMovie(`${assets.url}/city.mp4`, tag, scenes, seconds, { width: 640, height: 360 }), projectId };
+}
+
+test('a worker SIGKILLed mid-render: another takes the job over once its lease lapses; finished scenes are reused; the output is exact', async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const workers = [await spawnWorker(shared.env, ['--concurrency', '1'])];
+  const jobId = await submit(node, t.key, movieOf('kill', 4, 2, t.projectId));
+  let job: Record<string, any> = {};
+  await until(
+    async () => (job = await jobOf(node, t.key, jobId)).scenes?.some((s: { state: string }) => s.state === 'done'),
+    60_000,
+    'a scene is rendered',
+  );
+  const finishedBefore = job.scenes.filter((s: { state: string }) => s.state === 'done').length;
+  workers[0].child.kill('SIGKILL');
+  const killedAt = performance.now();
+  await workers[0].exited;
+  workers.push(await spawnWorker(shared.env, ['--concurrency', '1']));
+  // taken over: planned again by the new worker, once the dead one's lease has lapsed
+  await until(async () => (await jobOf(node, t.key, jobId)).phase === 'planning', 40_000, 'the job is taken over');
+  const tookOver = (performance.now() - killedAt) / 1000;
+  assert.ok(tookOver < 30, `taken over ${tookOver.toFixed(1)} s after the kill`);
+
+  const done = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  assert.deepEqual(await outputOf(done), { frames: 240, seconds: done.mediaData.duration });
+  assert.equal(done.mediaData.frames, 240);
+  const cached = done.scenes.filter((s: { state: string }) => s.state === 'cached').length;
+  assert.ok(
+    cached >= finishedBefore,
+    `scenes finished before the kill are reused (${cached} cached, ${finishedBefore} done before)`,
+  );
+});
+
+test('two API nodes: submitted on one, followed (SSE) and cancelled on the other; the worker stops its ffmpeg at once', async () => {
+  const shared = await backend();
+  const [one, two] = [await apiNode(shared), await apiNode(shared)];
+  const t = await tenantOf(one);
+  const workers = [await spawnWorker(shared.env), await spawnWorker(shared.env)];
+  const jobId = await submit(one, t.key, movieOf('cancel', 2, 20, t.projectId));
+
+  const stream = await api(two.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(120_000) });
+  assert.equal(stream.status, 200);
+  const text = stream.text(); // the whole stream, once the server ends it
+  let worker: WorkerChild | undefined;
+  await until(async () => (worker = await encoding(workers)) !== undefined, 60_000, 'a worker encodes the job');
+
+  const cancelled = await api(two.url, t.key, `/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+  assert.equal(cancelled.status, 200);
+  const sent = performance.now();
+  await until(async () => (await ffmpegChildren(worker!.child.pid!)).length === 0, 5_000, 'its ffmpeg is gone');
+  const stopped = performance.now() - sent;
+  assert.ok(stopped < 1500, `the worker's ffmpeg ended ${Math.round(stopped)} ms after the cancel`);
+
+  const events = [...(await text).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  assert.ok(events.includes('phase') && events.includes('progress'), `the other node streamed the job: ${events}`);
+  assert.equal(events.at(-1), 'cancelled');
+  assert.equal((await jobOf(one, t.key, jobId)).status, 'cancelled');
+  // the worker takes the next job as usual
+  const next = await submit(two, t.key, movieOf('after', 1, 1, t.projectId));
+  assert.equal((await waitForJob(one.url, t.key, next, 60_000)).status, 'done');
+});
+
+test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to the queue and another finishes it', async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const first = await spawnWorker(shared.env, ['--concurrency', '1']);
+  const jobId = await submit(node, t.key, movieOf('drain', 3, 2, t.projectId));
+  await until(async () => (await encoding([first])) !== undefined, 60_000, 'the worker encodes the job');
+  first.child.kill('SIGTERM');
+  const { code } = await Promise.race([
+    first.exited,
+    sleep(10_000).then(() => assert.fail('the worker did not exit within 10 s')),
+  ]);
+  assert.equal(code, 0);
+  const back = await jobOf(node, t.key, jobId);
+  assert.equal(back.status, 'queued', 'back in the queue at once, not after a lease');
+  await spawnWorker(shared.env, ['--concurrency', '1']);
+  const done = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.deepEqual(await outputOf(done), { frames: 180, seconds: done.mediaData.duration });
+});
+
+test('Postgres away: the API answers 503 with Retry-After meanwhile, and recovers by itself', async () => {
+  const proxy = await databaseProxy();
+  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`));
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  assert.equal((await api(node.url, t.key, '/v1/jobs')).status, 200);
+
+  await proxy.down();
+  const away = await api(node.url, t.key, '/v1/jobs');
+  assert.equal(away.status, 503);
+  assert.equal(away.headers.get('retry-after'), '5');
+  const body = (await away.json()) as { error: { code: string } };
+  assert.equal(body.error.code, 'SERVICE_UNAVAILABLE');
+  assert.equal((await fetch(`${node.url}/readyz`)).status, 503);
+
+  proxy.up();
+  await until(async () => (await api(node.url, t.key, '/v1/jobs')).status === 200, 15_000, 'the API answers again');
+  // and jobs work again, events included: the node listens again
+  await spawnWorker(shared.env);
+  const jobId = await submit(node, t.key, movieOf('back', 1, 1, t.projectId));
+  const stream = await api(node.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(60_000) });
+  assert.match(await stream.text(), /event: done/);
+});
+
+test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries, and its minutes are returned', async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  await spawnWorker(shared.env);
+  await shared.stopStorage();
+  const jobId = await submit(node, t.key, movieOf('nos3', 1, 1, t.projectId));
+  const job = await waitForJob(node.url, t.key, jobId, 60_000);
+  assert.equal(job.status, 'failed');
+  assert.equal(job.error.code, 'STORAGE_UNAVAILABLE');
+  assert.match(job.error.message, /Object storage could not be reached \(4 tries\)/);
+  const usage = (await (await api(node.url, t.key, '/v1/usage')).json()) as { month: { minutes: number } };
+  assert.equal(usage.month.minutes, 0);
+});
+
+test('chaos: three workers, ten jobs, a random worker SIGKILLed every few seconds five times: every job done and exact', async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const workers = await Promise.all([0, 1, 2].map(() => spawnWorker(shared.env, ['--concurrency', '1'])));
+  const jobIds: string[] = [];
+  for (let i = 0; i < 10; i++) jobIds.push(await submit(node, t.key, movieOf(`chaos${i}`, 2, 1, t.projectId)));
+  for (let kill = 0; kill < 5; kill++) {
+    await sleep(2500);
+    const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    workers.push(await spawnWorker(shared.env, ['--concurrency', '1']));
+  }
+  for (const jobId of jobIds) {
+    const job = await waitForJob(node.url, t.key, jobId, 180_000);
+    assert.deepEqual(await outputOf(job), { frames: 60, seconds: job.mediaData.duration }, jobId);
+    assert.equal(job.mediaData.frames, 60);
+    assert.ok(Math.abs(job.mediaData.duration - 2) < 0.05, `${jobId}: ${job.mediaData.duration} s`);
+  }
+});
+
+/**
+ * A TCP proxy in front of the local Postgres: `down` drops every connection and refuses new
+ * ones (a restarting server), `up` lets them through again.
+ */
+async function databaseProxy() {
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = connect(5432, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    async down() {
+      open = false;
+      for (const s of sockets) s.destroy();
+      await sleep(100);
+    },
+    up() {
+      open = true;
+    },
+  };
+}
