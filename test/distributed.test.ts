@@ -74,6 +74,11 @@ async function outputOf(job: Record<string, any>): Promise<{ frames: number; sec
   return { frames: Number(info.video.nb_read_frames), seconds: Number(info.format.duration) };
 }
 
+/** A `reelsmith worker` of the deployment, running `concurrency` jobs at once; the media it fetches is on loopback. */
+function worker(shared: Backend, concurrency = 1): Promise<WorkerChild> {
+  return spawnWorker(shared.env, ['--concurrency', String(concurrency), '--allow-private-networks']);
+}
+
 /** Which of `workers` runs ffmpeg now. */
 async function encoding(workers: WorkerChild[]): Promise<WorkerChild | undefined> {
   for (const worker of workers) if ((await ffmpegChildren(worker.child.pid!)).length > 0) return worker;
@@ -82,18 +87,25 @@ async function encoding(workers: WorkerChild[]): Promise<WorkerChild | undefined
 
 /** A small footage movie: `scenes` scenes of `seconds` at 640x360, each an encode of its own. */
 function movieOf(tag: string, scenes: number, seconds: number, projectId: string) {
-  return { ...footageMovie(`${assets.url}/city.mp4`, tag, scenes, seconds, { width: 640, height: 360 }), projectId };
+  return {
+    ...footageMovie(`${assets.url}/footage/city.mp4`, tag, scenes, seconds, { width: 640, height: 360 }),
+    projectId,
+  };
 }
 
 test('a worker SIGKILLed mid-render: another takes the job over once its lease lapses; finished scenes are reused; the output is exact', async () => {
   const shared = await backend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
-  const workers = [await spawnWorker(shared.env, ['--concurrency', '1'])];
+  const workers = [await worker(shared)];
   const jobId = await submit(node, t.key, movieOf('kill', 4, 2, t.projectId));
   let job: Record<string, any> = {};
   await until(
-    async () => (job = await jobOf(node, t.key, jobId)).scenes?.some((s: { state: string }) => s.state === 'done'),
+    async () => {
+      job = await jobOf(node, t.key, jobId);
+      assert.ok(!['done', 'failed', 'cancelled'].includes(job.status), JSON.stringify(job));
+      return job.scenes.some((s: { state: string }) => s.state === 'done');
+    },
     60_000,
     'a scene is rendered',
   );
@@ -101,7 +113,7 @@ test('a worker SIGKILLed mid-render: another takes the job over once its lease l
   workers[0].child.kill('SIGKILL');
   const killedAt = performance.now();
   await workers[0].exited;
-  workers.push(await spawnWorker(shared.env, ['--concurrency', '1']));
+  workers.push(await worker(shared));
   // taken over: planned again by the new worker, once the dead one's lease has lapsed
   await until(async () => (await jobOf(node, t.key, jobId)).phase === 'planning', 40_000, 'the job is taken over');
   const tookOver = (performance.now() - killedAt) / 1000;
@@ -122,19 +134,19 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   const shared = await backend();
   const [one, two] = [await apiNode(shared), await apiNode(shared)];
   const t = await tenantOf(one);
-  const workers = [await spawnWorker(shared.env), await spawnWorker(shared.env)];
+  const workers = [await worker(shared, 2), await worker(shared, 2)];
   const jobId = await submit(one, t.key, movieOf('cancel', 2, 20, t.projectId));
 
   const stream = await api(two.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(120_000) });
   assert.equal(stream.status, 200);
   const text = stream.text(); // the whole stream, once the server ends it
-  let worker: WorkerChild | undefined;
-  await until(async () => (worker = await encoding(workers)) !== undefined, 60_000, 'a worker encodes the job');
+  let busy: WorkerChild | undefined;
+  await until(async () => (busy = await encoding(workers)) !== undefined, 60_000, 'a worker encodes the job');
 
   const cancelled = await api(two.url, t.key, `/v1/jobs/${jobId}/cancel`, { method: 'POST' });
   assert.equal(cancelled.status, 200);
   const sent = performance.now();
-  await until(async () => (await ffmpegChildren(worker!.child.pid!)).length === 0, 5_000, 'its ffmpeg is gone');
+  await until(async () => (await ffmpegChildren(busy!.child.pid!)).length === 0, 5_000, 'its ffmpeg is gone');
   const stopped = performance.now() - sent;
   assert.ok(stopped < 1500, `the worker's ffmpeg ended ${Math.round(stopped)} ms after the cancel`);
 
@@ -151,7 +163,7 @@ test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to t
   const shared = await backend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
-  const first = await spawnWorker(shared.env, ['--concurrency', '1']);
+  const first = await worker(shared);
   const jobId = await submit(node, t.key, movieOf('drain', 3, 2, t.projectId));
   await until(async () => (await encoding([first])) !== undefined, 60_000, 'the worker encodes the job');
   first.child.kill('SIGTERM');
@@ -162,7 +174,7 @@ test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to t
   assert.equal(code, 0);
   const back = await jobOf(node, t.key, jobId);
   assert.equal(back.status, 'queued', 'back in the queue at once, not after a lease');
-  await spawnWorker(shared.env, ['--concurrency', '1']);
+  await worker(shared);
   const done = await waitForJob(node.url, t.key, jobId, 120_000);
   assert.deepEqual(await outputOf(done), { frames: 180, seconds: done.mediaData.duration });
 });
@@ -185,7 +197,7 @@ test('Postgres away: the API answers 503 with Retry-After meanwhile, and recover
   proxy.up();
   await until(async () => (await api(node.url, t.key, '/v1/jobs')).status === 200, 15_000, 'the API answers again');
   // and jobs work again, events included: the node listens again
-  await spawnWorker(shared.env);
+  await worker(shared, 2);
   const jobId = await submit(node, t.key, movieOf('back', 1, 1, t.projectId));
   const stream = await api(node.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(60_000) });
   assert.match(await stream.text(), /event: done/);
@@ -195,7 +207,7 @@ test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries,
   const shared = await backend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
-  await spawnWorker(shared.env);
+  await worker(shared, 2);
   await shared.stopStorage();
   const jobId = await submit(node, t.key, movieOf('nos3', 1, 1, t.projectId));
   const job = await waitForJob(node.url, t.key, jobId, 60_000);
@@ -210,7 +222,7 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
   const shared = await backend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
-  const workers = await Promise.all([0, 1, 2].map(() => spawnWorker(shared.env, ['--concurrency', '1'])));
+  const workers = await Promise.all([0, 1, 2].map(() => worker(shared)));
   const jobIds: string[] = [];
   for (let i = 0; i < 10; i++) jobIds.push(await submit(node, t.key, movieOf(`chaos${i}`, 2, 1, t.projectId)));
   for (let kill = 0; kill < 5; kill++) {
@@ -218,7 +230,7 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
     const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
     victim.child.kill('SIGKILL');
     await victim.exited;
-    workers.push(await spawnWorker(shared.env, ['--concurrency', '1']));
+    workers.push(await worker(shared));
   }
   for (const jobId of jobIds) {
     const job = await waitForJob(node.url, t.key, jobId, 180_000);

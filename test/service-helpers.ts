@@ -151,15 +151,31 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
   const dir = await tempDir('reelsmith-worker-');
   const child = spawn(
     process.execPath,
-    [CLI, 'worker', '--data', dir, '--cores', '1', '--concurrency', '2', '--log-level', 'warn', ...args],
+    [
+      CLI,
+      'worker',
+      '--data',
+      dir,
+      '--cores',
+      '1',
+      '--concurrency',
+      '2',
+      '--log-level',
+      process.env.REELSMITH_TEST_WORKER_LOG ? 'info' : 'warn',
+      ...args,
+    ],
     { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c));
   child.stderr!.on('data', (c: Buffer) => (output += c));
+  // REELSMITH_TEST_WORKER_LOG=1 shows the workers' logs (their level: add --log-level info to args)
+  if (process.env.REELSMITH_TEST_WORKER_LOG) child.stderr!.pipe(process.stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  // a test process that exits without its after hooks (a failed top-level await) takes its workers along
+  process.once('exit', () => child.kill('SIGKILL'));
   after(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
