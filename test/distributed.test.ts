@@ -141,7 +141,13 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   assert.equal(stream.status, 200);
   const text = stream.text(); // the whole stream, once the server ends it
   let busy: WorkerChild | undefined;
-  await until(async () => (busy = await encoding(workers)) !== undefined, 60_000, 'a worker encodes the job');
+  await until(
+    async () =>
+      (await jobOf(one, t.key, jobId)).phase === 'rendering' && (busy = await encoding(workers)) !== undefined,
+    60_000,
+    'a worker encodes the job',
+  );
+  await sleep(1000); // a progress event or two
 
   const cancelled = await api(two.url, t.key, `/v1/jobs/${jobId}/cancel`, { method: 'POST' });
   assert.equal(cancelled.status, 200);

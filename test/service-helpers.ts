@@ -169,13 +169,13 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c));
   child.stderr!.on('data', (c: Buffer) => (output += c));
-  // REELSMITH_TEST_WORKER_LOG=1 shows the workers' logs (their level: add --log-level info to args)
+  // REELSMITH_TEST_WORKER_LOG=1 shows the workers' logs
   if (process.env.REELSMITH_TEST_WORKER_LOG) child.stderr!.pipe(process.stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  // a test process that exits without its after hooks (a failed top-level await) takes its workers along
-  process.once('exit', () => child.kill('SIGKILL'));
+  liveWorkers.add(child);
+  void exited.then(() => liveWorkers.delete(child));
   after(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -183,8 +183,21 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
     await exited;
     clearTimeout(timer);
   });
+  // ready once it says it takes jobs (its bucket checked, the database migrated, listening)
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('taking jobs')) {
+    if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`worker did not start:\n${output}`);
+    await sleep(50);
+  }
   return { child, output: () => output, exited };
 }
+
+/** Workers still running: a test process that exits without its after hooks (a failed top-level await) takes them along. */
+const liveWorkers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveWorkers) child.kill('SIGKILL');
+});
 
 /** fetch with the API key. */
 export function api(base: string, key: string | undefined, path: string, init: RequestInit & { json?: unknown } = {}) {
