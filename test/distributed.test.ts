@@ -14,8 +14,10 @@ import {
   exampleAssets,
   footageMovie,
   spawnWorker,
+  seedMinimalBody,
   startService,
   type TestService,
+  testPlans,
   waitForJob,
   type WorkerChild,
 } from './service-helpers.ts';
@@ -43,9 +45,15 @@ async function backend(route = (url: string) => url): Promise<Backend> {
   };
 }
 
+/** Test plans plus "edge": 60 s a month (exactly ten 6 s jobs), no other limit. */
+const plans = (() => {
+  const all = testPlans();
+  return { ...all, edge: { ...all.pro, monthlyMinutes: 1, concurrentJobs: null, requestsPerMinute: 1_000_000 } };
+})();
+
 /** An API node of the deployment (no worker of its own). */
 async function apiNode(shared: Backend) {
-  return startService({ database: shared.database, storage: shared.storage });
+  return startService({ database: shared.database, storage: shared.storage, plans });
 }
 
 async function tenantOf(node: TestService) {
@@ -163,6 +171,40 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   // the worker takes the next job as usual
   const next = await submit(two, t.key, movieOf('after', 1, 1, t.projectId));
   assert.equal((await waitForJob(one.url, t.key, next, 60_000)).status, 'done');
+});
+
+test('two API nodes: quotas, the concurrent-jobs limit and Idempotency-Keys hold across them', async () => {
+  const shared = await backend();
+  const nodes = [await apiNode(shared), await apiNode(shared)];
+  const post = (i: number, key: string, body: unknown, headers: Record<string, string> = {}) =>
+    api(nodes[i % 2].url, key, '/v1/render/jobs', { method: 'POST', json: body, headers });
+  const sixSeconds = (projectId: string) => ({
+    ...seedMinimalBody,
+    projectId,
+    movie: { width: 320, height: 180, fps: 30, scenes: [{ id: 's', duration: 6, bgColor: '#204060' }] },
+  });
+
+  const edge = await nodes[0].tenant('edge');
+  const quota = await Promise.all(Array.from({ length: 40 }, (_, i) => post(i, edge.key, sixSeconds(edge.projectId))));
+  assert.deepEqual(
+    quota.map((r) => r.status).toSorted(),
+    [...Array(10).fill(202), ...Array(30).fill(402)],
+    "exactly the month's ten jobs, wherever they were sent",
+  );
+
+  const pro = await nodes[1].tenant('pro'); // 3 jobs at once
+  const parallel = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i, pro.key, sixSeconds(pro.projectId))));
+  assert.deepEqual(parallel.map((r) => r.status).toSorted(), [...Array(3).fill(202), ...Array(7).fill(409)]);
+
+  const other = await nodes[0].tenant('unlimited');
+  const same = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      post(i, other.key, sixSeconds(other.projectId), { 'idempotency-key': 'one-order' }),
+    ),
+  );
+  const ids = await Promise.all(same.map(async (r) => ((await r.json()) as { jobId: string }).jobId));
+  assert.deepEqual(new Set(same.map((r) => r.status)), new Set([202]));
+  assert.equal(new Set(ids).size, 1, `one job for one key: ${ids}`);
 });
 
 test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to the queue and another finishes it', async () => {

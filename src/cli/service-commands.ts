@@ -81,15 +81,18 @@ export function serviceCommands(program: Command): void {
         '--database needs --storage s3://bucket/prefix (STORAGE_URL): outputs must be where every API node can reach them',
       );
     const dataDir = resolve(opts.data);
-    // nothing in the data folder is touched before the port is known to be free and the folder is ours
+    // nothing in the data folder is touched before the port is known to be free and the folder is ours;
+    // an API node of the distributed mode keeps nothing there, so several may share one
     await checkPortFree(port, opts.host);
     createPrivately();
-    try {
-      lockDataFolder(dataDir);
-    } catch (err) {
-      throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
+    if (!opts.database) {
+      try {
+        lockDataFolder(dataDir);
+      } catch (err) {
+        throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
+      }
+      await keepPrivate(dataDir);
     }
-    await keepPrivate(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const storage = opts.storage === undefined ? undefined : await objectStorage(opts.storage);
     const service = await RenderService.open({

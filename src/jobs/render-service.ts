@@ -441,8 +441,9 @@ export class RenderService {
     return jobOf(job, await this.#store.scenes(job.id), outputUrl);
   }
 
-  /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`). */
+  /** Whether the data folder's disk has the free space new jobs need (`minFreeBytes`); an API node of the distributed mode writes nothing there. */
   async #diskHasRoom(): Promise<boolean> {
+    if (this.options.database) return true;
     return (await freeBytes(this.options.dataDir)) >= (this.options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
   }
 
