@@ -37,7 +37,7 @@ async function newJob(store: JobStore): Promise<string> {
 const scenes = [0, 1, 2].map((index) => ({ index, key: `key${index}` }));
 
 test('offered tasks are claimed oldest first, each by one worker; offering again changes nothing', async () => {
-  const { store, tasks, newJob } = await open();
+  const { tasks, newJob } = await open();
   const job = await newJob();
   await tasks.offer(job, scenes);
   const first = await tasks.claim('w1', LEASE);
@@ -49,7 +49,7 @@ test('offered tasks are claimed oldest first, each by one worker; offering again
 });
 
 test('the coordinator takes a free task, not one held under a live lease; a lapsed one it takes over', async () => {
-  const { store, tasks, newJob } = await open();
+  const { tasks, newJob } = await open();
   const job = await newJob();
   await tasks.offer(job, scenes);
   assert.equal(await tasks.take(job, 1, 'coordinator', LEASE), true);
@@ -66,7 +66,7 @@ test('the coordinator takes a free task, not one held under a live lease; a laps
 });
 
 test('a failed task keeps why; a released one is claimed again at once', async () => {
-  const { store, tasks, newJob } = await open();
+  const { tasks, newJob } = await open();
   const job = await newJob();
   await tasks.offer(job, scenes.slice(0, 2));
   const one = (await tasks.claim('w1', LEASE))!;
