@@ -76,7 +76,7 @@ test('a failed task keeps why; a released one is claimed again at once', async (
     error: '{"code":"SOURCE_UNAVAILABLE","message":"gone"}',
   });
   const two = (await tasks.claim('w1', LEASE))!;
-  await tasks.release(job, two.scene_index, 'w1');
+  await tasks.release(job, 'w1', two.scene_index);
   assert.equal((await tasks.claim('w2', LEASE))?.scene_index, two.scene_index);
 });
 

@@ -119,7 +119,11 @@ export class RenderWorker {
       store: this.#store,
       log: this.#log,
       announce: (event) => this.#logEvent(event),
-      requeue: (job) => this.#store.release(job.id, this.#name),
+      // the scenes it was rendering itself go back too, before the process ends
+      requeue: async (job) => {
+        await this.#tasks.release(job.id, this.#name);
+        return this.#store.release(job.id, this.#name);
+      },
       onStarted: (jobId) => this.#startedAt.set(jobId, performance.now()),
       onEnded: () => void this.#claimWhileFree(),
       context: this.#context,
@@ -226,7 +230,7 @@ export class RenderWorker {
         },
         async (err) => {
           if (run.abort.signal.aborted) {
-            if (run.ending === 'release') await this.#tasks.release(jobId, scene, this.#name).catch(() => {});
+            if (run.ending === 'release') await this.#tasks.release(jobId, this.#name, scene).catch(() => {});
             return;
           }
           const failure = failureOf(err);

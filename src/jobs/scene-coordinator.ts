@@ -51,7 +51,7 @@ export function coordinateScenes(jobId: string, options: CoordinatorOptions): Sc
       const renew = () => void tasks.renewLease(jobId, index, worker, leaseMs).catch(() => {});
       held.set(index, setInterval(renew, renewEveryMs));
       // a render that stops (cancelled, failed, drained) gives its scenes back at once
-      signal.addEventListener('abort', () => letGo(index) && void tasks.release(jobId, index, worker).catch(() => {}), {
+      signal.addEventListener('abort', () => letGo(index) && void tasks.release(jobId, worker, index).catch(() => {}), {
         once: true,
       });
       return 'here';

@@ -111,13 +111,13 @@ export class SceneTasks {
     });
   }
 
-  /** Gives a task back to the queue (its worker stopped), for another to claim at once. */
-  async release(jobId: string, index: number, worker: string): Promise<void> {
+  /** Gives `worker`'s task (or, without `index`, all its tasks of the job) back to the queue, for another to claim at once. */
+  async release(jobId: string, worker: string, index?: number): Promise<void> {
     await this.db
       .updateTable('scene_tasks')
       .set({ state: 'queued', lease_owner: null, lease_until: null })
       .where('job_id', '=', jobId)
-      .where('scene_index', '=', index)
+      .$if(index !== undefined, (q) => q.where('scene_index', '=', index!))
       .where('lease_owner', '=', worker)
       .where('state', '=', 'running')
       .execute();
