@@ -67,6 +67,8 @@ export class EventNotifications {
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
       if (this.listeners.scenes) await client.query(`listen ${SCENES_CHANNEL}`);
+      // closed while connecting: this connection would otherwise outlive the process's work
+      if (this.#closed) return void (await client.end().catch(() => {}));
       this.#client = client;
       if (this.#tries > 0) {
         this.log.info('events: listening again');
