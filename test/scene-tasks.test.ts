@@ -1,12 +1,18 @@
 // Scene tasks in the store, on the real Postgres of distributed mode: offered once, claimed
 // by one worker at a time (oldest first, only of active jobs), taken by the coordinator only
-// when nobody holds a live lease, taken over once a lease lapses, and ended by their holder.
+// when nobody holds a live lease, taken over once a lease lapses, and ended by their holder;
+// and a task run as a worker runs it: its scene alone, into the cache, under the key offered.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { openPostgres } from '../src/jobs/database.ts';
+import { join } from 'node:path';
+import pino from 'pino';
+import { openPostgres, openSqlite } from '../src/jobs/database.ts';
 import { JobStore } from '../src/jobs/job-store.ts';
+import { SceneCache } from '../src/jobs/scene-cache.ts';
+import { runSceneTask } from '../src/jobs/scene-task-run.ts';
 import { SceneTasks } from '../src/jobs/scene-tasks.ts';
-import { postgresSchema } from './helpers.ts';
+import { ScenePool } from '../src/render/index.ts';
+import { postgresSchema, probe, tempDir } from './helpers.ts';
 
 const LEASE = 20_000;
 
@@ -88,4 +94,70 @@ test("a finished job's tasks are claimed by nobody, and their leases cannot be r
   await store.finish(job, 'cancelled', {}, {});
   assert.equal(await tasks.claim('w2', LEASE), undefined);
   assert.equal(await tasks.renewLease(job, held.scene_index, 'w1', LEASE), false);
+});
+
+test("a scene task renders its scene alone into the project's cache under the key offered, and refuses another key before rendering", async () => {
+  const db = await openSqlite(await tempDir('reelsmith-scene-task-'));
+  after(() => db.destroy());
+  const store = new JobStore(db);
+  const movie = {
+    width: 320,
+    height: 180,
+    fps: 30,
+    scenes: ['#102030', '#304050'].map((bgColor, i) => ({ id: `s${i}`, duration: 1, bgColor })),
+  };
+  const outcome = await store.submit(
+    {
+      accountId: 'acct',
+      projectId: 'proj',
+      request: { movie },
+      seconds: 2,
+      workers: 1,
+      scenes: [0, 1].map((i) => ({ id: `s${i}`, frames: 30 })),
+    },
+    { concurrentJobs: null, monthlySeconds: null, dailySeconds: null },
+  );
+  assert.ok('job' in outcome);
+  const work = await tempDir('reelsmith-scene-task-work-');
+  const cache = new SceneCache(join(work, 'cache'));
+  const ctx = {
+    log: pino({ level: 'silent' }),
+    store,
+    pool: new ScenePool(2),
+    cache,
+    storage: undefined as never,
+    announce: async () => {},
+    workRoot: join(work, 'work'),
+    sourceDir: join(work, 'sources'),
+    fetch: {},
+    cores: 1,
+  };
+  const task = {
+    job_id: outcome.job.id,
+    scene_index: 1,
+    cache_key: 'not-the-key',
+    state: 'running' as const,
+    lease_owner: 'w',
+    lease_until: null,
+    error: null,
+    created_at: '',
+  };
+  const refused = await runSceneTask(task, ctx, new AbortController().signal).then(
+    () => assert.fail('rendered under another key'),
+    (err: Error) => err.message,
+  );
+  const match = /^scene 1 plans to cache key (\w+) on this worker, not not-the-key as on its job's/.exec(refused);
+  assert.ok(match, refused);
+  const key = match[1];
+  assert.equal(await cache.get('proj', key), undefined, 'nothing rendered');
+
+  await runSceneTask({ ...task, cache_key: key }, ctx, new AbortController().signal);
+  const chunks = await cache.get('proj', key);
+  assert.ok(chunks && chunks.length > 0);
+  const frames = await Promise.all(chunks.map(async (c) => Number((await probe(c)).video.nb_read_frames)));
+  assert.equal(
+    frames.reduce((a, b) => a + b, 0),
+    30,
+    'the one scene, whole',
+  );
 });
