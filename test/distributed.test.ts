@@ -138,6 +138,67 @@ test('a worker SIGKILLed mid-render: another takes the job over once its lease l
   );
 });
 
+/** Which workers ran ffmpeg (by pid) while `job` was running, sampled a few times a second. */
+async function encodersWhile(node: TestService, key: string, jobId: string, workers: WorkerChild[]) {
+  const seen = new Set<number>();
+  for (;;) {
+    for (const w of workers) if ((await ffmpegChildren(w.child.pid!)).length > 0) seen.add(w.child.pid!);
+    const job = await jobOf(node, key, jobId);
+    if (['done', 'failed', 'cancelled'].includes(job.status)) return { job, seen };
+    await sleep(200);
+  }
+}
+
+/** A worker of one job at a time on one core, logging its scene tasks. */
+function sceneWorker(shared: Backend): Promise<WorkerChild> {
+  return spawnWorker(shared.env, ['--concurrency', '1', '--allow-private-networks', '--log-level', 'info']);
+}
+
+test('one job spreads over two workers: each renders scenes of it; the output is exact', async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const workers = [await sceneWorker(shared), await sceneWorker(shared)];
+  const jobId = await submit(node, t.key, movieOf('spread', 4, 2, t.projectId));
+  const { job, seen } = await encodersWhile(node, t.key, jobId, workers);
+
+  assert.deepEqual(await outputOf(job), { frames: 240, seconds: job.mediaData.duration });
+  assert.equal(job.mediaData.frames, 240);
+  assert.ok(Math.abs(job.mediaData.duration - 8) < 0.05, `${job.mediaData.duration} s`);
+  assert.deepEqual(
+    job.scenes.map((s: { state: string }) => s.state),
+    ['done', 'done', 'done', 'done'],
+  );
+  assert.equal(seen.size, 2, 'both workers encoded scenes of the one job');
+  const [coordinator, helper] = workers[0].output().includes('"job claimed"') ? workers : [workers[1], workers[0]];
+  assert.match(coordinator.output(), new RegExp(`"jobId":"${jobId}".*"msg":"job claimed"`));
+  assert.match(helper.output(), new RegExp(`"jobId":"${jobId}".*"msg":"scene task done"`));
+});
+
+test("a worker SIGKILLed while it renders a scene of another worker's job: the job's worker takes the scene over; the output is exact", async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const coordinator = await sceneWorker(shared);
+  const jobId = await submit(node, t.key, movieOf('scenekill', 4, 2, t.projectId));
+  await until(async () => coordinator.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  const helper = await sceneWorker(shared);
+  await until(
+    async () =>
+      helper.output().includes('"scene task claimed"') && (await ffmpegChildren(helper.child.pid!)).length > 0,
+    60_000,
+    'the second worker encodes a scene of the job',
+  );
+  helper.child.kill('SIGKILL');
+  await helper.exited;
+  assert.doesNotMatch(helper.output(), /scene task done/, 'killed mid-scene');
+
+  const done = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.deepEqual(await outputOf(done), { frames: 240, seconds: done.mediaData.duration });
+  assert.equal(done.mediaData.frames, 240);
+  assert.ok(Math.abs(done.mediaData.duration - 8) < 0.05, `${done.mediaData.duration} s`);
+});
+
 test('two API nodes: submitted on one, followed (SSE) and cancelled on the other; the worker stops its ffmpeg at once', async () => {
   const shared = await backend();
   const [one, two] = [await apiNode(shared), await apiNode(shared)];

@@ -136,6 +136,21 @@ export interface RequestCountRow {
   window_end: string;
 }
 
+/** Distributed mode: one scene of a job to render, leased by the worker rendering it. */
+export interface SceneTaskRow {
+  job_id: string;
+  scene_index: number;
+  cache_key: string;
+  state: SceneTaskState;
+  lease_owner: string | null;
+  lease_until: string | null;
+  /** Why it failed, as the job will say. */
+  error: string | null;
+  created_at: string;
+}
+
+export type SceneTaskState = 'queued' | 'running' | 'done' | 'failed';
+
 export interface Tables {
   accounts: AccountRow;
   projects: ProjectRow;
@@ -147,6 +162,7 @@ export interface Tables {
   webhook_attempts: WebhookAttemptRow;
   idempotency_keys: IdempotencyRow;
   request_counts: RequestCountRow;
+  scene_tasks: SceneTaskRow;
 }
 
 export type Database = Kysely<Tables>;

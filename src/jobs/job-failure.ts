@@ -4,6 +4,7 @@ import { BinaryUnavailableError, FfmpegTimeoutError, isDiskFull, LayerSourceErro
 import { StorageError, StorageUnavailableError } from '../storage/index.ts';
 import { DISK_FULL_WHILE_RENDERING } from './disk-space.ts';
 import type { FailureCode } from './errors.ts';
+import { SceneTaskFailed } from './scene-coordinator.ts';
 
 export interface Failure {
   code: FailureCode;
@@ -17,6 +18,8 @@ export function failureOf(err: unknown): Failure {
   // a full disk is told as such, whatever part of the work hit it
   if (isDiskFull(err)) return { code: 'INSUFFICIENT_STORAGE', message: DISK_FULL_WHILE_RENDERING };
   if (err instanceof LayerSourceError) return { code: 'SOURCE_UNAVAILABLE', message: err.message };
+  // told by the worker it failed on, as it would have been told here
+  if (err instanceof SceneTaskFailed) return err.failure;
   if (err instanceof FfmpegTimeoutError) return { code: 'RENDER_TIMEOUT', message: err.message };
   // which bucket and endpoint are the operator's to know
   if (err instanceof StorageUnavailableError)

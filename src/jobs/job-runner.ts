@@ -11,6 +11,7 @@ import {
   renderMovie,
   type FetchLimits,
   type RenderProgress,
+  type SceneDispatch,
   type ScenePool,
   type TimeLimits,
 } from '../render/index.ts';
@@ -35,6 +36,8 @@ export interface RunnerContext {
   fetch: FetchLimits;
   cores: number;
   limits?: Partial<TimeLimits>;
+  /** Distributed mode: shares a job's uncached scenes with other workers (default: all rendered here). */
+  dispatch?: (job: JobRow) => SceneDispatch;
 }
 
 /** Where overall progress stands while the output is stored (after the engine's 0.95). */
@@ -93,6 +96,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       fetch: ctx.fetch,
       pool: { pool: ctx.pool, owner: job.id },
       scenes: ctx.cache.forProject(job.project_id),
+      dispatch: ctx.dispatch?.(job),
       onScene: (i, state, key) => void record(() => store.setScene(job.id, i, state, key)),
       onProgress: (p) => {
         latest = p;

@@ -219,6 +219,28 @@ function migrations(kind: DatabaseKind, schema?: string): Record<string, Migrati
           .execute();
       },
     },
+    '0006-scene-tasks': {
+      async up(db: AnyDatabase) {
+        // distributed mode: a job's uncached scenes, each rendered by whichever worker leases it
+        await db.schema
+          .createTable('scene_tasks')
+          .addColumn('job_id', text, (c) => c.notNull())
+          .addColumn('scene_index', 'integer', (c) => c.notNull())
+          .addColumn('cache_key', text, (c) => c.notNull())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('lease_owner', text)
+          .addColumn('lease_until', text)
+          .addColumn('error', text)
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('scene_tasks_pk', ['job_id', 'scene_index'])
+          .execute();
+        await db.schema
+          .createIndex('scene_tasks_by_state')
+          .on('scene_tasks')
+          .columns(['state', 'created_at'])
+          .execute();
+      },
+    },
   };
 }
 

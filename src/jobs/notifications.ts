@@ -1,5 +1,6 @@
 // Distributed mode: stored events as they are written by any process (a worker's progress, an
-// API node's cancel), heard over Postgres LISTEN on the channel the store notifies. One
+// API node's cancel), heard over Postgres LISTEN on the channel the store notifies, and (for
+// workers) scene tasks offered or ended, on a channel of their own. One
 // connection of its own, reconnected with backoff when it drops (Postgres restarting); what
 // was written while it was down is not lost: readers replay the stored log (event-stream.ts),
 // and the follower of a job re-reads it after a reconnect.
@@ -7,12 +8,20 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { JobEvent } from './database.ts';
 import { EVENTS_CHANNEL } from './job-store.ts';
+import { SCENES_CHANNEL } from './scene-tasks.ts';
 
 /** A notification's payload: the whole event, or (too large to send) its id to read. */
 export type EventNotice = JobEvent | Pick<JobEvent, 'id' | 'job_id'>;
 
 /** An event was written; `undefined` after a reconnect: some may have been missed. */
 export type EventListener = (notice: EventNotice | undefined) => void;
+
+/** What is heard, by channel; `undefined` after a reconnect: some may have been missed. */
+export interface Listeners {
+  events: EventListener;
+  /** A job's scene tasks were offered, or one ended (the job's id). */
+  scenes?: (jobId: string | undefined) => void;
+}
 
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 
@@ -24,7 +33,7 @@ export class EventNotifications {
 
   constructor(
     private readonly url: string,
-    private readonly onEvent: EventListener,
+    private readonly listeners: Listeners,
     private readonly log: Logger,
   ) {}
 
@@ -45,9 +54,11 @@ export class EventNotifications {
     client.on('error', () => this.#reconnect(client));
     client.on('end', () => this.#reconnect(client));
     client.on('notification', (message) => {
-      if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
+      if (!message.payload) return;
+      if (message.channel === SCENES_CHANNEL) return this.listeners.scenes?.(message.payload);
+      if (message.channel !== EVENTS_CHANNEL) return;
       try {
-        this.onEvent(JSON.parse(message.payload) as EventNotice);
+        this.listeners.events(JSON.parse(message.payload) as EventNotice);
       } catch (error) {
         this.log.error({ error: (error as Error).message }, 'events: unreadable notification');
       }
@@ -55,10 +66,14 @@ export class EventNotifications {
     try {
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      if (this.listeners.scenes) await client.query(`listen ${SCENES_CHANNEL}`);
+      // closed while connecting: this connection would otherwise outlive the process's work
+      if (this.#closed) return void (await client.end().catch(() => {}));
       this.#client = client;
       if (this.#tries > 0) {
         this.log.info('events: listening again');
-        this.onEvent(undefined);
+        this.listeners.events(undefined);
+        this.listeners.scenes?.(undefined);
       }
       this.#tries = 0;
     } catch (error) {

@@ -132,7 +132,11 @@ export class RenderService {
       new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir), () => this.options.publicUrl);
     this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
     if (options.database)
-      this.#notifications = new EventNotifications(options.database, (notice) => this.#hear(notice), this.#log);
+      this.#notifications = new EventNotifications(
+        options.database,
+        { events: (notice) => this.#hear(notice) },
+        this.#log,
+      );
     else {
       const pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
       this.#runs = new RunningJobs({

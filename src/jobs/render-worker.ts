@@ -5,17 +5,27 @@
 // machine) stops renewing, and once its lease lapses another worker claims the job and
 // finishes it, reusing the scenes already in the cache. Cancels reach it as the job's
 // final event, heard by LISTEN: its ffmpeg processes are killed at once.
+//
+// A job's uncached scenes are also scene tasks (scene-tasks.ts): the job's worker renders
+// those it can take and waits for the others (scene-coordinator.ts); a worker with a free
+// slot and no job to claim renders another job's scene task (scene-task-run.ts), under a
+// lease of its own, so one long job spreads over machines.
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { type NetworkPolicy, ScenePool, type TimeLimits } from '../render/index.ts';
 import type { Storage } from '../storage/index.ts';
-import { type Database, type JobEvent, openPostgres } from './database.ts';
+import { type Database, type JobEvent, openPostgres, type SceneTaskRow } from './database.ts';
+import { failureOf } from './job-failure.ts';
 import { logLineOf } from './job-log.ts';
 import { JobStore } from './job-store.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
+import type { RunnerContext } from './job-runner.ts';
 import { RunningJobs } from './running-jobs.ts';
+import { coordinateScenes, SceneWaits, storedFailure } from './scene-coordinator.ts';
+import { runSceneTask } from './scene-task-run.ts';
+import { SceneTasks } from './scene-tasks.ts';
 import { StoredSceneCache } from './stored-scene-cache.ts';
 
 /** How long a claim holds without renewal: a dead worker's jobs are taken over this long after its last renewal. */
@@ -43,6 +53,15 @@ export interface WorkerOptions {
   name?: string;
 }
 
+/** A scene task of another job rendering here. */
+interface SceneRun {
+  task: SceneTaskRow;
+  abort: AbortController;
+  /** How a stopped run ends: given back to the queue (draining), else left as it is. */
+  ending?: 'release';
+  done: Promise<void>;
+}
+
 export class RenderWorker {
   readonly #db: Database;
   readonly #store: JobStore;
@@ -54,6 +73,10 @@ export class RenderWorker {
   readonly #startedAt = new Map<string, number>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #cache: StoredSceneCache;
+  readonly #tasks: SceneTasks;
+  readonly #waits = new SceneWaits();
+  readonly #sceneRuns = new Map<string, SceneRun>();
+  readonly #context: () => RunnerContext;
   #accepting = true;
   #claiming?: Promise<void>;
 
@@ -69,29 +92,54 @@ export class RenderWorker {
     const pool = new ScenePool(Math.max(2, options.cores));
     const cache = new StoredSceneCache(options.storage, join(options.workDir, 'scene-cache'));
     this.#cache = cache;
+    this.#tasks = new SceneTasks(db);
+    this.#context = () => ({
+      log: this.#log,
+      store: this.#store,
+      pool,
+      cache,
+      storage: options.storage,
+      announce: async (event) => this.#logEvent(event),
+      workRoot: join(options.workDir, 'work'),
+      sourceDir: join(options.workDir, 'sources'),
+      fetch: options.network ?? {},
+      cores: options.cores,
+      limits: options.limits,
+      dispatch: (job) =>
+        coordinateScenes(job.id, {
+          tasks: this.#tasks,
+          waits: this.#waits,
+          worker: this.#name,
+          leaseMs: LEASE_MS,
+          renewEveryMs: RENEW_EVERY_MS,
+        }),
+    });
     this.#runs = new RunningJobs({
       maxActive: this.#concurrency,
       store: this.#store,
       log: this.#log,
       announce: (event) => this.#logEvent(event),
-      requeue: (job) => this.#store.release(job.id, this.#name),
+      // the scenes it was rendering itself go back too, before the process ends
+      requeue: async (job) => {
+        await this.#tasks.release(job.id, this.#name);
+        return this.#store.release(job.id, this.#name);
+      },
       onStarted: (jobId) => this.#startedAt.set(jobId, performance.now()),
       onEnded: () => void this.#claimWhileFree(),
-      context: () => ({
-        log: this.#log,
-        store: this.#store,
-        pool,
-        cache,
-        storage: options.storage,
-        announce: async (event) => this.#logEvent(event),
-        workRoot: join(options.workDir, 'work'),
-        sourceDir: join(options.workDir, 'sources'),
-        fetch: options.network ?? {},
-        cores: options.cores,
-        limits: options.limits,
-      }),
+      context: this.#context,
     });
-    this.#notifications = new EventNotifications(options.database, (notice) => this.#hear(notice), this.#log);
+    this.#notifications = new EventNotifications(
+      options.database,
+      {
+        events: (notice) => this.#hear(notice),
+        // tasks offered wake an idle worker; a task ended wakes its coordinator
+        scenes: (jobId) => {
+          this.#waits.wake(jobId);
+          void this.#claimWhileFree();
+        },
+      },
+      this.#log,
+    );
   }
 
   static async open(options: WorkerOptions): Promise<RenderWorker> {
@@ -116,12 +164,17 @@ export class RenderWorker {
     await this.#claimWhileFree();
   }
 
-  /** SIGTERM: take no new job; the jobs running here go back to the queue for another worker. */
+  /** SIGTERM: take no new job; the jobs and scene tasks running here go back to the queue for another worker. */
   async drain(): Promise<void> {
     this.#accepting = false;
     for (const timer of this.#timers) clearInterval(timer);
     await this.#claiming;
-    await this.#runs.drain();
+    const scenes = [...this.#sceneRuns.values()];
+    for (const run of scenes) {
+      run.ending = 'release';
+      run.abort.abort();
+    }
+    await Promise.all([this.#runs.drain(), ...scenes.map((run) => run.done)]);
   }
 
   async close(): Promise<void> {
@@ -139,17 +192,57 @@ export class RenderWorker {
     return this.#claiming;
   }
 
+  /** A slot is a job or a scene task; jobs first, then other jobs' scenes. */
   async #claim(): Promise<void> {
     try {
-      while (this.#accepting && this.#runs.size < this.#concurrency) {
+      while (this.#accepting && this.#runs.size + this.#sceneRuns.size < this.#concurrency) {
         const job = await this.#store.claim(this.#name, LEASE_MS);
-        if (!job) break;
-        this.#log.info({ jobId: job.id, worker: this.#name }, 'job claimed');
-        this.#runs.start(job);
+        if (job) {
+          this.#log.info({ jobId: job.id, worker: this.#name }, 'job claimed');
+          this.#runs.start(job);
+          continue;
+        }
+        const task = await this.#tasks.claim(this.#name, LEASE_MS);
+        if (!task) break;
+        this.#startScene(task);
       }
     } catch (error) {
       this.#log.warn({ error: (error as Error).message }, 'cannot claim jobs; trying again shortly');
     }
+  }
+
+  /** Renders another job's scene task here, then records it done or failed (nothing when stopped: cancelled, lost or drained). */
+  #startScene(task: SceneTaskRow): void {
+    const { job_id: jobId, scene_index: scene } = task;
+    const fields = { jobId, scene, worker: this.#name };
+    this.#log.info(fields, 'scene task claimed');
+    const run: SceneRun = { task, abort: new AbortController(), done: Promise.resolve() };
+    const finish = (error?: string) =>
+      this.#tasks.finish(jobId, scene, this.#name, error).catch((err: Error) => {
+        // the lease lapses and its coordinator takes the scene over
+        this.#log.warn({ ...fields, error: err.message }, 'cannot record its scene task');
+      });
+    run.done = runSceneTask(task, this.#context(), run.abort.signal)
+      .then(
+        async () => {
+          this.#log.info(fields, 'scene task done');
+          await finish();
+        },
+        async (err) => {
+          if (run.abort.signal.aborted) {
+            if (run.ending === 'release') await this.#tasks.release(jobId, this.#name, scene).catch(() => {});
+            return;
+          }
+          const failure = failureOf(err);
+          this.#log.warn({ ...fields, error: failure.log ?? failure.message }, 'scene task failed');
+          await finish(storedFailure(failure));
+        },
+      )
+      .finally(() => {
+        this.#sceneRuns.delete(sceneRunId(task));
+        void this.#claimWhileFree();
+      });
+    this.#sceneRuns.set(sceneRunId(task), run);
   }
 
   /** A job whose lease cannot be renewed is no longer this worker's (cancelled, or taken over): it stops, writing nothing. */
@@ -164,11 +257,24 @@ export class RenderWorker {
         void this.#runs.cancel(jobId, { abandon: true });
       }
     }
+    for (const run of this.#sceneRuns.values()) {
+      const { job_id: jobId, scene_index: scene } = run.task;
+      const held = await this.#tasks.renewLease(jobId, scene, this.#name, LEASE_MS).catch(() => true);
+      if (!held) {
+        this.#log.warn({ jobId, scene }, 'lost its scene lease (job ended, or taken over); stopping it');
+        run.abort.abort();
+      }
+    }
   }
 
   /** Any process's event: a job queued wakes this worker; a job of its own cancelled elsewhere is stopped. */
   #hear(notice: EventNotice | undefined): void {
     if (notice && 'type' in notice && notice.type === 'cancelled') {
+      for (const run of this.#sceneRuns.values())
+        if (run.task.job_id === notice.job_id) {
+          this.#log.info({ jobId: notice.job_id, scene: run.task.scene_index }, 'job cancelled; stopping its scene');
+          run.abort.abort();
+        }
       if (this.#runs.ids().includes(notice.job_id)) {
         this.#log.info({ jobId: notice.job_id, worker: this.#name }, 'job cancelled; stopping it');
         void this.#runs.cancel(notice.job_id, { abandon: true });
@@ -185,4 +291,8 @@ export class RenderWorker {
     const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
     if (line) this.#log[line.level]({ ...line.fields, worker: this.#name }, line.msg);
   }
+}
+
+function sceneRunId(task: SceneTaskRow): string {
+  return `${task.job_id}#${task.scene_index}`;
 }

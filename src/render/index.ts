@@ -4,9 +4,12 @@ export {
   renderMovie,
   type RenderOptions,
   type RenderResult,
+  type ScenesOnlyOptions,
+  type ScenesResult,
   type SceneStore,
   type SceneState,
 } from './render-movie.ts';
+export type { SceneDispatch } from './scene-dispatch.ts';
 export type { MediaData } from './verify-output.ts';
 export { ScenePool } from './scene-pool.ts';
 export { renderFrame } from './render-frame.ts';

@@ -3,7 +3,9 @@
 // scene up in a scene store, renders the others in a pool of scene workers while the
 // audio is mixed, assembles, and reads the finished file back to check it is the movie
 // planned (what it returns of the file comes from that reading). Knows nothing of HTTP, databases or
-// tenants: the service brings its shared pool and its per-project scene cache as options.
+// tenants: the service brings its shared pool, its per-project scene cache and (distributed
+// mode) a dispatch that spreads scenes over machines as options. `scenesOnly` renders the
+// scenes into the store and stops there: another machine's share of a movie.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { DEFAULT_ENCODER, type EncoderProfile } from './encoder.ts';
 import { planMovie, planSound, type ScenePlan } from './plan.ts';
 import { progressOf, type RenderPhase, type RenderProgress } from './progress.ts';
 import { renderScene } from './render-scene.ts';
+import { type SceneDispatch, sceneChunks } from './scene-dispatch.ts';
 import { ScenePool } from './scene-pool.ts';
 import { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 import { verifyOutput, type MediaData } from './verify-output.ts';
@@ -56,7 +59,12 @@ export interface RenderOptions {
   limits?: Partial<TimeLimits>;
   /** Folder the render's temporary work folder is made in (default: the OS temp folder); the service sweeps its own at start. */
   workRoot?: string;
+  /** Scenes shared with other machines (default: every scene rendered here). */
+  dispatch?: SceneDispatch;
 }
+
+/** Only the scenes, into the store: no sound, no assembly, no output file. */
+export type ScenesOnlyOptions = Omit<RenderOptions, 'output'> & { scenesOnly: true };
 
 export interface RenderResult {
   path: string;
@@ -68,7 +76,19 @@ export interface RenderResult {
   warnings: string[];
 }
 
-export async function renderMovie(movie: NormalizedMovie, options: RenderOptions): Promise<RenderResult> {
+export interface ScenesResult {
+  /** Each scene's cache key, in the movie's order: the store has them all. */
+  keys: string[];
+  timings: Pick<RenderResult['timings'], 'planning' | 'rendering'>;
+  warnings: string[];
+}
+
+export function renderMovie(movie: NormalizedMovie, options: ScenesOnlyOptions): Promise<ScenesResult>;
+export function renderMovie(movie: NormalizedMovie, options: RenderOptions): Promise<RenderResult>;
+export async function renderMovie(
+  movie: NormalizedMovie,
+  options: RenderOptions | ScenesOnlyOptions,
+): Promise<RenderResult | ScenesResult> {
   const encoder = options.encoder ?? DEFAULT_ENCODER;
   const limits = { ...DEFAULT_TIME_LIMITS, ...options.limits };
   // aborted when the caller cancels, and on any failure or exit, so no sibling work outlives the call
@@ -91,10 +111,10 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
     // the sound is known once its sources are probed: it is mixed while pictures are fitted
     // and scenes render, and a mix that fails stops the rest
     const audioPath = join(workDir, 'audio.m4a');
-    const mixing = renderAudio(await planSound(movie, planContext), movie.frames, movie.fps, audioPath, {
-      limits,
-      signal,
-    });
+    const mixing =
+      'scenesOnly' in options
+        ? Promise.resolve()
+        : renderAudio(await planSound(movie, planContext), movie.frames, movie.fps, audioPath, { limits, signal });
     let mixFailure: { error: unknown } | undefined;
     mixing.catch((error) => {
       mixFailure = { error };
@@ -115,33 +135,45 @@ export async function renderMovie(movie: NormalizedMovie, options: RenderOptions
       options.onScene?.(i, cached ? 'cached' : 'queued', scene.key);
       if (cached) progress.sceneDone(i, scene.scene.frames);
     }
+    const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);
+    await options.dispatch?.offer(toRender.map((i) => ({ index: i, key: plan.scenes[i].key })));
 
     progress.enter('waiting');
     const workers = encodersAtOnce(options.concurrency ?? sceneWorkers(), cores, movie);
     const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
-    const toRender = plan.scenes.map((_, i) => i).filter((i) => !chunks[i]);
     // only scene encodes share the cores (the audio mix is light); a shared pool may be full of other renders' scenes
     const sharing = options.pool ? pool.size : Math.min(workers, Math.max(1, toRender.length));
     const threads = threadsPerProcess(cores, sharing);
     const renderOne = async (i: number) => {
-      if (signal.aborted) throw new AbortedError();
-      progress.enter('rendering');
-      options.onScene?.(i, 'rendering', plan.scenes[i].key);
-      chunks[i] = await renderKept(plan.scenes[i], movie, store, {
-        encoder,
-        threads,
-        limits,
-        signal,
-        onFrames: (frames) => progress.frames(i, frames),
-      });
+      const { key } = plan.scenes[i];
+      const rendering = () => {
+        progress.enter('rendering');
+        options.onScene?.(i, 'rendering', key);
+      };
+      const steps = {
+        slot: <T>(task: () => Promise<T>) => pool.run(owner, workers, task),
+        render: () => {
+          rendering();
+          const onFrames = (frames: number) => progress.frames(i, frames);
+          return renderKept(plan.scenes[i], movie, store, { encoder, threads, limits, signal, onFrames });
+        },
+        elsewhere: rendering,
+        stored: () => store.get(key),
+      };
+      chunks[i] = await sceneChunks(i, key, options.dispatch, steps, signal);
       progress.sceneDone(i, plan.scenes[i].scene.frames);
-      options.onScene?.(i, 'done', plan.scenes[i].key);
+      options.onScene?.(i, 'done', key);
     };
     // the first scene or the audio mix to fail stops the others, so they free their workers at once;
     // the mix runs beside the scene workers, not in one of their places
-    await settleAll([...toRender.map((i) => pool.run(owner, workers, () => renderOne(i))), mixing], () => stop.abort());
+    await settleAll([...toRender.map(renderOne), mixing], () => stop.abort());
     progress.enter('rendering');
     lap('rendering');
+    if ('scenesOnly' in options) {
+      progress.enter('done');
+      const { planning, rendering } = timings;
+      return { keys: plan.scenes.map((s) => s.key), timings: { planning, rendering }, warnings: plan.warnings };
+    }
 
     progress.enter('assembling');
     const scenes = plan.scenes.map((s, i) => ({

@@ -1,0 +1,121 @@
+// Distributed mode: the job's own worker as the coordinator of its scene tasks, through the
+// engine's SceneDispatch. It offers the uncached scenes; a scene it can take (free, or its
+// lease lapsed) it renders itself under a renewed lease; one another worker holds it waits
+// for (a notice on the scenes channel, or a look every second), taking it over if that
+// worker's lease lapses. A scene that failed elsewhere fails the job with that failure.
+import type { SceneDispatch } from '../render/index.ts';
+import { AbortedError } from '../render/index.ts';
+import type { Failure } from './job-failure.ts';
+import type { SceneTasks } from './scene-tasks.ts';
+
+/** A task is looked at this often while another worker renders it, besides when its job's tasks are announced. */
+const LOOK_EVERY_MS = 1_000;
+
+export interface CoordinatorOptions {
+  tasks: SceneTasks;
+  waits: SceneWaits;
+  /** This worker's name in leases. */
+  worker: string;
+  leaseMs: number;
+  renewEveryMs: number;
+}
+
+/** A scene failed on another worker: the job fails as that scene did. */
+export class SceneTaskFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly failure: Failure,
+  ) {
+    super(`scene ${index} failed on another worker: ${failure.message}`);
+    this.name = 'SceneTaskFailed';
+  }
+}
+
+/** How a task's failure is stored, for the coordinator to fail its job with. */
+export function storedFailure(failure: Failure): string {
+  return JSON.stringify({ code: failure.code, message: failure.message });
+}
+
+export function coordinateScenes(jobId: string, options: CoordinatorOptions): SceneDispatch {
+  const { tasks, waits, worker, leaseMs, renewEveryMs } = options;
+  // the tasks rendered here, each with its lease renewal
+  const held = new Map<number, NodeJS.Timeout>();
+  const letGo = (index: number) => {
+    clearInterval(held.get(index));
+    return held.delete(index);
+  };
+  return {
+    offer: (scenes) => tasks.offer(jobId, scenes),
+    async claim(index, _key, signal) {
+      if (!(await tasks.take(jobId, index, worker, leaseMs))) return 'elsewhere';
+      const renew = () => void tasks.renewLease(jobId, index, worker, leaseMs).catch(() => {});
+      held.set(index, setInterval(renew, renewEveryMs));
+      // a render that stops (cancelled, failed, drained) gives its scenes back at once
+      signal.addEventListener('abort', () => letGo(index) && void tasks.release(jobId, worker, index).catch(() => {}), {
+        once: true,
+      });
+      return 'here';
+    },
+    async rendered(index) {
+      letGo(index);
+      await tasks.finish(jobId, index, worker);
+    },
+    async settled(index, _key, signal) {
+      for (;;) {
+        const task = await tasks.task(jobId, index);
+        if (!task || task.state === 'queued') return 'free';
+        if (task.state === 'done') return 'done';
+        if (task.state === 'failed') throw new SceneTaskFailed(index, failureOf(task.error));
+        if (task.lease_until === null || task.lease_until < new Date().toISOString()) return 'free';
+        await waits.wait(jobId, LOOK_EVERY_MS, signal);
+      }
+    },
+  };
+}
+
+function failureOf(stored: string | null): Failure {
+  try {
+    const { code, message } = JSON.parse(stored ?? '') as Failure;
+    if (typeof code === 'string' && typeof message === 'string') return { code, message };
+  } catch {}
+  return { code: 'RENDER_FAILED', message: stored ?? 'unknown reason' };
+}
+
+/** Coordinators waiting for their jobs' tasks to change, woken by the scenes channel. */
+export class SceneWaits {
+  readonly #waiting = new Map<string, Set<() => void>>();
+
+  /** Resolves when `jobId`'s tasks are announced, or after `ms`; rejects when `signal` aborts. */
+  wait(jobId: string, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new AbortedError());
+      const end = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+        this.#waiting.get(jobId)?.delete(wake);
+      };
+      const wake = () => {
+        end();
+        resolve();
+      };
+      const abort = () => {
+        end();
+        reject(new AbortedError());
+      };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', abort, { once: true });
+      let waiters = this.#waiting.get(jobId);
+      if (!waiters) this.#waiting.set(jobId, (waiters = new Set()));
+      waiters.add(wake);
+    });
+  }
+
+  /** `jobId`'s tasks changed; undefined: any may have (the channel reconnected). */
+  wake(jobId: string | undefined): void {
+    const jobs = jobId === undefined ? [...this.#waiting.keys()] : [jobId];
+    for (const job of jobs) {
+      for (const wake of this.#waiting.get(job) ?? []) wake();
+      this.#waiting.delete(job);
+    }
+  }
+}
