@@ -1,7 +1,8 @@
 // The job database's versioned migrations: a data folder from before migrations existed
 // (with and without the warnings column) is brought up to date with its rows kept, a
 // delivery recorded twice for one event made one; a new one gets every migration once;
-// Postgres gets the same set, applied once even when two processes start together.
+// Postgres gets the same set, applied once even when two processes start together, and a
+// schema is migrated on its own when another schema of the database already is.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -107,24 +108,35 @@ test('a new data folder gets every migration once; opening it again applies noth
   }
 });
 
+/** A Kysely on the local Postgres whose tables go in `schema`. */
+function postgresIn(schema: string): Kysely<unknown> {
+  return new Kysely<unknown>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'postgres',
+        database: 'test',
+        max: 2,
+        options: `-c search_path=${schema}`,
+      }),
+    }),
+  });
+}
+
+/** Columns of `table` in `schema`, with their types. */
+async function columnsOf(db: Kysely<unknown>, schema: string, table: string) {
+  const { rows } = await sql<{ column_name: string; data_type: string }>`
+    select column_name, data_type from information_schema.columns
+    where table_schema = ${schema} and table_name = ${table} order by column_name`.execute(db);
+  return rows;
+}
+
 test('Postgres: the same migrations, applied once when two processes start together; ids are numbered by the database', async () => {
   const schema = `reelsmith_test_${process.pid}_${Date.now()}`;
   const admin = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 1 });
   await admin.query(`create schema ${schema}`);
-  const connect = () =>
-    new Kysely<unknown>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({
-          host: '127.0.0.1',
-          port: 5432,
-          user: 'postgres',
-          database: 'test',
-          max: 2,
-          options: `-c search_path=${schema}`,
-        }),
-      }),
-    });
-  const [one, two] = [connect(), connect()];
+  const [one, two] = [postgresIn(schema), postgresIn(schema)];
   try {
     await Promise.all([migrateToLatest(one, 'postgres'), migrateToLatest(two, 'postgres')]);
     assert.deepEqual(await applied(one), MIGRATION_NAMES);
@@ -136,17 +148,35 @@ test('Postgres: the same migrations, applied once when two processes start toget
       rows.map((r) => Number(r.id)),
       [1, 2],
     );
-    const columns = await sql<{ column_name: string; data_type: string }>`
-      select column_name, data_type from information_schema.columns
-      where table_schema = ${schema} and table_name = 'jobs' and column_name in ('seconds', 'warnings')
-      order by column_name`.execute(one);
-    assert.deepEqual(columns.rows, [
+    const columns = (await columnsOf(one, schema, 'jobs')).filter((c) =>
+      ['seconds', 'warnings'].includes(c.column_name),
+    );
+    assert.deepEqual(columns, [
       { column_name: 'seconds', data_type: 'double precision' },
       { column_name: 'warnings', data_type: 'text' },
     ]);
   } finally {
     await Promise.all([one.destroy(), two.destroy()]);
     await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  }
+});
+
+test('Postgres: a new schema is migrated in full in a database where another schema already is', async () => {
+  // `_a` sorts first, so its tables are the ones a lookup across schemas would find
+  const schemas = ['a', 'b'].map((s) => `reelsmith_test_${process.pid}_${Date.now()}_${s}`);
+  const admin = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 1 });
+  for (const schema of schemas) await admin.query(`create schema ${schema}`);
+  const [first, second] = schemas.map(postgresIn);
+  try {
+    await migrateToLatest(first, 'postgres');
+    await migrateToLatest(second, 'postgres');
+    assert.deepEqual(await applied(second), MIGRATION_NAMES);
+    assert.deepEqual(await columnsOf(second, schemas[1], 'jobs'), await columnsOf(first, schemas[0], 'jobs'));
+    assert.ok((await columnsOf(second, schemas[1], 'jobs')).some((c) => c.column_name === 'warnings'));
+  } finally {
+    await Promise.all([first.destroy(), second.destroy()]);
+    for (const schema of schemas) await admin.query(`drop schema ${schema} cascade`);
     await admin.end();
   }
 });

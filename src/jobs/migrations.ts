@@ -6,7 +6,7 @@
 // Data folders from before migrations existed hold these tables already, without the
 // record: the first migration creates only what is missing, so it brings them under
 // version control as they are, and the second adds what such a folder may lack.
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Which SQL the store speaks: the embedded file or a shared server. */
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -161,8 +161,12 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
     },
     '0002-job-warnings': {
       async up(db: AnyDatabase) {
-        // the release that added warnings made the column without a migration record
-        const jobs = (await db.introspection.getTables()).find((t) => t.name === 'jobs');
+        // the release that added warnings made the column without a migration record; the
+        // introspection lists every schema of a Postgres database: this one's table is the one
+        const schema = kind === 'postgres' ? await currentSchema(db) : undefined;
+        const jobs = (await db.introspection.getTables()).find(
+          (t) => t.name === 'jobs' && (schema === undefined || t.schema === schema),
+        );
         if (!jobs?.columns.some((c) => c.name === 'warnings'))
           await db.schema.alterTable('jobs').addColumn('warnings', text).execute();
       },
@@ -208,10 +212,19 @@ function migrations(kind: DatabaseKind): Record<string, Migration> {
 /** Names of every migration, in the order they apply. */
 export const MIGRATION_NAMES = Object.keys(migrations('sqlite'));
 
+/** The schema unqualified names create tables in (the first of the search path that exists). */
+async function currentSchema(db: AnyDatabase): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
+}
+
 /** Brings the database's schema to the latest version; fails naming the migration that could not apply. */
 export async function migrateToLatest(db: AnyDatabase, kind: DatabaseKind): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(kind) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely takes a migration table in any schema for its own unless told which: a database
+  // with another migrated schema (another deployment, a parallel test) would pass for this one
+  const migrationTableSchema = kind === 'postgres' ? await currentSchema(db) : undefined;
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(
