@@ -130,23 +130,27 @@ export class RenderWorker {
     await this.#db.destroy();
   }
 
-  /** Claims jobs until this worker runs `concurrency` of them or none is left. */
+  /** Claims jobs until this worker runs `concurrency` of them or none is left; one claim loop at a time. */
   #claimWhileFree(): Promise<void> {
-    this.#claiming ??= (async () => {
-      try {
-        while (this.#accepting && this.#runs.size < this.#concurrency) {
-          const job = await this.#store.claim(this.#name, LEASE_MS);
-          if (!job) break;
-          this.#log.info({ jobId: job.id, worker: this.#name }, 'job claimed');
-          this.#runs.start(job);
-        }
-      } catch (error) {
-        this.#log.warn({ error: (error as Error).message }, 'cannot claim jobs; trying again shortly');
-      } finally {
-        this.#claiming = undefined;
-      }
-    })();
+    // cleared in a callback, never synchronously: a worker that is full ends the loop without
+    // awaiting, and a clear inside it would run before this assignment, leaving it set for good
+    this.#claiming ??= this.#claimUntilFull().finally(() => {
+      this.#claiming = undefined;
+    });
     return this.#claiming;
+  }
+
+  async #claimUntilFull(): Promise<void> {
+    try {
+      while (this.#accepting && this.#runs.size < this.#concurrency) {
+        const job = await this.#store.claim(this.#name, LEASE_MS);
+        if (!job) break;
+        this.#log.info({ jobId: job.id, worker: this.#name }, 'job claimed');
+        this.#runs.start(job);
+      }
+    } catch (error) {
+      this.#log.warn({ error: (error as Error).message }, 'cannot claim jobs; trying again shortly');
+    }
   }
 
   /** A job whose lease cannot be renewed is no longer this worker's (cancelled, or taken over): it stops, writing nothing. */
