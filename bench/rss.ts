@@ -9,11 +9,11 @@ export interface RssSampler {
   stop(): number;
 }
 
-/** Samples the process tree under `root` every `intervalMs` until stopped. */
-export function sampleTreeRss(root = process.pid, intervalMs = 50): RssSampler {
+/** Samples the process tree under `root` (`withRoot` false: its descendants only) every `intervalMs` until stopped. */
+export function sampleTreeRss(root = process.pid, intervalMs = 50, withRoot = true): RssSampler {
   let peak = 0;
   let running = true;
-  const sample = () => (peak = Math.max(peak, treeRss(root)));
+  const sample = () => (peak = Math.max(peak, treeRss(root, withRoot)));
   sample();
   const timer = setInterval(sample, intervalMs);
   return {
@@ -28,14 +28,14 @@ export function sampleTreeRss(root = process.pid, intervalMs = 50): RssSampler {
   };
 }
 
-/** Sum of VmRSS over `root` and its descendants, in bytes. */
-export function treeRss(root: number): number {
+/** Sum of VmRSS over `root` (unless not `withRoot`) and its descendants, in bytes. */
+export function treeRss(root: number, withRoot = true): number {
   const children = childrenByParent();
   let total = 0;
   const pending = [root];
   while (pending.length > 0) {
     const pid = pending.pop()!;
-    total += vmRss(pid);
+    if (pid !== root || withRoot) total += vmRss(pid);
     pending.push(...(children.get(pid) ?? []));
   }
   return total;

@@ -190,8 +190,11 @@ export async function openSqlite(dataDir: string): Promise<Database> {
 export async function openPostgres(url: string): Promise<Database> {
   // a database that does not answer fails a request within seconds instead of holding it
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
-  // an idle client's connection dropping (Postgres restarting) must not end the process
+  // a connection dropping (Postgres restarting, the network) must not end the process: the
+  // pool hears it for idle clients; a client in use reports it to its query under way too,
+  // but also emits it, which would be an unhandled 'error' event. The pool drops dead clients.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   // the Migrator's own lock lives in a table it must first create, which processes starting
   // together on a new database race for: they take turns on an advisory lock instead

@@ -1,0 +1,58 @@
+// A distributed worker keeps taking jobs: one that is busy when a job is queued (or when it
+// looks for work) claims that job once its own run ends. Real Postgres, S3 server, HTTP.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RenderWorker } from '../src/jobs/index.ts';
+import { postgresSchema, s3Server, s3Storage, tempDir } from './helpers.ts';
+import { api, startService, waitForJob, waitUntil } from './service-helpers.ts';
+
+/** Text on a colour, `scenes` one-second scenes at 640x360. */
+function movieRequest(projectId: string, tag: string, scenes: number) {
+  return {
+    kind: 'movie',
+    projectId,
+    movie: {
+      width: 640,
+      height: 360,
+      fps: 30,
+      scenes: Array.from({ length: scenes }, (_, i) => ({
+        id: `${tag}_${i}`,
+        duration: 1,
+        bgColor: '#203040',
+        layers: [{ id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 40 }],
+      })),
+    },
+  };
+}
+
+test('a worker with one slot, busy when the next job is queued, renders that job after its own', async () => {
+  const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
+  const storage = s3Storage(`s3://${s3.bucket}/reelsmith`, s3.settings);
+  const { url, tenant } = await startService({ database, storage });
+  const { key, projectId } = await tenant('unlimited');
+  const worker = await RenderWorker.open({
+    database,
+    storage,
+    workDir: await tempDir('reelsmith-worker-'),
+    concurrency: 1,
+    cores: 1,
+  });
+  try {
+    await worker.start();
+    const submit = async (tag: string, scenes: number) => {
+      const res = await api(url, key, '/v1/render/jobs', {
+        method: 'POST',
+        json: movieRequest(projectId, tag, scenes),
+      });
+      assert.equal(res.status, 202);
+      return ((await res.json()) as { jobId: string }).jobId;
+    };
+    const first = await submit('first', 12);
+    await waitUntil(url, key, first, (job) => job.status === 'running', 'the first job running');
+    const second = await submit('second', 1);
+    assert.equal((await waitForJob(url, key, first)).status, 'done');
+    assert.equal((await waitForJob(url, key, second, 30_000)).status, 'done');
+  } finally {
+    await worker.close();
+  }
+});
