@@ -4,11 +4,19 @@
 // away, and a chaos run of kills. Every finished job's MP4 is downloaded and read back.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ffmpegChildren, postgresSchema, probe, s3Server, s3Storage, tempDir, until } from './helpers.ts';
+import {
+  ffmpegChildren,
+  postgresRelay,
+  postgresSchema,
+  probe,
+  s3Server,
+  s3Storage,
+  tempDir,
+  until,
+} from './helpers.ts';
 import {
   api,
   exampleAssets,
@@ -33,14 +41,14 @@ interface Backend {
   stopStorage(): Promise<void>;
 }
 
-/** A fresh schema and bucket: the state every process of one deployment shares; `route` changes how API nodes reach the database. */
+/** A fresh schema and bucket: the state every process of one deployment shares; `route` changes how they reach the database. */
 async function backend(route = (url: string) => url): Promise<Backend> {
   const [schema, s3] = await Promise.all([postgresSchema(), s3Server()]);
   const storageUrl = `s3://${s3.bucket}/reelsmith`;
   return {
     database: route(schema.url),
     storage: s3Storage(storageUrl, s3.settings),
-    env: { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: schema.url },
+    env: { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: route(schema.url) },
     stopStorage: s3.stop,
   };
 }
@@ -289,13 +297,13 @@ test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to t
 });
 
 test('Postgres away: the API answers 503 with Retry-After meanwhile, and recovers by itself', async () => {
-  const proxy = await databaseProxy();
-  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`));
+  const relay = await postgresRelay();
+  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   assert.equal((await api(node.url, t.key, '/v1/jobs')).status, 200);
 
-  await proxy.down();
+  relay.down();
   const away = await api(node.url, t.key, '/v1/jobs');
   assert.equal(away.status, 503);
   assert.equal(away.headers.get('retry-after'), '5');
@@ -303,13 +311,29 @@ test('Postgres away: the API answers 503 with Retry-After meanwhile, and recover
   assert.equal(body.error.code, 'SERVICE_UNAVAILABLE');
   assert.equal((await fetch(`${node.url}/readyz`)).status, 503);
 
-  proxy.up();
+  relay.up();
   await until(async () => (await api(node.url, t.key, '/v1/jobs')).status === 200, 15_000, 'the API answers again');
   // and jobs work again, events included: the node listens again
   await worker(shared, 2);
   const jobId = await submit(node, t.key, movieOf('back', 1, 1, t.projectId));
   const stream = await api(node.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(60_000) });
   assert.match(await stream.text(), /event: done/);
+});
+
+test('Postgres away for a few seconds while a job renders: its writes wait, and it completes exactly', async () => {
+  const relay = await postgresRelay();
+  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const busy = await worker(shared);
+  const jobId = await submit(node, t.key, movieOf('outage', 3, 2, t.projectId));
+  await until(async () => (await jobOf(node, t.key, jobId)).phase === 'rendering', 60_000, 'the job renders');
+  relay.down();
+  await sleep(4000);
+  relay.up();
+  const done = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.deepEqual(await outputOf(done), { frames: 180, seconds: done.mediaData.duration });
+  assert.equal(busy.child.exitCode, null, 'the worker lived through it');
 });
 
 test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries, and its minutes are returned', async () => {
@@ -348,38 +372,3 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
     assert.ok(Math.abs(job.mediaData.duration - 2) < 0.05, `${jobId}: ${job.mediaData.duration} s`);
   }
 });
-
-/**
- * A TCP proxy in front of the local Postgres: `down` drops every connection and refuses new
- * ones (a restarting server), `up` lets them through again.
- */
-async function databaseProxy() {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = connect(5432, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return {
-    port: (server.address() as { port: number }).port,
-    async down() {
-      open = false;
-      for (const s of sockets) s.destroy();
-      await sleep(100);
-    },
-    up() {
-      open = true;
-    },
-  };
-}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -513,6 +514,41 @@ export async function postgresSchema(): Promise<{ url: string; schema: string }>
   });
   const options = encodeURIComponent(`-c search_path=${schema}`);
   return { url: `${base}?application_name=${schema}&options=${options}`, schema };
+}
+
+/** A relay to the local Postgres that can be cut (`down`: open connections closed, new ones refused) and restored. */
+export async function postgresRelay() {
+  let up = true;
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    if (!up) return void client.destroy();
+    const upstream = connect(5432, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    down() {
+      up = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    up() {
+      up = true;
+    },
+  };
 }
 
 /** Files under a folder, for "nothing left behind" checks. */

@@ -3,46 +3,10 @@
 // and once Postgres answers again the same database works. The cut is real: every connection
 // goes through a TCP relay on 127.0.0.1 that closes them all and refuses new ones meanwhile.
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
 import { openPostgres } from '../src/jobs/database.ts';
-import { postgresSchema } from './helpers.ts';
-
-/** A relay to the local Postgres that can be cut (`down`: open connections closed, new ones refused) and restored. */
-async function postgresRelay() {
-  let up = true;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (!up) return void client.destroy();
-    const upstream = connect(5432, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  after(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return {
-    port: (server.address() as { port: number }).port,
-    down() {
-      up = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    up() {
-      up = true;
-    },
-  };
-}
+import { postgresRelay, postgresSchema } from './helpers.ts';
 
 test('a query under way when Postgres goes away fails; the process lives on and the database works once it is back', async () => {
   const { url } = await postgresSchema();

@@ -119,7 +119,7 @@ export function workerSettings(): Option[] {
       .env('REELSMITH_CONCURRENCY')
       .default(1)
       .argParser(integer(1, 64)),
-    new Option('--cores <n>', "CPU cores the jobs' scene encoders share (default: this machine's)")
+    new Option('--cores <n>', "CPU cores the jobs' scene encoders share")
       .env('REELSMITH_CORES')
       .default(availableParallelism(), "this machine's")
       .argParser(integer(1, 256)),

@@ -16,7 +16,7 @@ import {
   type TimeLimits,
 } from '../render/index.ts';
 import type { Storage } from '../storage/index.ts';
-import type { JobEvent, JobRow } from './database.ts';
+import { isDatabaseUnavailable, type JobEvent, type JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
 import { outputKey } from './output-key.ts';
@@ -37,7 +37,7 @@ export interface RunnerContext {
   cores: number;
   limits?: Partial<TimeLimits>;
   /** Distributed mode: shares a job's uncached scenes with other workers (default: all rendered here). */
-  dispatch?: (job: JobRow) => SceneDispatch;
+  dispatch?: (job: JobRow, signal: AbortSignal) => SceneDispatch;
 }
 
 /** Where overall progress stands while the output is stored (after the engine's 0.95). */
@@ -52,9 +52,12 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
   // failed write fails the job once the engine returns
   let writes = Promise.resolve();
   let writeFailure: { error: unknown } | undefined;
+  // a database restarting (distributed mode) holds the writes back while the render goes on;
+  // any other failed write fails the job
+  const retryLog = logRetry(ctx.log, job.id, 'its progress');
   const record = (write: () => Promise<JobEvent | undefined | void>) => {
     writes = writes
-      .then(async () => ctx.announce((await write()) ?? undefined))
+      .then(async () => ctx.announce((await untilStored(write, signal, retryLog, isDatabaseUnavailable)) ?? undefined))
       .catch((error) => void (writeFailure ??= { error }));
     return writes;
   };
@@ -96,7 +99,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       fetch: ctx.fetch,
       pool: { pool: ctx.pool, owner: job.id },
       scenes: ctx.cache.forProject(job.project_id),
-      dispatch: ctx.dispatch?.(job),
+      dispatch: ctx.dispatch?.(job, signal),
       onScene: (i, state, key) => void record(() => store.setScene(job.id, i, state, key)),
       onProgress: (p) => {
         latest = p;

@@ -105,13 +105,14 @@ export class RenderWorker {
       fetch: options.network ?? {},
       cores: options.cores,
       limits: options.limits,
-      dispatch: (job) =>
-        coordinateScenes(job.id, {
+      dispatch: (job, signal) =>
+        coordinateScenes(job.id, signal, {
           tasks: this.#tasks,
           waits: this.#waits,
           worker: this.#name,
           leaseMs: LEASE_MS,
           renewEveryMs: RENEW_EVERY_MS,
+          log: this.#log,
         }),
     });
     this.#runs = new RunningJobs({

@@ -5,8 +5,11 @@
 // worker's lease lapses. A scene that failed elsewhere fails the job with that failure.
 import type { SceneDispatch } from '../render/index.ts';
 import { AbortedError } from '../render/index.ts';
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './database.ts';
 import type { Failure } from './job-failure.ts';
 import type { SceneTasks } from './scene-tasks.ts';
+import { logRetry, untilStored } from './store-retry.ts';
 
 /** A task is looked at this often while another worker renders it, besides when its job's tasks are announced. */
 const LOOK_EVERY_MS = 1_000;
@@ -18,6 +21,7 @@ export interface CoordinatorOptions {
   worker: string;
   leaseMs: number;
   renewEveryMs: number;
+  log: Logger;
 }
 
 /** A scene failed on another worker: the job fails as that scene did. */
@@ -36,8 +40,11 @@ export function storedFailure(failure: Failure): string {
   return JSON.stringify({ code: failure.code, message: failure.message });
 }
 
-export function coordinateScenes(jobId: string, options: CoordinatorOptions): SceneDispatch {
+/** `signal`: the job's run; while the database is away (restarting) each step waits for it, until the run stops. */
+export function coordinateScenes(jobId: string, signal: AbortSignal, options: CoordinatorOptions): SceneDispatch {
   const { tasks, waits, worker, leaseMs, renewEveryMs } = options;
+  const onRetry = logRetry(options.log, jobId, 'its scene tasks');
+  const reach = <T>(step: () => Promise<T>) => untilStored(step, signal, onRetry, isDatabaseUnavailable);
   // the tasks rendered here, each with its lease renewal
   const held = new Map<number, NodeJS.Timeout>();
   const letGo = (index: number) => {
@@ -45,9 +52,9 @@ export function coordinateScenes(jobId: string, options: CoordinatorOptions): Sc
     return held.delete(index);
   };
   return {
-    offer: (scenes) => tasks.offer(jobId, scenes),
+    offer: (scenes) => reach(() => tasks.offer(jobId, scenes)),
     async claim(index, _key, signal) {
-      if (!(await tasks.take(jobId, index, worker, leaseMs))) return 'elsewhere';
+      if (!(await reach(() => tasks.take(jobId, index, worker, leaseMs)))) return 'elsewhere';
       const renew = () => void tasks.renewLease(jobId, index, worker, leaseMs).catch(() => {});
       held.set(index, setInterval(renew, renewEveryMs));
       // a render that stops (cancelled, failed, drained) gives its scenes back at once
@@ -58,11 +65,11 @@ export function coordinateScenes(jobId: string, options: CoordinatorOptions): Sc
     },
     async rendered(index) {
       letGo(index);
-      await tasks.finish(jobId, index, worker);
+      await reach(() => tasks.finish(jobId, index, worker));
     },
     async settled(index, _key, signal) {
       for (;;) {
-        const task = await tasks.task(jobId, index);
+        const task = await reach(() => tasks.task(jobId, index));
         if (!task || task.state === 'queued') return 'free';
         if (task.state === 'done') return 'done';
         if (task.state === 'failed') throw new SceneTaskFailed(index, failureOf(task.error));

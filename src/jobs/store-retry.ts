@@ -10,18 +10,19 @@ export function retryDelayMs(attempt: number): number {
 
 /**
  * Runs `write` until it succeeds. Once `signal` aborts (the server stops, the job is cancelled)
- * the last error is thrown instead of waiting again.
+ * the last error is thrown instead of waiting again; so is an error `retryable` refuses.
  */
 export async function untilStored<T>(
   write: () => Promise<T>,
   signal: AbortSignal,
   onRetry: (err: unknown, waitMs: number) => void,
+  retryable: (err: unknown) => boolean = () => true,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (signal.aborted || !retryable(err)) throw err;
       const wait = retryDelayMs(attempt);
       onRetry(err, wait);
       await sleep(wait, signal);
