@@ -72,8 +72,10 @@ export function serviceCommands(program: Command): void {
   for (const setting of serveSettings()) serve.addOption(setting);
   serve.action(async (opts: ServeSettings) => {
     const { port, corsOrigin: cors } = opts;
-    const [{ buildServer }, { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderService }] =
-      await Promise.all([import('../api/server.ts'), import('../jobs/index.ts')]);
+    const [{ buildServer }, { createPrivately, RenderService }] = await Promise.all([
+      import('../api/server.ts'),
+      import('../jobs/index.ts'),
+    ]);
     const network = await networkPolicy(opts);
     const plans = loadPlans(opts.plans);
     if (opts.database && opts.storage === undefined)
@@ -85,14 +87,7 @@ export function serviceCommands(program: Command): void {
     // an API node of the distributed mode keeps nothing there, so several may share one
     await checkPortFree(port, opts.host);
     createPrivately();
-    if (!opts.database) {
-      try {
-        lockDataFolder(dataDir);
-      } catch (err) {
-        throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
-      }
-      await keepPrivate(dataDir);
-    }
+    if (!opts.database) await claimDataFolder(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const storage = opts.storage === undefined ? undefined : await objectStorage(opts.storage);
     const service = await RenderService.open({
@@ -119,19 +114,12 @@ export function serviceCommands(program: Command): void {
       throw err.code === 'EADDRINUSE' ? portInUse(port, opts.host) : err;
     });
     if (!opts.publicUrl) service.setPublicUrl(`http://localhost:${new URL(address).port}`);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      print(opts, { event: 'draining', signal }, `${signal}: draining (unfinished jobs go back to the queue)`);
+    drainOnSignal(opts, 'unfinished jobs go back to the queue', async () => {
       await service.drain();
       await app.close();
       await service.close();
       storage?.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
+    });
     const first = await bootstrap(service, opts.projectId);
     const resumed = await service.recover();
     print(
@@ -150,18 +138,11 @@ export function serviceCommands(program: Command): void {
     .addOption(jsonOption());
   for (const setting of workerSettings()) worker.addOption(setting);
   worker.action(async (opts: WorkerSettings) => {
-    const { createPrivately, DataFolderInUse, keepPrivate, lockDataFolder, RenderWorker } = await import(
-      '../jobs/index.ts'
-    );
+    const { createPrivately, RenderWorker } = await import('../jobs/index.ts');
     const network = await networkPolicy(opts);
     const dataDir = resolve(opts.data);
     createPrivately();
-    try {
-      lockDataFolder(dataDir);
-    } catch (err) {
-      throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
-    }
-    await keepPrivate(dataDir);
+    await claimDataFolder(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const storage = await objectStorage(opts.storage);
     const renderWorker = await RenderWorker.open({
@@ -173,17 +154,10 @@ export function serviceCommands(program: Command): void {
       network,
       logger,
     });
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      print(opts, { event: 'draining', signal }, `${signal}: draining (its jobs go back to the queue)`);
+    drainOnSignal(opts, 'its jobs go back to the queue', async () => {
       await renderWorker.close();
       storage.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
+    });
     await renderWorker.start();
     print(
       opts,
@@ -267,6 +241,31 @@ export function serviceCommands(program: Command): void {
     if (!revoked) throw new CliError(`no active key ${keyId}`);
     print(opts, { keyId, revoked: true }, `key ${keyId} revoked`);
   });
+}
+
+/** SIGTERM or SIGINT (once): says it is draining and what becomes of the work, runs `drain`, exits 0. */
+function drainOnSignal(opts: { json?: boolean }, what: string, drain: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    print(opts, { event: 'draining', signal }, `${signal}: draining (${what})`);
+    await drain();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Makes the data folder this process's alone (a second server or worker on it is refused, naming it), and private. */
+async function claimDataFolder(dataDir: string): Promise<void> {
+  const { DataFolderInUse, keepPrivate, lockDataFolder } = await import('../jobs/index.ts');
+  try {
+    lockDataFolder(dataDir);
+  } catch (err) {
+    throw err instanceof DataFolderInUse ? new CliError(err.message) : err;
+  }
+  await keepPrivate(dataDir);
 }
 
 /** On an empty data folder: one account on the self-hosted plan, one project, one key. */
