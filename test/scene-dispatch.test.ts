@@ -15,8 +15,9 @@ function scripted(claims: Array<'here' | 'elsewhere'>, settles: Array<'done' | '
       return claims.shift()!;
     },
     rendered: async (i, key) => void calls.push(`rendered ${i} ${key}`),
-    settled: async (i, key) => {
+    settled: async (i, key, _signal, onFrames) => {
       calls.push(`settled ${i} ${key}`);
+      onFrames(12); // the other machine's progress reaches the render
       const next = settles.shift()!;
       if (next instanceof Error) throw next;
       return next;
@@ -37,6 +38,7 @@ function steps(calls: string[], stored?: string[]) {
       return ['here.mp4'];
     },
     elsewhere: () => void calls.push('elsewhere'),
+    frames: (n: number) => void calls.push(`frames ${n}`),
     stored: async () => stored,
   };
 }
@@ -58,7 +60,7 @@ test('claimed here: rendered in the slot, then said rendered', async () => {
 test('claimed elsewhere: the slot is left, and the chunks come from the store once settled', async () => {
   const { dispatch, calls } = scripted(['elsewhere'], ['done']);
   assert.deepEqual(await sceneChunks(0, 'k', dispatch, steps(calls, ['there.mp4']), live), ['there.mp4']);
-  assert.deepEqual(calls, ['slot', 'claim 0 k', 'elsewhere', 'settled 0 k']);
+  assert.deepEqual(calls, ['slot', 'claim 0 k', 'elsewhere', 'settled 0 k', 'frames 12']);
 });
 
 test('the other machine stopped: the scene is claimed again and rendered here', async () => {
@@ -69,6 +71,7 @@ test('the other machine stopped: the scene is claimed again and rendered here', 
     'claim 3 k',
     'elsewhere',
     'settled 3 k',
+    'frames 12',
     'slot',
     'claim 3 k',
     'render',

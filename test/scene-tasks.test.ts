@@ -141,6 +141,7 @@ test("a scene task renders its scene alone into the project's cache under the ke
     lease_until: null,
     error: null,
     created_at: '',
+    frames_done: 0,
   };
   const refused = await runSceneTask(task, ctx, new AbortController().signal).then(
     () => assert.fail('rendered under another key'),

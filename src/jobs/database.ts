@@ -147,6 +147,8 @@ export interface SceneTaskRow {
   /** Why it failed, as the job will say. */
   error: string | null;
   created_at: string;
+  /** Frames its worker has encoded so far, for the job's progress. */
+  frames_done: number;
 }
 
 export type SceneTaskState = 'queued' | 'running' | 'done' | 'failed';

@@ -22,6 +22,7 @@ import type { JobStore } from './job-store.ts';
 import { outputKey } from './output-key.ts';
 import type { SceneCaches } from './scene-cache.ts';
 import { logRetry, untilStored } from './store-retry.ts';
+import { throttle } from './throttle.ts';
 
 export interface RunnerContext {
   log: Logger;
@@ -42,8 +43,6 @@ export interface RunnerContext {
 
 /** Where overall progress stands while the output is stored (after the engine's 0.95). */
 const UPLOADING = 0.98;
-/** Progress events are written at most this often; phase changes always. */
-const PROGRESS_EVERY_MS = 500;
 
 export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSignal): Promise<void> {
   const { store } = ctx;
@@ -145,25 +144,4 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
     await writes;
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-/** Calls `fn` at most every PROGRESS_EVERY_MS, trailing call included; `cancel` drops a pending one. */
-function throttle(fn: () => Promise<void>) {
-  let last = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const run = () => {
-    timer = undefined;
-    last = Date.now();
-    return fn();
-  };
-  const call = () => {
-    if (timer) return;
-    const wait = Math.max(0, last + PROGRESS_EVERY_MS - Date.now());
-    timer = setTimeout(run, wait);
-  };
-  call.cancel = () => {
-    clearTimeout(timer);
-    timer = undefined;
-  };
-  return call;
 }

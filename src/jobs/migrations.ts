@@ -241,6 +241,15 @@ function migrations(kind: DatabaseKind, schema?: string): Record<string, Migrati
           .execute();
       },
     },
+    '0007-scene-task-frames': {
+      async up(db: AnyDatabase) {
+        // a scene rendered on another worker shows its frames in the job's progress
+        await db.schema
+          .alterTable('scene_tasks')
+          .addColumn('frames_done', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

@@ -27,6 +27,7 @@ import { coordinateScenes, SceneWaits, storedFailure } from './scene-coordinator
 import { runSceneTask } from './scene-task-run.ts';
 import { SceneTasks } from './scene-tasks.ts';
 import { StoredSceneCache } from './stored-scene-cache.ts';
+import { throttle } from './throttle.ts';
 
 /** How long a claim holds without renewal: a dead worker's jobs are taken over this long after its last renewal. */
 export const LEASE_MS = 20_000;
@@ -223,7 +224,15 @@ export class RenderWorker {
         // the lease lapses and its coordinator takes the scene over
         this.#log.warn({ ...fields, error: err.message }, 'cannot record its scene task');
       });
-    run.done = runSceneTask(task, this.#context(), run.abort.signal)
+    // its frames reach the job's progress through its coordinator, at most every PROGRESS_EVERY_MS
+    let frames = 0;
+    const report = throttle(() => this.#tasks.recordFrames(jobId, scene, this.#name, frames).catch(() => {}));
+    const onFrames = (done: number) => {
+      frames = done;
+      report();
+    };
+    run.done = runSceneTask(task, this.#context(), run.abort.signal, onFrames)
+      .finally(() => report.cancel())
       .then(
         async () => {
           this.#log.info(fields, 'scene task done');

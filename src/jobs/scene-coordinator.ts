@@ -67,10 +67,11 @@ export function coordinateScenes(jobId: string, signal: AbortSignal, options: Co
       letGo(index);
       await reach(() => tasks.finish(jobId, index, worker));
     },
-    async settled(index, _key, signal) {
+    async settled(index, _key, signal, onFrames) {
       for (;;) {
         const task = await reach(() => tasks.task(jobId, index));
         if (!task || task.state === 'queued') return 'free';
+        if (task.frames_done > 0) onFrames(task.frames_done);
         if (task.state === 'done') return 'done';
         if (task.state === 'failed') throw new SceneTaskFailed(index, failureOf(task.error));
         if (task.lease_until === null || task.lease_until < new Date().toISOString()) return 'free';

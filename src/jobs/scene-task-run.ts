@@ -10,7 +10,13 @@ import { AbortedError, renderMovie } from '../render/index.ts';
 import type { SceneTaskRow } from './database.ts';
 import type { RunnerContext } from './job-runner.ts';
 
-export async function runSceneTask(task: SceneTaskRow, ctx: RunnerContext, signal: AbortSignal): Promise<void> {
+/** `onFrames`: the frames encoded so far, as the engine reports them (the caller throttles). */
+export async function runSceneTask(
+  task: SceneTaskRow,
+  ctx: RunnerContext,
+  signal: AbortSignal,
+  onFrames: (frames: number) => void = () => {},
+): Promise<void> {
   const job = await ctx.store.job(task.job_id);
   if (!job) throw new Error(`scene task of job ${task.job_id}, which does not exist`);
   const request = JSON.parse(job.request) as { movie: unknown };
@@ -38,6 +44,7 @@ export async function runSceneTask(task: SceneTaskRow, ctx: RunnerContext, signa
         fetch: ctx.fetch,
         pool: { pool: ctx.pool, owner: `${job.id}#${task.scene_index}` },
         scenes: ctx.cache.forProject(job.project_id),
+        onProgress: (p) => onFrames(p.framesDone),
         onScene: (_i, _state, key) => {
           if (key === task.cache_key) return;
           planned = key;

@@ -31,6 +31,7 @@ export class SceneTasks {
             lease_until: null,
             error: null,
             created_at: stamp,
+            frames_done: 0,
           })),
         )
         .onConflict((oc) => oc.columns(['job_id', 'scene_index']).doNothing())
@@ -95,6 +96,21 @@ export class SceneTasks {
   }
 
   /** Ends `worker`'s task: done (its chunks are in the scene cache) or failed with why; false if it was not its own. */
+  /** Frames the task's worker has encoded; announced, so its coordinator reports them. */
+  async recordFrames(jobId: string, index: number, worker: string, frames: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const changed = await tx
+        .updateTable('scene_tasks')
+        .set({ frames_done: frames })
+        .where('job_id', '=', jobId)
+        .where('scene_index', '=', index)
+        .where('lease_owner', '=', worker)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      if (Number(changed.numUpdatedRows) > 0) await announce(tx, jobId);
+    });
+  }
+
   async finish(jobId: string, index: number, worker: string, error?: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const changed = await tx

@@ -150,14 +150,15 @@ export async function renderMovie(
         progress.enter('rendering');
         options.onScene?.(i, 'rendering', key);
       };
+      const onFrames = (frames: number) => progress.frames(i, frames);
       const steps = {
         slot: <T>(task: () => Promise<T>) => pool.run(owner, workers, task),
         render: () => {
           rendering();
-          const onFrames = (frames: number) => progress.frames(i, frames);
           return renderKept(plan.scenes[i], movie, store, { encoder, threads, limits, signal, onFrames });
         },
         elsewhere: rendering,
+        frames: onFrames,
         stored: () => store.get(key),
       };
       chunks[i] = await sceneChunks(i, key, options.dispatch, steps, signal);

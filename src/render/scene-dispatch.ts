@@ -13,9 +13,15 @@ export interface SceneDispatch {
   rendered(index: number, key: string): Promise<void>;
   /**
    * Resolves once a scene rendered elsewhere is in the store ('done'), or free to claim
-   * again ('free': its machine stopped); throws the reason it failed there.
+   * again ('free': its machine stopped); throws the reason it failed there. `onFrames`: the
+   * frames the other machine has encoded, as they are known.
    */
-  settled(index: number, key: string, signal: AbortSignal): Promise<'done' | 'free'>;
+  settled(
+    index: number,
+    key: string,
+    signal: AbortSignal,
+    onFrames: (frames: number) => void,
+  ): Promise<'done' | 'free'>;
 }
 
 /** What getting one scene takes, from the render. */
@@ -26,6 +32,8 @@ export interface SceneSteps {
   render(): Promise<string[]>;
   /** Another machine renders it, now. */
   elsewhere(): void;
+  /** Frames of it encoded so far (here or elsewhere). */
+  frames(frames: number): void;
   /** The scene's chunks in the store, if there. */
   stored(): Promise<string[] | undefined>;
 }
@@ -48,7 +56,7 @@ export async function sceneChunks(
     });
     if (here) return here;
     steps.elsewhere();
-    if ((await dispatch!.settled(index, key, signal)) === 'free') continue;
+    if ((await dispatch!.settled(index, key, signal, steps.frames)) === 'free') continue;
     const stored = await steps.stored();
     if (!stored)
       throw new Error(
