@@ -16,6 +16,7 @@ import {
   s3Storage,
   tempDir,
   until,
+  webhookReceiver,
 } from './helpers.ts';
 import {
   api,
@@ -274,6 +275,26 @@ test('two API nodes: quotas, the concurrent-jobs limit and Idempotency-Keys hold
   const ids = await Promise.all(same.map(async (r) => ((await r.json()) as { jobId: string }).jobId));
   assert.deepEqual(new Set(same.map((r) => r.status)), new Set([202]));
   assert.equal(new Set(ids).size, 1, `one job for one key: ${ids}`);
+});
+
+test('the API node a job was submitted to goes away: another node delivers its webhooks, each event once', async () => {
+  const shared = await backend();
+  const [one, two] = [await apiNode(shared), await apiNode(shared)];
+  const t = await tenantOf(one);
+  const hook = await webhookReceiver(t.webhookSecret);
+  const body = { ...movieOf('hooks', 1, 1, t.projectId), callbackUrl: `${hook.url}/hook` };
+  const jobId = await submit(one, t.key, body);
+  await one.close();
+  await worker(shared);
+  await until(() => hook.deliveries.some((d) => d.body.event === 'done'), 60_000, 'the done webhook');
+  assert.equal((await jobOf(two, t.key, jobId)).status, 'done');
+  assert.deepEqual(
+    hook.deliveries.filter((d) => d.badSignature),
+    [],
+    'signed with the project secret',
+  );
+  const ids = hook.deliveries.map((d) => d.webhookId);
+  assert.equal(new Set(ids).size, ids.length, `each event once: ${ids}`);
 });
 
 test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to the queue and another finishes it', async () => {

@@ -54,6 +54,9 @@ import { logRetry, untilStored } from './store-retry.ts';
 import { type Delivery, WebhookOutbox } from './webhooks.ts';
 import { logLineOf } from './job-log.ts';
 
+/** Distributed mode: how often an API node looks for jobs whose webhooks nobody feeds (their node died). */
+const UNTOLD_SWEEP_MS = 15_000;
+
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
 const WEBHOOK_URL_TTL = 7 * 86_400;
 
@@ -112,6 +115,8 @@ export class RenderService {
   /** The last event published per job followed here, to replay from after missed notifications. */
   readonly #heard = new Map<string, number>();
   #publishing = Promise.resolve();
+  /** Distributed mode: feeds the webhooks of jobs no node feeds (see `recover`). */
+  #untoldSweep?: NodeJS.Timeout;
   #accepting = true;
   /** Aborted on close: the event streams still open (webhook feeds) end. */
   readonly #closing = new AbortController();
@@ -222,7 +227,7 @@ export class RenderService {
       this.#log.info({ jobId: job.id, accountId, projectId: project.id, seconds, workers }, 'job submitted');
       if (job.callback_url) this.#feedWebhooks(job.id, job.callback_url);
       // distributed: the workers heard of it with its first event
-      if (this.#accepting) this.#runs?.start(job);
+      this.#runs?.start(job);
     }
     return { jobId: job.id, status: job.status as Status };
   }
@@ -383,9 +388,14 @@ export class RenderService {
    */
   async recover(): Promise<number> {
     await this.#notifications?.start();
-    for (const { jobId, callbackUrl } of await this.#webhooks.untold()) this.#feedWebhooks(jobId, callbackUrl);
+    await this.#feedUntold();
     this.#webhooks.start();
-    if (!this.#runs) return 0; // distributed: unfinished jobs are the workers' to resume
+    if (!this.#runs) {
+      // distributed: unfinished jobs are the workers' to resume; the jobs of an API node that
+      // died are fed by the others (a delivery is recorded once per event, whoever feeds it)
+      this.#untoldSweep = setInterval(() => void this.#feedUntold().catch(() => {}), UNTOLD_SWEEP_MS);
+      return 0;
+    }
     await this.#cache.sweep();
     await rm(join(this.options.dataDir, 'work'), { recursive: true, force: true });
     // jobs submitted while recovering are among these (they wait in the queue until now)
@@ -418,6 +428,7 @@ export class RenderService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#untoldSweep);
     await this.drain();
     // what the feeds have not recorded yet, the next start tells (#webhooks.untold)
     this.#closing.abort();
@@ -460,6 +471,11 @@ export class RenderService {
     const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
     if (line) this.#log[line.level](line.fields, line.msg);
     if (isTerminal(event.type)) this.#startedAt.delete(event.job_id);
+  }
+
+  /** Feeds every job with a callback and events untold (a feed already running here is not started twice). */
+  async #feedUntold(): Promise<void> {
+    for (const { jobId, callbackUrl } of await this.#webhooks.untold()) this.#feedWebhooks(jobId, callbackUrl);
   }
 
   /**
