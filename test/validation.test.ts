@@ -89,6 +89,15 @@ describe('validation: each rule', () => {
     assert.deepEqual(problems(m), ['movie.scenes[2].id: "intro" is already used by another scene (index 0)']);
   });
 
+  test('an id with a control character (a NUL, a newline) is refused, naming it', () => {
+    const m = movie((m) => m.scenes.push({ id: 'a\u0000b', duration: 1 }, { id: 'two\nlines', duration: 1 }));
+    assert.deepEqual(problems(m), [
+      // quoted with the replacement character, so the message itself holds no control character
+      'movie.scenes[2].id: "a\ufffdb" has a control character; an id is a name, e.g. "intro" or "logo-1"',
+      'movie.scenes[3].id: "two\ufffdlines" has a control character; an id is a name, e.g. "intro" or "logo-1"',
+    ]);
+  });
+
   test('a duplicate layer id within a scene is reported; the same id in another scene is fine', () => {
     const m = movie((m) => {
       layersOf(m.scenes[0]).push({ id: 'subtitle', type: 'text', text: 'a' }, { id: 'title', type: 'text', text: 'b' });

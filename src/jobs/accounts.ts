@@ -1,7 +1,7 @@
 // Accounts, their projects and their API keys. Keys are shown once and stored only as
 // a SHA-256 hash; a key authenticates as its account.
 import { createHash } from 'node:crypto';
-import type { AccountRow, Database, ProjectRow } from './database.ts';
+import { type AccountRow, type Database, isStorableText, type ProjectRow } from './database.ts';
 import { newAccountId, newApiKey, newKeyId, newProjectId, newWebhookSecret, now } from './ids.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -76,6 +76,7 @@ export class Accounts {
   }
 
   async project(accountId: string, projectId: string): Promise<ProjectRow | undefined> {
+    if (!isStorableText(projectId)) return undefined;
     return this.db
       .selectFrom('projects')
       .selectAll()

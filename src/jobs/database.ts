@@ -229,6 +229,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 /** Socket errors; Postgres's class 08 (connection exception) and 57P (shutdown, starting up) are matched by prefix. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 
+/**
+ * Whether a text can be stored, so a lookup by it can find anything: Postgres's text holds
+ * no NUL character (and refuses a query that has one), so an id or name with one is none.
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000');
+}
+
 /** Which engine a database (or a transaction on it) runs on. */
 export function kindOf(db: Kysely<Tables>): DatabaseKind {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';

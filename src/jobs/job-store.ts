@@ -3,7 +3,15 @@
 // workers' leases on jobs. On Postgres every event written is also sent to the
 // `reelsmith_events` channel when its transaction commits, so other processes hear of it.
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { type Database, type JobEvent, type JobRow, type JobSceneRow, kindOf, type Tables } from './database.ts';
+import {
+  type Database,
+  isStorableText,
+  type JobEvent,
+  type JobRow,
+  type JobSceneRow,
+  kindOf,
+  type Tables,
+} from './database.ts';
 import type { AnswerCode } from './errors.ts';
 import { newJobId, now } from './ids.ts';
 import {
@@ -141,6 +149,7 @@ export class JobStore {
   }
 
   async job(id: string): Promise<JobRow | undefined> {
+    if (!isStorableText(id)) return undefined;
     return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
@@ -153,6 +162,7 @@ export class JobStore {
     accountId: string,
     options: { projectId?: string; limit: number; before?: { createdAt: string; id: string } },
   ): Promise<JobRow[]> {
+    if (options.projectId !== undefined && !isStorableText(options.projectId)) return [];
     let query = this.db.selectFrom('jobs').selectAll().where('account_id', '=', accountId);
     if (options.projectId) query = query.where('project_id', '=', options.projectId);
     if (options.before) {

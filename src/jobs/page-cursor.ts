@@ -1,5 +1,6 @@
 // The cursor of a page of jobs: where the previous page ended, (created_at, id) of its last
 // job, opaque to clients.
+import { isStorableText } from './database.ts';
 import { ServiceError } from './errors.ts';
 
 export interface PageEnd {
@@ -16,7 +17,8 @@ export function decodeCursor(cursor: string | undefined): PageEnd | undefined {
   if (!cursor) return undefined;
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+    if (typeof createdAt === 'string' && typeof id === 'string' && isStorableText(createdAt) && isStorableText(id))
+      return { createdAt, id };
   } catch {
     // fall through
   }

@@ -83,6 +83,11 @@ function* uniqueId(
   what: string,
 ): Generator<Problem> {
   if (typeof id !== 'string' || id === '') return; // the schema reports missing ids
+  // ids are names shown back in errors and stored as text (Postgres text holds no NUL)
+  if (/[\u0000-\u001f\u007f]/.test(id)) {
+    yield { path, message: `${quote(id)} has a control character; an id is a name, e.g. "intro" or "logo-1"` };
+    return;
+  }
   const first = seen.get(id);
   if (first === undefined) seen.set(id, index);
   else yield { path, message: `${quote(id)} is already used by another ${what} (index ${first})` };
