@@ -17,7 +17,7 @@ import {
   tempDir,
   until,
   webhookReceiver,
-} from './helpers.ts';
+} from '../helpers.ts';
 import {
   api,
   exampleAssets,
@@ -29,7 +29,7 @@ import {
   testPlans,
   waitForJob,
   type WorkerChild,
-} from './service-helpers.ts';
+} from '../service-helpers.ts';
 
 const assets = await exampleAssets();
 const out = await tempDir('reelsmith-distributed-out-');
