@@ -16,6 +16,7 @@ import {
   startService,
   waitForJob,
   type TestService,
+  submitJob,
 } from './service-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -31,13 +32,6 @@ const outDir = await tempDir('reelsmith-events-out-');
 
 // ---------------------------------------------------------------------------------------
 // Helpers: submit, read an SSE stream to its end.
-
-async function submit(svc: TestService, key: string, body: Record<string, unknown>): Promise<string> {
-  const res = await api(svc.url, key, '/v1/render/jobs', { method: 'POST', json: body });
-  const reply = (await res.json()) as { jobId: string };
-  assert.equal(res.status, 202, JSON.stringify(reply));
-  return reply.jobId;
-}
 
 interface SseEvent {
   id: number;
@@ -106,7 +100,7 @@ const SEED_PHASES = ['queued', 'planning', 'dispatching', 'waiting', 'rendering'
 test("SSE: phases in the seed's order, progress never decreasing, a final done, then the stream closes; Last-Event-ID resumes exactly, also after a restart", async () => {
   const svc = await startService();
   const t = await svc.tenant('pro');
-  const jobId = await submit(svc, t.key, { ...footageMovie('sse', 2, 2), projectId: t.projectId });
+  const jobId = await submitJob(svc, t.key, { ...footageMovie('sse', 2, 2), projectId: t.projectId });
   const live = await readStream(svc, t.key, jobId);
 
   assert.deepEqual(
@@ -177,7 +171,7 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
       res.writeHead(status).end();
     } else res.writeHead(200).end();
   });
-  const jobId = await submit(svc, t.key, {
+  const jobId = await submitJob(svc, t.key, {
     ...footageMovie('hooks', 4, 3.5, `${hook.url}/hooks?x=1`),
     projectId: t.projectId,
   });
@@ -269,7 +263,10 @@ test('webhooks: a receiver that never answers does not hold up the render', asyn
     res.on('close', () => (entry.closedAt = Date.now()));
     held.push(entry);
   });
-  const jobId = await submit(svc, t.key, { ...footageMovie('hang', 2, 2, `${hook.url}/slow`), projectId: t.projectId });
+  const jobId = await submitJob(svc, t.key, {
+    ...footageMovie('hang', 2, 2, `${hook.url}/slow`),
+    projectId: t.projectId,
+  });
   const job = await waitForJob(svc.url, t.key, jobId);
   assert.equal(job.status, 'done', JSON.stringify(job.error));
 
@@ -301,7 +298,7 @@ test('webhooks: a 302 from the receiver is not followed; it counts as a failed a
   const svc = await startService();
   const t = await svc.tenant('pro');
   const hook = await webhookReceiver(t.webhookSecret, (_d, res) => res.writeHead(302, { location: '/landed' }).end());
-  const jobId = await submit(svc, t.key, {
+  const jobId = await submitJob(svc, t.key, {
     kind: 'movie',
     projectId: t.projectId,
     callbackUrl: `${hook.url}/moved`,
@@ -361,7 +358,7 @@ test('scene cache: the same movie again is all cached; one scene changed renders
   });
   const run = async (bg: string[]) => {
     const started = Date.now();
-    const job = await waitForJob(svc.url, t.key, await submit(svc, t.key, body(bg)));
+    const job = await waitForJob(svc.url, t.key, await submitJob(svc, t.key, body(bg)));
     assert.equal(job.status, 'done', JSON.stringify(job.error));
     return { job, ms: Date.now() - started, states: job.scenes.map((s: { state: string }) => s.state) };
   };
@@ -410,7 +407,7 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
   const before = assetRequests.length;
   const jobs = await Promise.all(
     refused.map(async (source) => {
-      const jobId = await submit(svc, t.key, {
+      const jobId = await submitJob(svc, t.key, {
         kind: 'movie',
         projectId: t.projectId,
         movie: {
@@ -445,7 +442,7 @@ test('SSRF guard: without allowed private networks, loopback, link-local and pri
     JSON.stringify(details),
   );
   // a host name that resolves to loopback passes submit and is refused at connect time: the job is done, the attempt recorded
-  const jobId = await submit(svc, t.key, {
+  const jobId = await submitJob(svc, t.key, {
     kind: 'movie',
     projectId: t.projectId,
     callbackUrl: `${hook.url.replace('127.0.0.1', 'localhost')}/hook`,
@@ -467,7 +464,7 @@ test('SSRF guard: with private networks allowed, the same loopback media and cal
   const svc = await startService(); // network: { allowPrivateNetworks: true }
   const t = await svc.tenant('pro');
   const hook = await webhookReceiver(t.webhookSecret);
-  const jobId = await submit(svc, t.key, {
+  const jobId = await submitJob(svc, t.key, {
     kind: 'movie',
     projectId: t.projectId,
     callbackUrl: `${hook.url}/hook`,

@@ -199,6 +199,14 @@ process.once('exit', () => {
   for (const child of liveWorkers) child.kill('SIGKILL');
 });
 
+/** Submits a render request to a service; its jobId, once answered 202. */
+export async function submitJob(svc: { url: string }, key: string, body: Record<string, unknown>): Promise<string> {
+  const res = await api(svc.url, key, '/v1/render/jobs', { method: 'POST', json: body });
+  const reply = (await res.json()) as { jobId: string };
+  assert.equal(res.status, 202, JSON.stringify(reply));
+  return reply.jobId;
+}
+
 /** fetch with the API key. */
 export function api(base: string, key: string | undefined, path: string, init: RequestInit & { json?: unknown } = {}) {
   const headers = new Headers(init.headers);

@@ -25,6 +25,7 @@ import {
   spawnWorker,
   seedMinimalBody,
   startService,
+  submitJob,
   type TestService,
   testPlans,
   waitForJob,
@@ -69,13 +70,6 @@ async function tenantOf(node: TestService) {
   return node.tenant('unlimited');
 }
 
-async function submit(node: TestService, key: string, body: Record<string, unknown>): Promise<string> {
-  const res = await api(node.url, key, '/v1/render/jobs', { method: 'POST', json: body });
-  const reply = (await res.json()) as { jobId: string };
-  assert.equal(res.status, 202, JSON.stringify(reply));
-  return reply.jobId;
-}
-
 async function jobOf(node: TestService, key: string, jobId: string): Promise<Record<string, any>> {
   return (await (await api(node.url, key, `/v1/jobs/${jobId}`)).json()) as Record<string, any>;
 }
@@ -115,7 +109,7 @@ test('a worker SIGKILLed mid-render: another takes the job over once its lease l
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const workers = [await worker(shared)];
-  const jobId = await submit(node, t.key, movieOf('kill', 4, 2, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('kill', 4, 2, t.projectId));
   let job: Record<string, any> = {};
   await until(
     async () => {
@@ -168,7 +162,7 @@ test('one job spreads over two workers: each renders scenes of it; the output is
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const workers = [await sceneWorker(shared), await sceneWorker(shared)];
-  const jobId = await submit(node, t.key, movieOf('spread', 4, 2, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('spread', 4, 2, t.projectId));
   const { job, seen } = await encodersWhile(node, t.key, jobId, workers);
 
   assert.deepEqual(await outputOf(job), { frames: 240, seconds: job.mediaData.duration });
@@ -189,7 +183,7 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const coordinator = await sceneWorker(shared);
-  const jobId = await submit(node, t.key, movieOf('scenekill', 4, 2, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('scenekill', 4, 2, t.projectId));
   await until(async () => coordinator.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
   const helper = await sceneWorker(shared);
   await until(
@@ -213,7 +207,7 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   const [one, two] = [await apiNode(shared), await apiNode(shared)];
   const t = await tenantOf(one);
   const workers = [await worker(shared, 2), await worker(shared, 2)];
-  const jobId = await submit(one, t.key, movieOf('cancel', 2, 20, t.projectId));
+  const jobId = await submitJob(one, t.key, movieOf('cancel', 2, 20, t.projectId));
 
   const stream = await api(two.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(120_000) });
   assert.equal(stream.status, 200);
@@ -238,7 +232,7 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   assert.equal(events.at(-1), 'cancelled');
   assert.equal((await jobOf(one, t.key, jobId)).status, 'cancelled');
   // the worker takes the next job as usual
-  const next = await submit(two, t.key, movieOf('after', 1, 1, t.projectId));
+  const next = await submitJob(two, t.key, movieOf('after', 1, 1, t.projectId));
   assert.equal((await waitForJob(one.url, t.key, next, 60_000)).status, 'done');
 });
 
@@ -282,7 +276,7 @@ test('the API node a job was submitted to goes away: another node delivers its w
   const t = await tenantOf(one);
   const hook = await webhookReceiver(t.webhookSecret);
   const body = { ...movieOf('hooks', 1, 1, t.projectId), callbackUrl: `${hook.url}/hook` };
-  const jobId = await submit(one, t.key, body);
+  const jobId = await submitJob(one, t.key, body);
   await one.close();
   await worker(shared);
   await until(() => hook.deliveries.some((d) => d.body.event === 'done'), 60_000, 'the done webhook');
@@ -301,7 +295,7 @@ test('a worker drained by SIGTERM exits 0 within seconds; its job goes back to t
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const first = await worker(shared);
-  const jobId = await submit(node, t.key, movieOf('drain', 3, 2, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('drain', 3, 2, t.projectId));
   await until(async () => (await encoding([first])) !== undefined, 60_000, 'the worker encodes the job');
   first.child.kill('SIGTERM');
   const { code } = await Promise.race([
@@ -335,7 +329,7 @@ test('Postgres away: the API answers 503 with Retry-After meanwhile, and recover
   await until(async () => (await api(node.url, t.key, '/v1/jobs')).status === 200, 15_000, 'the API answers again');
   // and jobs work again, events included: the node listens again
   await worker(shared, 2);
-  const jobId = await submit(node, t.key, movieOf('back', 1, 1, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('back', 1, 1, t.projectId));
   const stream = await api(node.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(60_000) });
   assert.match(await stream.text(), /event: done/);
 });
@@ -346,7 +340,7 @@ test('Postgres away for a few seconds while a job renders: its writes wait, and 
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const busy = await worker(shared);
-  const jobId = await submit(node, t.key, movieOf('outage', 3, 2, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('outage', 3, 2, t.projectId));
   await until(async () => (await jobOf(node, t.key, jobId)).phase === 'rendering', 60_000, 'the job renders');
   relay.down();
   await sleep(4000);
@@ -362,7 +356,7 @@ test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries,
   const t = await tenantOf(node);
   await worker(shared, 2);
   await shared.stopStorage();
-  const jobId = await submit(node, t.key, movieOf('nos3', 1, 1, t.projectId));
+  const jobId = await submitJob(node, t.key, movieOf('nos3', 1, 1, t.projectId));
   const job = await waitForJob(node.url, t.key, jobId, 60_000);
   assert.equal(job.status, 'failed');
   assert.equal(job.error.code, 'STORAGE_UNAVAILABLE');
@@ -377,7 +371,7 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
   const t = await tenantOf(node);
   const workers = await Promise.all([0, 1, 2].map(() => worker(shared)));
   const jobIds: string[] = [];
-  for (let i = 0; i < 10; i++) jobIds.push(await submit(node, t.key, movieOf(`chaos${i}`, 2, 1, t.projectId)));
+  for (let i = 0; i < 10; i++) jobIds.push(await submitJob(node, t.key, movieOf(`chaos${i}`, 2, 1, t.projectId)));
   for (let kill = 0; kill < 5; kill++) {
     await sleep(2500);
     const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
