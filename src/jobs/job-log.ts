@@ -1,6 +1,7 @@
 // What the service's log says about a job: one line per thing an operator follows (submitted,
 // each phase, done, failed with its code, cancelled, each webhook attempt), never a
-// progress tick. Pure: a stored event in, a log line (message and fields) out.
+// progress tick. logLineOf is pure: a stored event in, a log line (message and fields) out.
+import type { Logger } from 'pino';
 import type { JobEvent } from './database.ts';
 
 export interface LogLine {
@@ -27,4 +28,10 @@ export function logLineOf(event: JobEvent, seconds?: number): LogLine | undefine
     default:
       return undefined;
   }
+}
+
+/** Writes the log line of an event (if it has one), with more fields (the worker's name). */
+export function logEvent(log: Logger, event: JobEvent, seconds?: number, fields: Record<string, unknown> = {}): void {
+  const line = logLineOf(event, seconds);
+  if (line) log[line.level]({ ...line.fields, ...fields }, line.msg);
 }

@@ -52,7 +52,7 @@ import { SceneCache } from './scene-cache.ts';
 import { RunningJobs } from './running-jobs.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 import { type Delivery, WebhookOutbox } from './webhooks.ts';
-import { logLineOf } from './job-log.ts';
+import { logEvent } from './job-log.ts';
 
 /** Distributed mode: how often an API node looks for jobs whose webhooks nobody feeds (their node died). */
 const UNTOLD_SWEEP_MS = 15_000;
@@ -103,8 +103,6 @@ export class RenderService {
   readonly #requests: RequestCounts;
   readonly #hub = new EventHub();
   readonly #log: Logger;
-  /** When each job running here started, for the seconds its end is logged with. */
-  readonly #startedAt = new Map<string, number>();
   readonly #storage: Storage;
   readonly #webhooks: WebhookOutbox;
   readonly #cache: SceneCache;
@@ -151,7 +149,6 @@ export class RenderService {
         store: this.#store,
         log: this.#log,
         announce: (event) => this.#announce(event),
-        onStarted: (jobId) => this.#startedAt.set(jobId, performance.now()),
       });
     }
     this.#webhooks = new WebhookOutbox(db, async (jobId) => (await this.#projectOfJob(jobId))?.webhook_secret, {
@@ -466,11 +463,7 @@ export class RenderService {
   #announce(event: JobEvent | undefined): void {
     if (!event) return;
     if (!this.#notifications) this.#hub.publish(event); // distributed: it comes back as a notification
-
-    const started = this.#startedAt.get(event.job_id);
-    const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
-    if (line) this.#log[line.level](line.fields, line.msg);
-    if (isTerminal(event.type)) this.#startedAt.delete(event.job_id);
+    logEvent(this.#log, event, this.#runs?.secondsRunning(event.job_id));
   }
 
   /** Feeds every job with a callback and events untold (a feed already running here is not started twice). */

@@ -18,7 +18,7 @@ import { type NetworkPolicy, ScenePool, type TimeLimits } from '../render/index.
 import type { Storage } from '../storage/index.ts';
 import { type Database, type JobEvent, openPostgres, type SceneTaskRow } from './database.ts';
 import { failureOf } from './job-failure.ts';
-import { logLineOf } from './job-log.ts';
+import { logEvent } from './job-log.ts';
 import { JobStore } from './job-store.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
 import type { RunnerContext } from './job-runner.ts';
@@ -71,7 +71,6 @@ export class RenderWorker {
   readonly #log: Logger;
   readonly #name: string;
   readonly #concurrency: number;
-  readonly #startedAt = new Map<string, number>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #cache: StoredSceneCache;
   readonly #tasks: SceneTasks;
@@ -126,7 +125,6 @@ export class RenderWorker {
         await this.#tasks.release(job.id, this.#name);
         return this.#store.release(job.id, this.#name);
       },
-      onStarted: (jobId) => this.#startedAt.set(jobId, performance.now()),
       onEnded: () => void this.#claimWhileFree(),
       context: this.#context,
     });
@@ -296,10 +294,7 @@ export class RenderWorker {
   }
 
   #logEvent(event: JobEvent | undefined): void {
-    if (!event) return;
-    const started = this.#startedAt.get(event.job_id);
-    const line = logLineOf(event, started === undefined ? undefined : (performance.now() - started) / 1000);
-    if (line) this.#log[line.level]({ ...line.fields, worker: this.#name }, line.msg);
+    if (event) logEvent(this.#log, event, this.#runs.secondsRunning(event.job_id), { worker: this.#name });
   }
 }
 

@@ -18,8 +18,7 @@ export interface RunningJobsOptions {
   announce: (event: JobEvent | undefined) => void;
   /** Puts a drained job back in the queue (default: the phase `queued`, its progress kept). */
   requeue?: (job: JobRow) => Promise<JobEvent | undefined>;
-  /** Called when a job's run starts, and when it has ended, however it ended. */
-  onStarted?: (jobId: string) => void;
+  /** Called when a job's run has ended, however it ended. */
   onEnded?: (jobId: string) => void;
 }
 
@@ -29,6 +28,8 @@ interface Run {
   /** How a stopped run ends: back in the queue (draining), or left alone (abandoned); else cancelled. */
   ending?: 'requeue' | 'abandon';
   job: JobRow;
+  /** performance.now() when it started, for the seconds its end is logged with. */
+  startedAt: number;
 }
 
 export class RunningJobs {
@@ -48,6 +49,12 @@ export class RunningJobs {
 
   has(jobId: string): boolean {
     return this.#running.has(jobId) || this.#waiting.some((j) => j.id === jobId);
+  }
+
+  /** Seconds since the job's run started here (undefined: not running here). */
+  secondsRunning(jobId: string): number | undefined {
+    const run = this.#running.get(jobId);
+    return run && (performance.now() - run.startedAt) / 1000;
   }
 
   /** Jobs start only once resumed (the service first sweeps what a killed process left). */
@@ -101,8 +108,7 @@ export class RunningJobs {
     while (this.#accepting && !this.#paused && this.#running.size < maxActive && this.#waiting.length > 0) {
       const job = this.#waiting.shift()!;
       const abort = new AbortController();
-      const run: Run = { abort, done: Promise.resolve(), job };
-      this.options.onStarted?.(job.id);
+      const run: Run = { abort, done: Promise.resolve(), job, startedAt: performance.now() };
       log.info({ jobId: job.id }, 'job started');
       run.done = runJob(job, this.options.context(), abort.signal)
         .catch((err) => {
