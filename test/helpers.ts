@@ -625,7 +625,6 @@ export function ffmpegNames(): Set<string> {
   return new Set([ffmpegBinary().path, ffprobeBinary().path].map((p) => basename(p).slice(0, 15)));
 }
 
-/** The ffmpeg/ffprobe processes whose parent is `pid` (what `pgrep -P pid ffmpeg` lists). */
 /** The ffmpeg and ffprobe processes under `pid`: its children, or (distributed mode) its workers' children. */
 export async function ffmpegChildren(pid: number): Promise<Proc[]> {
   const names = ffmpegNames();

@@ -1,10 +1,11 @@
-// The service as an operator runs it: `reelsmith serve` as a real child process on a data
-// folder set up with the CLI. A SIGKILL mid-render loses no finished scene and the job
-// finishes after a restart; SIGTERM drains quickly and the job completes after a restart.
-// Then the seed's two curl bodies, verbatim but for where their URLs point, render done.
+// The service as an operator runs it, from the CLI: `reelsmith serve` on a data folder, or
+// (REELSMITH_TEST_MODE=distributed) `serve --database --storage` and a `reelsmith worker`.
+// A SIGKILL mid-render loses no finished scene and the job finishes after a restart; SIGTERM
+// drains quickly and the job completes after a restart. Then the seed's two curl bodies,
+// verbatim but for where their URLs point, render done.
 import assert from 'node:assert/strict';
-import { existsSync, watch } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,11 +15,10 @@ import { Webhook } from 'standardwebhooks';
 import { probe, tempDir } from './helpers.ts';
 import {
   api,
-  dataFolder,
+  cliDeployment,
   exampleAssets,
   footageMovie,
   seedMinimalBody,
-  serve,
   startService,
   waitForJob,
   waitUntil,
@@ -44,13 +44,6 @@ async function probeOutput(job: Record<string, any>, name: string) {
   return probe(path);
 }
 
-/** Every file of a scene-cache entry with its mtime. */
-async function cacheEntry(dir: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const name of await readdir(dir)) out[name] = (await stat(join(dir, name))).mtimeMs;
-  return out;
-}
-
 async function allJobsFinal(base: string, key: string) {
   const { jobs } = (await (await api(base, key, '/v1/jobs?limit=100')).json()) as { jobs: Array<Record<string, any>> };
   assert.ok(jobs.length > 0);
@@ -64,10 +57,9 @@ async function allJobsFinal(base: string, key: string) {
 
 // ---------------------------------------------------------------------------------------
 
-test('SIGKILL mid-render, restart on the same data folder: the job finishes, finished scenes are not rendered again', async () => {
-  const data = await dataFolder(undefined, childTmp);
-  let server = await serve(data.dir, { env: childTmp });
-  const submitted = await api(server.url, data.key, '/v1/render/jobs', {
+test('SIGKILL mid-render, restart: the job finishes, finished scenes are not rendered again', async () => {
+  const d = await cliDeployment(childTmp);
+  const submitted = await api(d.url, d.key, '/v1/render/jobs', {
     method: 'POST',
     json: footageMovie(`${assets.url}/footage/city.mp4`, 'crash', 4, 2.5),
   });
@@ -75,25 +67,31 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   const { jobId } = (await submitted.json()) as { jobId: string };
 
   const before = await waitUntil(
-    server.url,
-    data.key,
+    d.url,
+    d.key,
     jobId,
     (j) => j.scenes.some((s: { state: string }) => s.state === 'done'),
     'a finished scene',
+    60_000,
   );
-  server.child.kill('SIGKILL');
-  const killed = await server.exited;
-  assert.equal(killed.signal, 'SIGKILL');
-  // the render's temp folder was in the data folder's work area, none in the OS temp folder
-  assert.deepEqual(
-    (await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')),
-    [],
-    'no render folder in the OS temp folder',
-  );
-  const leftWork = (await readdir(join(data.dir, 'work', jobId)))
-    .filter((n) => n.startsWith('reelsmith-render-'))
-    .map((n) => join(data.dir, 'work', jobId, n));
-  assert.equal(leftWork.length, 1, 'the killed render left its folder in <data>/work');
+  // a crash: every process of the deployment SIGKILLed
+  for (const p of d.processes) p.child.kill('SIGKILL');
+  for (const p of d.processes) assert.equal((await p.exited).signal, 'SIGKILL');
+  const dataDir = d.dataDir;
+  const leftWork = dataDir
+    ? (await readdir(join(dataDir, 'work', jobId)))
+        .filter((n) => n.startsWith('reelsmith-render-'))
+        .map((n) => join(dataDir, 'work', jobId, n))
+    : [];
+  if (dataDir) {
+    // the render's temp folder was in the data folder's work area, none in the OS temp folder
+    assert.deepEqual(
+      (await readdir(childTmp.TMPDIR)).filter((n) => n.startsWith('reelsmith-render-')),
+      [],
+      'no render folder in the OS temp folder',
+    );
+    assert.equal(leftWork.length, 1, 'the killed render left its folder in <data>/work');
+  }
   const doneBefore = before.scenes
     .map((s: { state: string }, i: number) => (s.state === 'done' ? i : -1))
     .filter((i: number) => i >= 0);
@@ -103,24 +101,19 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   );
   assert.notEqual(before.status, 'done');
 
-  // the committed cache entries of the scenes that were done, and their files' mtimes
-  const projectCache = join(data.dir, 'scene-cache', 'proj_abc123');
-  const leftBehind = await readdir(projectCache);
-  const entriesBefore = leftBehind.filter((n) => !n.startsWith('.tmp-'));
-  assert.ok(entriesBefore.length >= doneBefore.length);
-  const mtimesBefore = Object.fromEntries(
-    await Promise.all(entriesBefore.map(async (n) => [n, await cacheEntry(join(projectCache, n))] as const)),
-  );
+  // the committed cache entries of the scenes that were done
+  const entriesBefore = await d.sceneEntries();
+  assert.ok(Object.keys(entriesBefore).length >= doneBefore.length);
 
-  // every scene render starts in a fresh `.tmp-` workspace of the project's cache: count those made from now on
-  const workspaces = new Set<string>();
-  const watcher = watch(projectCache, (_type, name) => {
-    if (name?.startsWith('.tmp-') && !leftBehind.includes(name)) workspaces.add(name);
-  });
-  server = await serve(data.dir, { env: childTmp });
-  assert.match(server.output(), /resumed 1 unfinished job/);
-  assert.equal(existsSync(leftWork[0]), false, "the start swept the killed render's folder");
-  const job = await waitForJob(server.url, data.key, jobId, 60_000).finally(() => watcher.close());
+  const renders = d.watchSceneRenders();
+  await d.restart();
+  if (dataDir) {
+    assert.match(d.api.output(), /resumed 1 unfinished job/);
+    assert.equal(existsSync(leftWork[0]), false, "the start swept the killed render's folder");
+  }
+  // distributed: once the dead worker's lease has lapsed
+  const job = await waitForJob(d.url, d.key, jobId, 120_000);
+  const renderedNow = renders.stop();
   assert.equal(job.status, 'done', JSON.stringify(job.error));
   assert.equal(job.phase, 'done');
   assert.equal(job.progress, 1);
@@ -132,31 +125,33 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
       'cached',
       `scene ${i} was done before the kill and is reused, not rendered again (${states})`,
     );
-  assert.ok(states.includes('done'), `the scenes unfinished at the kill were rendered after the restart (${states})`);
   assert.ok(
     states.every((s: string) => s === 'cached' || s === 'done'),
     String(states),
   );
-  const renderedAgain = states.filter((s: string) => s === 'done').length;
-  assert.equal(
-    workspaces.size,
-    renderedAgain,
-    `after the restart exactly the ${renderedAgain} unfinished scene(s) were rendered (workspaces: ${[...workspaces]})`,
-  );
-  assert.ok(renderedAgain <= 4 - doneBefore.length);
-  const entriesAfter = await readdir(projectCache);
+  // each scene is rendered once across the kill: the ones uncommitted then, after the restart
+  // (distributed: the new worker may render some as scene tasks while the job's lease runs
+  // out; the job then finds them 'cached' too)
   assert.deepEqual(
-    entriesAfter.filter((n) => n.startsWith('.tmp-')),
+    renderedNow.filter((entry) => entry in entriesBefore),
     [],
-    'the workspace of the scene killed mid-render was swept',
+    'no entry committed before the kill is rendered again',
   );
-  assert.equal(entriesAfter.length, 4, 'one cache entry per scene');
-  for (const name of entriesBefore)
+  assert.equal(
+    Object.keys(entriesBefore).length + renderedNow.length,
+    4,
+    `after the restart exactly the scenes unfinished at the kill were rendered (${renderedNow}; ${JSON.stringify(job.scenes)})`,
+  );
+  if (dataDir)
     assert.deepEqual(
-      await cacheEntry(join(projectCache, name)),
-      mtimesBefore[name],
-      `cache entry ${name} is the one committed before the kill`,
+      (await readdir(join(dataDir, 'scene-cache', d.projectId))).filter((n) => n.startsWith('.tmp-')),
+      [],
+      'the workspace of the scene killed mid-render was swept',
     );
+  const entriesAfter = await d.sceneEntries();
+  assert.equal(Object.keys(entriesAfter).length, 4, 'one cache entry per scene');
+  for (const [name, stamp] of Object.entries(entriesBefore))
+    assert.equal(entriesAfter[name], stamp, `cache entry ${name} is the one committed before the kill`);
 
   const info = await probeOutput(job, 'crash.mp4');
   assert.equal(info.video.width, 1920);
@@ -164,68 +159,75 @@ test('SIGKILL mid-render, restart on the same data folder: the job finishes, fin
   assert.equal(Number(info.video.nb_read_frames), 4 * 75, 'every frame of the 4 scenes, once');
   assert.equal(job.mediaData.frames, 300);
 
-  await allJobsFinal(server.url, data.key);
-  server.child.kill('SIGTERM');
-  assert.deepEqual(await server.exited, { code: 0, signal: null });
+  await allJobsFinal(d.url, d.key);
+  for (const p of d.processes) p.child.kill('SIGTERM');
+  for (const p of d.processes) assert.deepEqual(await p.exited, { code: 0, signal: null });
 });
 
-/** SIGTERM while a job renders (with a progress stream open, or not): exit 0 within 5 s, then a restart completes the job. */
+/**
+ * SIGTERM to the process that renders while a job renders (with a progress stream open, or
+ * not): it exits 0 within 5 s, and the job completes once it is started again (distributed:
+ * another worker). The stream ends with an embedded server; an API node keeps it to the end.
+ */
 async function drainAndResume(tag: string, withStream: boolean) {
-  const data = await dataFolder(undefined, childTmp);
-  let server = await serve(data.dir, { env: childTmp });
+  const d = await cliDeployment(childTmp);
   try {
-    const submitted = await api(server.url, data.key, '/v1/render/jobs', {
+    const submitted = await api(d.url, d.key, '/v1/render/jobs', {
       method: 'POST',
       json: footageMovie(`${assets.url}/footage/city.mp4`, tag, 3, 2.5),
     });
     const { jobId } = (await submitted.json()) as { jobId: string };
     await waitUntil(
-      server.url,
-      data.key,
+      d.url,
+      d.key,
       jobId,
       (j) => j.phase === 'rendering' && j.scenes.some((s: { state: string }) => s.state === 'rendering'),
       'rendering',
+      60_000,
     );
     const stream = withStream
-      ? (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`))
+      ? (await api(d.url, d.key, `/v1/jobs/${jobId}/progress`))
           .text()
           .catch((err: Error) => `(stream broken: ${err.message})`)
       : undefined;
 
+    const drained = d.renderer;
     const signalled = Date.now();
-    server.child.kill('SIGTERM');
+    drained.child.kill('SIGTERM');
     const exit = await Promise.race([
-      server.exited,
+      drained.exited,
       sleep(5_000).then(() => 'still running 5 s after SIGTERM' as const),
     ]);
     assert.deepEqual(
       exit,
       { code: 0, signal: null },
-      `exit after SIGTERM (${(Date.now() - signalled) / 1000} s):\n${server.output()}`,
+      `exit after SIGTERM (${(Date.now() - signalled) / 1000} s):\n${drained.output()}`,
     );
-    assert.match(server.output(), /SIGTERM: draining/);
-    if (stream)
+    assert.match(drained.output(), /SIGTERM: draining/);
+    if (stream && d.dataDir)
       assert.doesNotMatch(await stream, /event: done/, 'the stream ended with the server, before the job was done');
 
-    server = await serve(data.dir, { env: childTmp });
-    assert.match(server.output(), /resumed 1 unfinished job/);
-    const job = await waitForJob(server.url, data.key, jobId, 60_000);
+    await d.restart();
+    if (d.dataDir) assert.match(d.api.output(), /resumed 1 unfinished job/);
+    const job = await waitForJob(d.url, d.key, jobId, 60_000);
     assert.equal(job.status, 'done', JSON.stringify(job.error));
+    if (stream && !d.dataDir)
+      assert.match(await stream, /event: done/, 'the API node kept the stream open through the drain, to the end');
     const info = await probeOutput(job, `${tag}.mp4`);
     assert.equal(Number(info.video.nb_read_frames), 3 * 75);
     // the drain put the job back in the queue (a second 'queued' phase after 'rendering'), then it ran again
-    const log = await (await api(server.url, data.key, `/v1/jobs/${jobId}/progress`)).text();
+    const log = await (await api(d.url, d.key, `/v1/jobs/${jobId}/progress`)).text();
     const phases = [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map(
       (m) => (JSON.parse(m[1]) as { phase: string }).phase,
     );
     assert.equal(phases[0], 'queued');
     assert.ok(phases.indexOf('queued', 1) > phases.indexOf('rendering'), `requeued by the drain: ${phases}`);
     assert.equal(phases.at(-1), 'uploading');
-    await allJobsFinal(server.url, data.key);
-    server.child.kill('SIGTERM');
-    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    await allJobsFinal(d.url, d.key);
+    for (const p of d.processes) p.child.kill('SIGTERM');
+    for (const p of d.processes) assert.deepEqual(await p.exited, { code: 0, signal: null });
   } finally {
-    server.child.kill('SIGKILL'); // a server that did not drain renders on otherwise
+    for (const p of d.processes) p.child.kill('SIGKILL'); // a server that did not drain renders on otherwise
   }
 }
 
@@ -437,7 +439,9 @@ test("the seed's minimal and full requests render done: 5.0 s; 1920x1080, 30 fps
   assert.equal(done.path, '/webhooks/viralsync');
   assert.equal(done.verified.jobId, fullId);
   assert.equal(done.verified.progress, 1);
-  assert.match(done.verified.outputUrl, /\/v1\/files\/outputs\//);
+  // the job's output (embedded: a signed link of this service; distributed: a presigned one of the bucket)
+  assert.equal(new URL(done.verified.outputUrl).pathname, new URL(full.outputUrl).pathname);
+  assert.equal((await fetch(done.verified.outputUrl)).status, 200);
   assert.deepEqual(
     {
       duration: done.verified.mediaData.duration,

@@ -4,10 +4,12 @@
 //
 // With REELSMITH_TEST_MODE=distributed, startService starts the distributed mode instead:
 // this API node on a fresh Postgres schema and an S3 server, and two `reelsmith worker`
-// processes that render its jobs. The conformance files (api-contract, service-events,
-// client) run in both modes with the same assertions.
+// processes that render its jobs; and cliDeployment deploys an API node and a worker from the
+// CLI. The conformance files (api-contract, service-events, service-durability, client) run
+// in both modes with the same assertions.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdirSync, readdirSync, watch } from 'node:fs';
+import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -303,23 +305,162 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 }
 
 /** A data folder (`dir`, or a new temp one) with a Pro account, project proj_abc123 and a key, made with the CLI. */
-export async function dataFolder(
-  dir?: string,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ dir: string; key: string; accountId: string; projectId: string; webhookSecret: string }> {
+export async function dataFolder(dir?: string, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string } & CliTenant> {
   dir ??= await tempDir('reelsmith-data-');
-  const account = await cli(['accounts', 'create', '--init', '--plan', 'pro', '--data', dir, '--json'], env);
+  return { dir, ...(await cliTenant(['--data', dir], ['--init'], env)) };
+}
+
+interface CliTenant {
+  key: string;
+  accountId: string;
+  projectId: string;
+  webhookSecret: string;
+}
+
+/** A Pro account, project proj_abc123 and a key, made with the admin commands in the store `where` names (`--data dir`, `--database url`). */
+async function cliTenant(where: string[], init: string[], env: NodeJS.ProcessEnv): Promise<CliTenant> {
+  const account = await cli(['accounts', 'create', ...init, '--plan', 'pro', ...where, '--json'], env);
   const project = await cli(
-    ['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', '--data', dir, '--json'],
+    ['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', ...where, '--json'],
     env,
   );
-  const key = await cli(['keys', 'create', '--account', account.accountId, '--data', dir, '--json'], env);
+  const key = await cli(['keys', 'create', '--account', account.accountId, ...where, '--json'], env);
   return {
-    dir,
     key: key.key,
     accountId: account.accountId,
     projectId: project.projectId,
     webhookSecret: project.webhookSecret,
+  };
+}
+
+/**
+ * The service deployed from the CLI as an operator deploys it, with a tenant made by the admin
+ * commands (see cliTenant). Embedded: `serve` on a data folder, rendering its jobs itself.
+ * Distributed (REELSMITH_TEST_MODE=distributed): an API node (`serve --database --storage`)
+ * and one `reelsmith worker`, on a fresh schema and bucket.
+ */
+export interface CliDeployment extends CliTenant {
+  url: string;
+  /** The embedded mode's data folder. */
+  dataDir?: string;
+  /** The process that answers the API (embedded: it also renders). */
+  readonly api: ServeChild;
+  /** The process that renders the jobs. */
+  readonly renderer: ServeChild | WorkerChild;
+  /** Every process of it (embedded: the one). */
+  readonly processes: Array<ServeChild | WorkerChild>;
+  /** Starts again what has ended: `serve` on the same data folder and port; a new worker. */
+  restart(): Promise<void>;
+  /** The project's committed scene-cache entries, each with a stamp that changes if it is written again. */
+  sceneEntries(): Promise<Record<string, string>>;
+  /** Watches the project's scene cache from now on; `stop` names the entries rendered since. */
+  watchSceneRenders(): { stop(): string[] };
+}
+
+export async function cliDeployment(env: NodeJS.ProcessEnv = {}): Promise<CliDeployment> {
+  return TEST_MODE === 'distributed' ? distributedDeployment(env) : embeddedDeployment(env);
+}
+
+async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment> {
+  const data = await dataFolder(undefined, env);
+  const port = await freePort();
+  let server = await serve(data.dir, { env, port });
+  const projectCache = join(data.dir, 'scene-cache', data.projectId);
+  const committed = async () => (await readdir(projectCache).catch(() => [])).filter((n) => !n.startsWith('.tmp-'));
+  return {
+    ...data,
+    url: server.url,
+    dataDir: data.dir,
+    get api() {
+      return server;
+    },
+    get renderer() {
+      return server;
+    },
+    get processes() {
+      return [server];
+    },
+    async restart() {
+      if (server.child.exitCode === null && server.child.signalCode === null) return;
+      server = await serve(data.dir, { env, port });
+    },
+    async sceneEntries() {
+      const stamps: Record<string, string> = {};
+      for (const entry of await committed()) {
+        const files = await readdir(join(projectCache, entry));
+        const mtimes = await Promise.all(
+          files.map(async (f) => `${f}@${(await stat(join(projectCache, entry, f))).mtimeMs}`),
+        );
+        stamps[entry] = mtimes.sort().join(' ');
+      }
+      return stamps;
+    },
+    // every scene render starts in a fresh `.tmp-` workspace of the project's cache
+    watchSceneRenders() {
+      const workspaces = new Set<string>();
+      mkdirSync(projectCache, { recursive: true });
+      const before = new Set(readdirSync(projectCache));
+      const watcher = watch(projectCache, (_type, name) => {
+        if (name?.startsWith('.tmp-') && !before.has(name)) workspaces.add(name);
+      });
+      return {
+        stop() {
+          watcher.close();
+          return [...workspaces];
+        },
+      };
+    },
+  };
+}
+
+async function distributedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment> {
+  const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
+  const storageUrl = `s3://${s3.bucket}/reelsmith`;
+  const shared = { ...env, ...s3.settings, DATABASE_URL: database, STORAGE_URL: storageUrl };
+  const storage = s3Storage(storageUrl, s3.settings);
+  const tenant = await cliTenant([], [], shared);
+  const apiDir = await tempDir('reelsmith-api-node-');
+  const port = await freePort();
+  const startApi = () => serve(apiDir, { env: shared, port });
+  let api = await startApi();
+  let worker = await spawnWorker(shared, ['--concurrency', '1', '--allow-private-networks']);
+  const running = (p: { child: ChildProcess }) => p.child.exitCode === null && p.child.signalCode === null;
+  // an entry is committed by its playlist.json, put last: `PUT /<bucket>/reelsmith/scene-cache/<project>/<entry>/...`
+  const entryPuts = (from: number) =>
+    s3.requests.slice(from).flatMap((request, i) => {
+      const m = new RegExp(`^PUT /${s3.bucket}/reelsmith/scene-cache/${tenant.projectId}/([^/]+)/([^?]+)`).exec(
+        request,
+      );
+      return m ? [{ entry: m[1], file: m[2], at: from + i }] : [];
+    });
+  return {
+    ...tenant,
+    url: api.url,
+    get api() {
+      return api;
+    },
+    get renderer() {
+      return worker;
+    },
+    get processes() {
+      return [api, worker];
+    },
+    async restart() {
+      if (!running(api)) api = await startApi();
+      if (!running(worker)) worker = await spawnWorker(shared, ['--concurrency', '1', '--allow-private-networks']);
+    },
+    async sceneEntries() {
+      const stamps: Record<string, string> = {};
+      for (const put of entryPuts(0)) if (put.file === 'playlist.json') stamps[put.entry] = `put #${put.at}`;
+      // a put cut short by a kill committed nothing
+      for (const entry of Object.keys(stamps))
+        if (!(await storage.stat(`scene-cache/${tenant.projectId}/${entry}/playlist.json`))) delete stamps[entry];
+      return stamps;
+    },
+    watchSceneRenders() {
+      const from = s3.requests.length;
+      return { stop: () => [...new Set(entryPuts(from).map((p) => p.entry))] };
+    },
   };
 }
 
