@@ -268,12 +268,11 @@ async function claimDataFolder(dataDir: string): Promise<void> {
   await keepPrivate(dataDir);
 }
 
-/** On an empty data folder: one account on the self-hosted plan, one project, one key. */
+/** On an empty data folder or database: one account on the self-hosted plan, one project, one key. */
 async function bootstrap(service: RenderService, projectId: string) {
-  if ((await service.listAccounts()).length > 0) return undefined;
-  const account = await service.createAccount({ name: 'default', plan: 'unlimited' });
-  const project = await service.createProject({ accountId: account.id, name: 'default', id: projectId });
-  const key = await service.createKey({ accountId: account.id });
+  const first = await service.createFirstAccount({ name: 'default', plan: 'unlimited', projectId });
+  if (!first) return undefined;
+  const { account, project, key } = first;
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
 }
 

@@ -1,7 +1,8 @@
 // Accounts, their projects and their API keys. Keys are shown once and stored only as
 // a SHA-256 hash; a key authenticates as its account.
 import { createHash } from 'node:crypto';
-import { type AccountRow, type Database, isStorableText, type ProjectRow } from './database.ts';
+import { sql } from 'kysely';
+import { type AccountRow, type Database, isStorableText, kindOf, type ProjectRow } from './database.ts';
 import { newAccountId, newApiKey, newKeyId, newProjectId, newWebhookSecret, now } from './ids.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -13,6 +14,23 @@ export class Accounts {
     const row = { id: newAccountId(), name: input.name, plan: input.plan, created_at: now() };
     await this.db.insertInto('accounts').values(row).execute();
     return row;
+  }
+
+  /**
+   * On a database with no account yet: one account, its project and a key, made together;
+   * undefined when there is an account already. API nodes starting together on a new
+   * database make one (Postgres: the accounts table is locked for writes meanwhile).
+   */
+  async createFirst(input: { name: string; plan: string; projectId: string }) {
+    return this.db.transaction().execute(async (tx) => {
+      if (kindOf(this.db) === 'postgres') await sql`lock table accounts in exclusive mode`.execute(tx);
+      const accounts = new Accounts(tx);
+      if ((await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined) return undefined;
+      const account = await accounts.createAccount(input);
+      const project = await accounts.createProject({ accountId: account.id, name: input.name, id: input.projectId });
+      const key = await accounts.createKey({ accountId: account.id });
+      return { account, project, key };
+    });
   }
 
   async createProject(input: { accountId: string; name: string; id?: string }): Promise<ProjectRow> {

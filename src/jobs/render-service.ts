@@ -332,6 +332,11 @@ export class RenderService {
     return this.#accounts.createAccount(input);
   }
 
+  /** On a database with no account yet: one account on `plan`, its project `projectId` and a key (undefined: there are accounts). */
+  createFirstAccount(input: { name: string; plan: string; projectId: string }) {
+    return this.#accounts.createFirst(input);
+  }
+
   listAccounts(): Promise<AccountRow[]> {
     return this.#accounts.listAccounts();
   }
