@@ -1,5 +1,6 @@
 // The pure parts of bounded runs, with exact values: each ffmpeg's time limits, and how
-// ffmpeg's messages name our files (by layer, input number or role, never by server path).
+// ffmpeg's messages name our files (by layer, input number or role, never by server path);
+// and how many scene encoders run at once, with how many threads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileNames, lastLines, layerNames, namePaths } from '../src/media/ffmpeg-message.ts';
@@ -11,6 +12,7 @@ import {
   frameLimits,
   sceneLimits,
 } from '../src/render/time-limits.ts';
+import { encodersAtOnce, sharedSceneSlots, threadsPerProcess } from '../src/render/workers.ts';
 
 test('a scene gets 60 s plus 0.5 s a frame at 1080p or smaller, stalled after 60 s without progress', () => {
   assert.deepEqual(sceneLimits(D, 300, { width: 1920, height: 1080 }, 'veryfast'), { seconds: 210, stallSeconds: 60 });
@@ -120,4 +122,21 @@ test('layers that share one file are all named', () => {
 test('the last three lines of stderr on one line', () => {
   assert.equal(lastLines('one\ntwo\nthree\nfour\n'), 'two | three | four');
   assert.equal(lastLines('  \n'), 'no output');
+});
+
+test('scene encoders at once: one per core and at least two; from 1080p at most one per core; threads split the cores', () => {
+  assert.deepEqual([1, 2, 8].map(sharedSceneSlots), [2, 2, 8]);
+  assert.equal(encodersAtOnce(4, 2, { width: 1920, height: 1080 }), 2);
+  assert.equal(encodersAtOnce(4, 2, { width: 1080, height: 1920 }), 2);
+  assert.equal(encodersAtOnce(4, 2, { width: 1280, height: 720 }), 4);
+  assert.equal(encodersAtOnce(4, 1, { width: 3840, height: 2160 }), 1);
+  assert.deepEqual(
+    [
+      [8, 3],
+      [2, 4],
+      [1, 2],
+      [4, 0],
+    ].map(([cores, workers]) => threadsPerProcess(cores, workers)),
+    [2, 1, 1, 4],
+  );
 });

@@ -70,7 +70,7 @@ export function serveSettings(): Option[] {
       'URL clients reach this service at, for outputUrl (default http://localhost:<port>)',
     ).env('REELSMITH_PUBLIC_URL'),
     plansSetting(),
-    new Option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores)')
+    new Option('--workers <n>', 'scene workers shared by all jobs (default: CPU cores, at least 2)')
       .env('REELSMITH_WORKERS')
       .argParser(integer(1, 256)),
     // its variable also takes a comma list of CIDRs, so it is read by networkPolicy, not here
@@ -119,7 +119,7 @@ export function workerSettings(): Option[] {
       .env('REELSMITH_CONCURRENCY')
       .default(1)
       .argParser(integer(1, 64)),
-    new Option('--cores <n>', "CPU cores the jobs' scene encoders share")
+    new Option('--cores <n>', "CPU cores the jobs' scene encoders share (as many encoders at once, at least 2)")
       .env('REELSMITH_CORES')
       .default(availableParallelism(), "this machine's")
       .argParser(integer(1, 256)),

@@ -19,6 +19,7 @@ import {
   type NetworkPolicy,
   ScenePool,
   sceneWorkers,
+  sharedSceneSlots,
   type TimeLimits,
   urlRefusal,
 } from '../render/index.ts';
@@ -141,7 +142,7 @@ export class RenderService {
         this.#log,
       );
     else {
-      const pool = new ScenePool(options.workers ?? Math.max(2, availableParallelism()));
+      const pool = new ScenePool(options.workers ?? sharedSceneSlots(availableParallelism()));
       this.#runs = new RunningJobs({
         // enough jobs planning, rendering or assembling at once to keep the scene pool busy
         maxActive: pool.size * 2,

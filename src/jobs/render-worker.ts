@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { type NetworkPolicy, ScenePool, type TimeLimits } from '../render/index.ts';
+import { type NetworkPolicy, ScenePool, sharedSceneSlots, type TimeLimits } from '../render/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { type Database, type JobEvent, openPostgres, type SceneTaskRow } from './database.ts';
 import { failureOf } from './job-failure.ts';
@@ -89,7 +89,7 @@ export class RenderWorker {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#name = options.name ?? `${hostname()}:${process.pid}`;
     this.#concurrency = options.concurrency ?? 1;
-    const pool = new ScenePool(Math.max(2, options.cores));
+    const pool = new ScenePool(sharedSceneSlots(options.cores));
     const cache = new StoredSceneCache(options.storage, join(options.workDir, 'scene-cache'));
     this.#cache = cache;
     this.#tasks = new SceneTasks(db);

@@ -24,6 +24,7 @@ export {
   PRESET_WORKERS,
   QUALITY_PRESETS,
   sceneWorkers,
+  sharedSceneSlots,
   threadsPerProcess,
   type QualityPreset,
 } from './workers.ts';

@@ -20,6 +20,14 @@ export function sceneWorkers(preset: QualityPreset = DEFAULT_PRESET, requested?:
   return requested ?? PRESET_WORKERS[preset];
 }
 
+/**
+ * Scene encoders a process runs at once for all its jobs, by default: one per core, and two
+ * on one core, so that one encodes while the other fetches or decodes its sources.
+ */
+export function sharedSceneSlots(cores: number): number {
+  return Math.max(2, cores);
+}
+
 /** Threads per ffmpeg so that `workers` processes at once do not oversubscribe `cores`. */
 export function threadsPerProcess(cores: number, workers: number): number {
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
