@@ -18,6 +18,7 @@ import {
   cliDeployment,
   exampleAssets,
   footageMovie,
+  phasesOf,
   seedMinimalBody,
   startService,
   waitForJob,
@@ -216,10 +217,7 @@ async function drainAndResume(tag: string, withStream: boolean) {
     const info = await probeOutput(job, `${tag}.mp4`);
     assert.equal(Number(info.video.nb_read_frames), 3 * 75);
     // the drain put the job back in the queue (a second 'queued' phase after 'rendering'), then it ran again
-    const log = await (await api(d.url, d.key, `/v1/jobs/${jobId}/progress`)).text();
-    const phases = [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map(
-      (m) => (JSON.parse(m[1]) as { phase: string }).phase,
-    );
+    const phases = await phasesOf(d.url, d.key, jobId);
     assert.equal(phases[0], 'queued');
     assert.ok(phases.indexOf('queued', 1) > phases.indexOf('rendering'), `requeued by the drain: ${phases}`);
     assert.equal(phases.at(-1), 'uploading');

@@ -543,6 +543,12 @@ export async function serve(dir: string, options: ServeOptions = {}): Promise<Se
   }
 }
 
+/** The phases a job went through, in order, from its progress stream (a replay, for a finished job). */
+export async function phasesOf(base: string, key: string, jobId: string): Promise<string[]> {
+  const log = await (await api(base, key, `/v1/jobs/${jobId}/progress`)).text();
+  return [...log.matchAll(/event: phase\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]) as { phase: string }).phase);
+}
+
 /** Polls a job until `ready(job)` (5 times a second: long waits stay under the Pro plan's 600 requests a minute); fails if the job ends first. */
 export async function waitUntil(
   base: string,

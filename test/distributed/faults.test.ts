@@ -23,6 +23,7 @@ import {
   api,
   exampleAssets,
   footageMovie,
+  phasesOf,
   spawnWorker,
   seedMinimalBody,
   startService,
@@ -355,7 +356,12 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
   for (let i = 0; i < 10; i++) jobIds.push(await submitJob(node, t.key, movieOf(`chaos${i}`, 2, 1, t.projectId)));
   for (let kill = 0; kill < 5; kill++) {
     await sleep(2500);
-    const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
+    // a random one of the workers at work (of all, when none is)
+    const busy: WorkerChild[] = [];
+    for (const w of workers) if ((await ffmpegChildren(w.child.pid!)).length > 0) busy.push(w);
+    const among = busy.length > 0 ? busy : workers;
+    const victim = among[Math.floor(Math.random() * among.length)];
+    workers.splice(workers.indexOf(victim), 1);
     victim.child.kill('SIGKILL');
     await victim.exited;
     workers.push(await worker(shared));
@@ -366,4 +372,8 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
     assert.equal(job.mediaData.frames, 60);
     assert.ok(Math.abs(job.mediaData.duration - 2) < 0.05, `${jobId}: ${job.mediaData.duration} s`);
   }
+  // the kills hit work: a job planned a second time was taken over from a killed worker
+  const phases = await Promise.all(jobIds.map((jobId) => phasesOf(node.url, t.key, jobId)));
+  const takenOver = phases.filter((p) => p.filter((phase) => phase === 'planning').length > 1);
+  assert.ok(takenOver.length >= 1, `a job was taken over: ${JSON.stringify(phases)}`);
 });
