@@ -14,6 +14,7 @@ import { ffmpegChildren, media, mediaServer, probe, tempDir } from './helpers.ts
 import {
   api,
   assertErrorShape,
+  linkLifetime,
   seedMinimalBody,
   startService,
   TEST_MODE,
@@ -512,6 +513,8 @@ describe('jobs', () => {
     assert.deepEqual([info.video.width, info.video.height, info.video.nb_read_frames], [320, 180, '30']);
     assert.equal(info.audio?.codec_name, 'aac');
     assert.ok(Math.abs(Number(info.format.duration) - 1) < 0.05, info.format.duration);
+
+    assert.ok(Math.abs(linkLifetime(job.outputUrl) - 86_400) < 300, `the link lasts a day: ${job.outputUrl}`);
 
     // Range
     const part = await fetch(job.outputUrl, { headers: { range: 'bytes=0-99' } });

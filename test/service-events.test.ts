@@ -13,6 +13,7 @@ import { decodeFrames, media, mediaServer, near, tempDir, type WebhookReceipt, w
 import {
   api,
   footageMovie as sharedFootageMovie,
+  linkLifetime,
   startService,
   waitForJob,
   type TestService,
@@ -129,6 +130,7 @@ test("SSE: phases in the seed's order, progress never decreasing, a final done, 
     { duration: last.data.mediaData.duration, width: last.data.mediaData.width, height: last.data.mediaData.height },
     { duration: 4, width: 1280, height: 720 },
   );
+  assert.ok(Math.abs(linkLifetime(last.data.outputUrl) - 86_400) < 300, `lasts a day: ${last.data.outputUrl}`);
   const output = await fetch(last.data.outputUrl);
   assert.equal(output.status, 200, 'the outputUrl in the done event works');
   await output.arrayBuffer();
@@ -209,6 +211,8 @@ test('webhooks: signed; the final event retried after two 500s until delivered; 
   assert.equal(body.status, 'done');
   assert.equal(body.progress, 1);
   assert.equal(typeof body.outputUrl, 'string');
+  // a webhook's link lasts a week, for receivers that fetch later
+  assert.ok(Math.abs(linkLifetime(body.outputUrl) - 7 * 86_400) < 300, body.outputUrl);
   assert.deepEqual(
     { duration: body.mediaData.duration, width: body.mediaData.width, height: body.mediaData.height },
     { duration: 14, width: 1280, height: 720 },

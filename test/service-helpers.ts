@@ -543,6 +543,15 @@ export async function serve(dir: string, options: ServeOptions = {}): Promise<Se
   }
 }
 
+/** Seconds from now until a download link expires: this service's signed link (`expires`) or a bucket's presigned one. */
+export function linkLifetime(url: string): number {
+  const params = new URL(url).searchParams;
+  const presigned = params.get('X-Amz-Date');
+  if (!presigned) return Number(params.get('expires')) - Date.now() / 1000;
+  const signedAt = Date.parse(presigned.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  return (signedAt - Date.now()) / 1000 + Number(params.get('X-Amz-Expires'));
+}
+
 /** The phases a job went through, in order, from its progress stream (a replay, for a finished job). */
 export async function phasesOf(base: string, key: string, jobId: string): Promise<string[]> {
   const log = await (await api(base, key, `/v1/jobs/${jobId}/progress`)).text();

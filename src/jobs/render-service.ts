@@ -60,6 +60,8 @@ const UNTOLD_SWEEP_MS = 15_000;
 
 /** A webhook may be retried for more than a day, so the outputUrl it carries lasts a week. */
 const WEBHOOK_URL_TTL = 7 * 86_400;
+/** How long an outputUrl lasts: a day (the seed gives no lifetime; fetch the job again for a fresh one). */
+const OUTPUT_URL_TTL = 86_400;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -317,7 +319,7 @@ export class RenderService {
   }
 
   /** A link to a stored output, valid for `ttlSeconds` from now (default: the service's, 24 h). */
-  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? 86_400): Promise<string> {
+  outputUrl(key: string, ttlSeconds = this.options.urlTtlSeconds ?? OUTPUT_URL_TTL): Promise<string> {
     return this.#storage.urlFor(key, Math.floor(Date.now() / 1000) + ttlSeconds);
   }
 
