@@ -204,16 +204,43 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
   assert.ok(Math.abs(done.mediaData.duration - 8) < 0.05, `${done.mediaData.duration} s`);
 });
 
-test('two API nodes: submitted on one, followed (SSE) and cancelled on the other; the worker stops its ffmpeg at once', async () => {
+/** Reads an event stream to its end, noting when each event (by id) arrived. */
+async function readTimed(res: Response): Promise<{ text: string; arrived: Map<number, number> }> {
+  const arrived = new Map<number, number>();
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    const at = Date.now();
+    text += decoder.decode(chunk, { stream: true });
+    for (const m of text.matchAll(/^id: (\d+)\n/gm)) if (!arrived.has(Number(m[1]))) arrived.set(Number(m[1]), at);
+  }
+  return { text, arrived };
+}
+
+/** When each stored event of a job was written (ms since the epoch), by id. */
+async function writtenAt(database: string, jobId: string): Promise<Map<number, number>> {
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: database });
+  await db.connect();
+  try {
+    const { rows } = await db.query('select id, created_at from job_events where job_id = $1', [jobId]);
+    return new Map(rows.map((r: { id: string; created_at: string }) => [Number(r.id), Date.parse(r.created_at)]));
+  } finally {
+    await db.end();
+  }
+}
+
+test('two API nodes: submitted on one, followed (SSE) and cancelled on the other; events cross within a second; the worker stops its ffmpeg at once', async () => {
   const shared = await backend();
   const [one, two] = [await apiNode(shared), await apiNode(shared)];
   const t = await tenantOf(one);
   const workers = [await worker(shared, 2), await worker(shared, 2)];
   const jobId = await submitJob(one, t.key, movieOf('cancel', 2, 20, t.projectId));
 
+  const opened = Date.now();
   const stream = await api(two.url, t.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(120_000) });
   assert.equal(stream.status, 200);
-  const text = stream.text(); // the whole stream, once the server ends it
+  const reading = readTimed(stream); // the whole stream, once the server ends it
   await until(
     async () => (await jobOf(one, t.key, jobId)).phase === 'rendering' && (await encoding(workers)) !== undefined,
     60_000,
@@ -229,7 +256,15 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
   const stopped = performance.now() - sent;
   assert.ok(stopped < 1500, `the workers' ffmpegs ended ${Math.round(stopped)} ms after the cancel`);
 
-  const events = [...(await text).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  const { text, arrived } = await reading;
+  const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  // each event written while the stream was open (the workers' phases and progress, the
+  // cancel) reached the other node's stream within a second of being written
+  const written = await writtenAt(shared.database, jobId);
+  const live = [...arrived].filter(([id]) => written.get(id)! >= opened);
+  assert.ok(live.length >= 3, `events written while followed: ${live.length}`);
+  const late = live.map(([id, at]) => [id, at - written.get(id)!]).filter(([, ms]) => !(ms < 1000));
+  assert.deepEqual(late, [], 'events (id, ms) that took a second or more');
   assert.ok(events.includes('phase') && events.includes('progress'), `the other node streamed the job: ${events}`);
   assert.equal(events.at(-1), 'cancelled');
   assert.equal((await jobOf(one, t.key, jobId)).status, 'cancelled');
