@@ -61,6 +61,11 @@ test('two API nodes starting together on a new database make one first account, 
   const nodes = await Promise.all(
     [1, 2].map(async () => serve(await tempDir('reelsmith-api-node-'), { args, env: s3.settings })),
   );
+  for (const node of nodes)
+    assert.match(
+      node.output(),
+      /listening on \S+ \(API node: database 127\.0\.0\.1:5432\/test, storage s3:\/\/reelsmith-test\/reelsmith\)/,
+    );
   const told = nodes.filter((node) => /First start: created account/.test(node.output()));
   assert.equal(told.length, 1, nodes.map((node) => node.output()).join('\n---\n'));
   const { default: pg } = await import('pg');

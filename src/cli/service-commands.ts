@@ -122,10 +122,15 @@ export function serviceCommands(program: Command): void {
     });
     const first = await bootstrap(service, opts.projectId);
     const resumed = await service.recover();
+    // an API node keeps nothing in a data folder: it names where its state is (no credentials)
+    const where = opts.database ? { database: databaseName(opts.database), storage: opts.storage } : { dataDir };
+    const whereText = opts.database
+      ? `API node: database ${where.database}, storage ${opts.storage}`
+      : `data: ${dataDir}`;
     print(
       opts,
-      { event: 'listening', url: address, dataDir, resumed, ...(first && { firstStart: first }) },
-      `Reelsmith listening on ${address} (data: ${dataDir}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})` +
+      { event: 'listening', url: address, ...where, resumed, ...(first && { firstStart: first }) },
+      `Reelsmith listening on ${address} (${whereText}${resumed ? `, resumed ${resumed} unfinished job(s)` : ''})` +
         (first ? firstStartText(first, service.options.publicUrl) : ''),
     );
   });
@@ -274,6 +279,12 @@ async function bootstrap(service: RenderService, projectId: string) {
   if (!first) return undefined;
   const { account, project, key } = first;
   return { accountId: account.id, plan: account.plan, projectId: project.id, key: key.key };
+}
+
+/** A Postgres URL without its credentials: host, port and database. */
+export function databaseName(url: string): string {
+  const { host, pathname } = new URL(url);
+  return `${host}${pathname}`;
 }
 
 /** What the first start made, with the seed's minimal curl example, host and key filled in. */
