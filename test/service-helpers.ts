@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { buildServer, type ConnectionTimeouts } from '../src/api/server.ts';
 import { loadPlans, type Plans } from '../src/api/plans.ts';
 import { RenderService, type ServiceOptions } from '../src/jobs/index.ts';
+import { MINIMAL_RENDER_REQUEST } from '../src/jobs/request-example.ts';
 import { mediaServer, postgresSchema, s3Server, s3Storage, tempDir } from './helpers.ts';
 
 /** Which mode startService starts: `embedded` (default) or `distributed`. */
@@ -257,39 +258,8 @@ export async function waitForJob(
   }
 }
 
-/** The seed's minimal request body, verbatim (projectId proj_abc123). */
-export const seedMinimalBody = {
-  kind: 'movie',
-  projectId: 'proj_abc123',
-  movie: {
-    width: 1920,
-    height: 1080,
-    fps: 30,
-    scenes: [
-      {
-        id: 'scene_1',
-        duration: 5,
-        bgColor: '#1a1a2e',
-        layers: [
-          {
-            id: 'headline',
-            type: 'text',
-            text: 'Hello from the API',
-            startTime: 0,
-            duration: 5,
-            zIndex: 1,
-            position: { x: 360, y: 460 },
-            size: { width: 1200, height: 160 },
-            fontSize: 80,
-            fontWeight: 'bold',
-            color: '#ffffff',
-            textAlign: 'center',
-          },
-        ],
-      },
-    ],
-  },
-};
+/** The seed's minimal request body, verbatim (projectId proj_abc123): the one the docs' "Try it out" sends. */
+export const seedMinimalBody = MINIMAL_RENDER_REQUEST;
 
 // ---------------------------------------------------------------------------------------
 // The CLI and the server as child processes.
