@@ -1,5 +1,6 @@
 // Distributed mode's faults, with real processes: API nodes on one Postgres schema and one S3
-// server, `reelsmith worker` child processes. A worker SIGKILLed mid-render, a cancel sent to
+// server, `reelsmith worker` child processes. A worker SIGKILLed mid-render, a scene failing on
+// another worker than its job's, a cancel sent to
 // another API node than the job's, Postgres away, object storage away, and a chaos run of
 // kills. Every finished job's MP4 is downloaded and read back. (A worker's SIGTERM drain is in
 // service-durability, which runs in distributed mode too.)
@@ -202,6 +203,30 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
   assert.deepEqual(await outputOf(done), { frames: 240, seconds: done.mediaData.duration });
   assert.equal(done.mediaData.frames, 240);
   assert.ok(Math.abs(done.mediaData.duration - 8) < 0.05, `${done.mediaData.duration} s`);
+});
+
+test("a scene that fails on another worker fails its job with that worker's reason; nothing of it runs on", async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const coordinator = await sceneWorker(shared);
+  const jobId = await submitJob(node, t.key, movieOf('refused', 8, 3, t.projectId));
+  await until(async () => coordinator.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  // this one may not fetch from private networks: the footage on loopback is refused there
+  const strict = await spawnWorker(shared.env, ['--concurrency', '1', '--log-level', 'info']);
+  const job = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.match(strict.output(), /"scene task claimed"/, 'the strict worker took a scene of the job');
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.equal(job.error.code, 'SOURCE_UNAVAILABLE');
+  assert.match(job.error.message, /city\.mp4/, 'the reason names the URL');
+  await until(async () => (await encoding([coordinator, strict])) === undefined, 5_000, 'no ffmpeg of the job runs on');
+  // both take the next job as usual (the strict one plans what it may fetch)
+  const next = await submitJob(node, t.key, {
+    kind: 'movie',
+    projectId: t.projectId,
+    movie: { width: 320, height: 180, fps: 25, scenes: [{ id: 'next', duration: 1, bgColor: '#336699', layers: [] }] },
+  });
+  assert.equal((await waitForJob(node.url, t.key, next, 60_000)).status, 'done');
 });
 
 /** Reads an event stream to its end, noting when each event (by id) arrived. */
