@@ -1,9 +1,9 @@
 // Distributed mode's faults, with real processes: API nodes on one Postgres schema and one S3
-// server, `reelsmith worker` child processes. A worker SIGKILLed mid-render, a scene failing on
-// another worker than its job's, a cancel sent to
-// another API node than the job's, Postgres away, object storage away, and a chaos run of
-// kills. Every finished job's MP4 is downloaded and read back. (A worker's SIGTERM drain is in
-// service-durability, which runs in distributed mode too.)
+// server, `reelsmith worker` child processes. A worker SIGKILLed mid-render, a scene failing
+// on another worker than its job's, a cancel sent to another API node than the job's,
+// Postgres away, object storage away, and a chaos run of kills. Every finished job's MP4 is
+// downloaded and read back. (A worker's SIGTERM drain is in service-durability, which runs in
+// distributed mode too.)
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
