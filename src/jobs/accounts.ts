@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { type AccountRow, type Database, isStorableText, kindOf, type ProjectRow } from './database.ts';
-import { newAccountId, newApiKey, newKeyId, newProjectId, newWebhookSecret, now } from './ids.ts';
+import { now } from './clock.ts';
+import { newAccountId, newApiKey, newKeyId, newProjectId, newWebhookSecret } from './ids.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 

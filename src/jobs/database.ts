@@ -18,6 +18,7 @@ import {
   sql,
 } from 'kysely';
 import type { DeliveryStatus } from './job-state.ts';
+import { clockOffset, useDatabaseClock } from './clock.ts';
 import { type DatabaseKind, migrateToLatest } from './migrations.ts';
 
 export interface AccountRow {
@@ -208,6 +209,10 @@ export async function openPostgres(url: string): Promise<Database> {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
     }
   });
+  // leases and retries are stamped on the database's clock, whatever this machine's says
+  const sentAt = Date.now();
+  const { rows } = await sql<{ ms: string }>`select extract(epoch from clock_timestamp()) * 1000 as ms`.execute(db);
+  useDatabaseClock(clockOffset(Number(rows[0].ms), sentAt, Date.now()));
   return db;
 }
 

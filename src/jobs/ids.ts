@@ -8,5 +8,3 @@ export const newKeyId = () => `key_${randomBytes(6).toString('hex')}`;
 /** 192 random bits after the environment prefix. */
 export const newApiKey = (environment: 'prod' | 'test') => `vs_${environment}_${randomBytes(24).toString('base64url')}`;
 export const newWebhookSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
-
-export const now = () => new Date().toISOString();

@@ -16,6 +16,7 @@ import {
   type TimeLimits,
 } from '../render/index.ts';
 import type { Storage } from '../storage/index.ts';
+import { now } from './clock.ts';
 import { isDatabaseUnavailable, type JobEvent, type JobRow } from './database.ts';
 import type { Phase } from './job-state.ts';
 import type { JobStore } from './job-store.ts';
@@ -82,7 +83,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   try {
-    await enter('planning', 0, job.started_at ? {} : { started_at: new Date().toISOString() });
+    await enter('planning', 0, job.started_at ? {} : { started_at: now() });
     const request = JSON.parse(job.request) as { movie: unknown };
     const movie = normalizeMovie(request.movie, { allowLocalFiles: false });
     const output = join(workDir, 'output.mp4');

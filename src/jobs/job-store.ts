@@ -13,7 +13,8 @@ import {
   type Tables,
 } from './database.ts';
 import type { AnswerCode } from './errors.ts';
-import { newJobId, now } from './ids.ts';
+import { clockNow, now } from './clock.ts';
+import { newJobId } from './ids.ts';
 import {
   ACTIVE,
   COUNTED,
@@ -62,7 +63,7 @@ export class JobStore {
   constructor(readonly db: Database) {}
 
   /** Checks limits and reserves the job's seconds atomically: parallel submits never overspend. */
-  async submit(input: NewJob, limits: SubmitLimits, at = new Date()): Promise<SubmitOutcome> {
+  async submit(input: NewJob, limits: SubmitLimits, at = clockNow()): Promise<SubmitOutcome> {
     return this.db.transaction().execute(async (tx) => {
       // SQLite has one writer; on Postgres, parallel submits of one account wait for each other here
       if (kindOf(this.db) === 'postgres')
@@ -144,7 +145,7 @@ export class JobStore {
     });
   }
 
-  async usage(accountId: string, at = new Date()): Promise<Usage> {
+  async usage(accountId: string, at = clockNow()): Promise<Usage> {
     return usageOf(this.db, accountId, at);
   }
 
@@ -255,7 +256,7 @@ export class JobStore {
    * that has lapsed (its worker died), leased until `leaseMs` from now. Workers claiming at
    * once each get a different job (SKIP LOCKED).
    */
-  async claim(worker: string, leaseMs: number, at = new Date()): Promise<JobRow | undefined> {
+  async claim(worker: string, leaseMs: number, at = clockNow()): Promise<JobRow | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = at.toISOString();
       const next = await tx
@@ -279,7 +280,7 @@ export class JobStore {
   }
 
   /** Extends `worker`'s lease on a job; false when it has lost it (the job ended, or another worker took it). */
-  async renewLease(jobId: string, worker: string, leaseMs: number, at = new Date()): Promise<boolean> {
+  async renewLease(jobId: string, worker: string, leaseMs: number, at = clockNow()): Promise<boolean> {
     const changed = await this.db
       .updateTable('jobs')
       .set({ lease_until: new Date(at.getTime() + leaseMs).toISOString() })

@@ -5,6 +5,7 @@
 // ended windows are deleted now and then. Times come from each node's clock (ISO strings,
 // as everywhere in the store): nodes a few milliseconds apart move a window's end by as much.
 import type { Logger } from 'pino';
+import { clockNow } from './clock.ts';
 import type { Database } from './database.ts';
 
 export interface RequestCount {
@@ -32,7 +33,7 @@ export class RequestCounts {
    * into an outage of the whole API. Logged once when counting stops and once when it resumes.
    */
   async count(key: string, windowMs: number): Promise<RequestCount | undefined> {
-    const now = Date.now();
+    const now = clockNow().getTime();
     const nowIso = new Date(now).toISOString();
     try {
       const row = await this.db

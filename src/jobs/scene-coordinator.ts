@@ -6,6 +6,7 @@
 import type { SceneDispatch } from '../render/index.ts';
 import { AbortedError } from '../render/index.ts';
 import type { Logger } from 'pino';
+import { now } from './clock.ts';
 import { isDatabaseUnavailable } from './database.ts';
 import type { Failure } from './job-failure.ts';
 import type { SceneTasks } from './scene-tasks.ts';
@@ -74,7 +75,7 @@ export function coordinateScenes(jobId: string, signal: AbortSignal, options: Co
         if (task.frames_done > 0) onFrames(task.frames_done);
         if (task.state === 'done') return 'done';
         if (task.state === 'failed') throw new SceneTaskFailed(index, failureOf(task.error));
-        if (task.lease_until === null || task.lease_until < new Date().toISOString()) return 'free';
+        if (task.lease_until === null || task.lease_until < now()) return 'free';
         await waits.wait(jobId, LOOK_EVERY_MS, signal);
       }
     },

@@ -5,7 +5,7 @@
 // `reelsmith_scenes`, and offered tasks wake idle workers there.
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import { type Database, kindOf, type SceneTaskRow, type Tables } from './database.ts';
-import { now } from './ids.ts';
+import { clockNow, now } from './clock.ts';
 import { ACTIVE } from './job-state.ts';
 
 /** The Postgres channel scene tasks are announced on: the job id, when tasks are offered or one ends. */
@@ -44,7 +44,7 @@ export class SceneTasks {
    * Gives `worker` the oldest task that is queued, or running under a lapsed lease, of a job
    * still active; workers claiming at once each get a different one (SKIP LOCKED).
    */
-  async claim(worker: string, leaseMs: number, at = new Date()): Promise<SceneTaskRow | undefined> {
+  async claim(worker: string, leaseMs: number, at = clockNow()): Promise<SceneTaskRow | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = at.toISOString();
       const next = await tx
@@ -70,7 +70,7 @@ export class SceneTasks {
   }
 
   /** The coordinator takes one task to render itself: true unless it is finished or another holds a live lease. */
-  async take(jobId: string, index: number, worker: string, leaseMs: number, at = new Date()): Promise<boolean> {
+  async take(jobId: string, index: number, worker: string, leaseMs: number, at = clockNow()): Promise<boolean> {
     const changed = await this.db
       .updateTable('scene_tasks')
       .set(leased(worker, leaseMs, at))
@@ -82,7 +82,7 @@ export class SceneTasks {
   }
 
   /** Extends `worker`'s lease on a task; false when it has lost it (taken over, or its job ended). */
-  async renewLease(jobId: string, index: number, worker: string, leaseMs: number, at = new Date()): Promise<boolean> {
+  async renewLease(jobId: string, index: number, worker: string, leaseMs: number, at = clockNow()): Promise<boolean> {
     const changed = await this.db
       .updateTable('scene_tasks')
       .set({ lease_until: new Date(at.getTime() + leaseMs).toISOString() })

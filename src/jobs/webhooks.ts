@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { postJson, type NetworkPolicy } from '../render/index.ts';
 import { type Database, kindOf, type WebhookDelivery } from './database.ts';
-import { now } from './ids.ts';
+import { clockNow, now } from './clock.ts';
 import { ACTIVE, type DeliveryStatus, isTerminal, TERMINAL } from './job-state.ts';
 import type { JobMessage } from './job-view.ts';
 
@@ -221,7 +221,7 @@ export class WebhookOutbox {
    * skips rows another node is claiming right now; SQLite has one writer at a time.
    */
   private async claimDue(): Promise<WebhookDelivery[]> {
-    const lease = new Date(Date.now() + 4 * this.timeoutMs()).toISOString();
+    const lease = new Date(clockNow().getTime() + 4 * this.timeoutMs()).toISOString();
     const due = this.db
       .selectFrom('webhook_deliveries')
       .select('id')
@@ -286,7 +286,9 @@ export class WebhookOutbox {
               : {
                   attempts,
                   last_error: error,
-                  next_attempt_at: new Date(Date.now() + retryIn * 1000 * (this.options.retryScale ?? 1)).toISOString(),
+                  next_attempt_at: new Date(
+                    clockNow().getTime() + retryIn * 1000 * (this.options.retryScale ?? 1),
+                  ).toISOString(),
                 },
         )
         .where('id', '=', delivery.id)

@@ -5,6 +5,7 @@
 // downloaded and read back. (A worker's SIGTERM drain is in service-durability, which runs in
 // distributed mode too.)
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -227,6 +228,29 @@ test("a scene that fails on another worker fails its job with that worker's reas
     movie: { width: 320, height: 180, fps: 25, scenes: [{ id: 'next', duration: 1, bgColor: '#336699', layers: [] }] },
   });
   assert.equal((await waitForJob(node.url, t.key, next, 60_000)).status, 'done');
+});
+
+/** libfaketime (Debian's `faketime`): a process started with it in LD_PRELOAD reads a shifted clock. */
+const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+test("a worker whose clock runs a minute ahead takes no live job over: every worker reads leases on the database's clock", {
+  skip: !existsSync(FAKETIME_LIBRARY) && 'libfaketime is not installed (apt-get install faketime)',
+}, async () => {
+  const shared = await backend();
+  const node = await apiNode(shared);
+  const t = await tenantOf(node);
+  const first = await sceneWorker(shared);
+  const jobId = await submitJob(node, t.key, movieOf('clock', 3, 8, t.projectId));
+  await until(async () => first.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  const ahead = await spawnWorker(
+    { ...shared.env, LD_PRELOAD: FAKETIME_LIBRARY, FAKETIME: '+60s', FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+    ['--concurrency', '1', '--allow-private-networks', '--log-level', 'info'],
+  );
+  const done = await waitForJob(node.url, t.key, jobId, 120_000);
+  assert.deepEqual(await outputOf(done), { frames: 720, seconds: done.mediaData.duration });
+  assert.doesNotMatch(ahead.output(), /"job claimed"/, 'the worker ahead took no job');
+  const phases = await phasesOf(node.url, t.key, jobId);
+  assert.equal(phases.filter((p) => p === 'planning').length, 1, `planned once: ${phases}`);
 });
 
 /** Reads an event stream to its end, noting when each event (by id) arrived. */
