@@ -2,8 +2,10 @@
 // --database` refuse what cannot work, naming the setting, and the admin commands manage
 // accounts, projects and keys in the shared database.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, postgresSchema, s3Server } from './helpers.ts';
+import { cli, postgresSchema, s3Server, tempDir } from './helpers.ts';
 
 test('worker without --database or --storage is refused, naming the missing setting', async () => {
   const run = await cli(['worker']);
@@ -33,9 +35,11 @@ test('a worker whose bucket is wrong exits 2 naming it, before taking any job', 
   assert.doesNotMatch(run.stdout, /taking jobs/);
 });
 
-test('accounts, projects and keys in the shared database (DATABASE_URL), no data folder needed', async () => {
+test('accounts, projects and keys in the shared database (DATABASE_URL), no data folder needed or made', async () => {
   const { url } = await postgresSchema();
-  const env = { DATABASE_URL: url };
+  // the data folder they would use in embedded mode: left alone
+  const unused = join(await tempDir(), 'data');
+  const env = { DATABASE_URL: url, REELSMITH_DATA: unused };
   const account = JSON.parse((await cli(['accounts', 'create', '--plan', 'pro', '--json'], { env })).stdout);
   assert.match(account.accountId, /^acct_/);
   const project = JSON.parse(
@@ -51,4 +55,5 @@ test('accounts, projects and keys in the shared database (DATABASE_URL), no data
   });
   assert.notEqual(again.code, 0);
   assert.match(again.stdout + again.stderr, /proj_shared/);
+  assert.equal(existsSync(unused), false, 'no data folder was made');
 });

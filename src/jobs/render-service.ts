@@ -106,7 +106,7 @@ export class RenderService {
   readonly #requests: RequestCounts;
   readonly #hub = new EventHub();
   readonly #log: Logger;
-  readonly #storage: Storage;
+  #localStorage?: LocalStorage;
   readonly #webhooks: WebhookOutbox;
   readonly #cache: SceneCache;
   /** Embedded mode: the jobs running here (none until `recover` has swept what a killed process left). */
@@ -133,9 +133,6 @@ export class RenderService {
     this.#store = new JobStore(db);
     this.#accounts = new Accounts(db);
     this.#requests = new RequestCounts(db, this.#log);
-    this.#storage =
-      options.storage ??
-      new LocalStorage(join(options.dataDir, 'storage'), serviceSecret(options.dataDir), () => this.options.publicUrl);
     this.#cache = new SceneCache(join(options.dataDir, 'scene-cache'));
     if (options.database)
       this.#notifications = new EventNotifications(
@@ -159,6 +156,18 @@ export class RenderService {
       retryScale: options.webhookRetryScale,
       log: this.#log,
     });
+  }
+
+  /** Where outputs are: the bucket given, or the data folder's (made, with its link secret, when first used: the admin commands of the distributed mode leave no data folder behind). */
+  get #storage(): Storage {
+    return (
+      this.options.storage ??
+      (this.#localStorage ??= new LocalStorage(
+        join(this.options.dataDir, 'storage'),
+        serviceSecret(this.options.dataDir),
+        () => this.options.publicUrl,
+      ))
+    );
   }
 
   static async open(options: ServiceOptions): Promise<RenderService> {
