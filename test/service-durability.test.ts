@@ -107,14 +107,15 @@ test('SIGKILL mid-render, restart: the job finishes, finished scenes are not ren
   assert.ok(Object.keys(entriesBefore).length >= doneBefore.length);
 
   const renders = d.watchSceneRenders();
-  await d.restart();
-  if (dataDir) {
-    assert.match(d.api.output(), /resumed 1 unfinished job/);
-    assert.equal(existsSync(leftWork[0]), false, "the start swept the killed render's folder");
-  }
-  // distributed: once the dead worker's lease has lapsed
-  const job = await waitForJob(d.url, d.key, jobId, 120_000);
-  const renderedNow = renders.stop();
+  const { job, renderedNow } = await (async () => {
+    await d.restart();
+    if (dataDir) {
+      assert.match(d.api.output(), /resumed 1 unfinished job/);
+      assert.equal(existsSync(leftWork[0]), false, "the start swept the killed render's folder");
+    }
+    // distributed: once the dead worker's lease has lapsed
+    return { job: await waitForJob(d.url, d.key, jobId, 120_000), renderedNow: renders.stop() };
+  })().finally(() => renders.stop()); // an open watcher would keep the test process alive
   assert.equal(job.status, 'done', JSON.stringify(job.error));
   assert.equal(job.phase, 'done');
   assert.equal(job.progress, 1);
@@ -187,7 +188,7 @@ async function drainAndResume(tag: string, withStream: boolean) {
       60_000,
     );
     const stream = withStream
-      ? (await api(d.url, d.key, `/v1/jobs/${jobId}/progress`))
+      ? (await api(d.url, d.key, `/v1/jobs/${jobId}/progress`, { signal: AbortSignal.timeout(180_000) }))
           .text()
           .catch((err: Error) => `(stream broken: ${err.message})`)
       : undefined;

@@ -370,7 +370,7 @@ async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment
       const workspaces = new Set<string>();
       mkdirSync(projectCache, { recursive: true });
       const before = new Set(readdirSync(projectCache));
-      const watcher = watch(projectCache, (_type, name) => {
+      const watcher = watch(projectCache, { persistent: false }, (_type, name) => {
         if (name?.startsWith('.tmp-') && !before.has(name)) workspaces.add(name);
       });
       return {

@@ -103,7 +103,11 @@ test('`serve` logs a job from submit to done as JSON lines on stderr: submitted,
   const long = await submit(server, data.key, redMovie(60));
   await waitUntil(server.url, data.key, long, (j) => j.status === 'running', 'running');
   assert.equal((await api(server.url, data.key, `/v1/jobs/${long}/cancel`, { method: 'POST' })).status, 200);
-  const cancelled = recordsOf(server, long).find((r) => r.msg === 'job cancelled');
+  // the log is another pipe than the answer: it may come a moment later
+  const until = Date.now() + 10_000;
+  let cancelled: Record<string, unknown> | undefined;
+  while (!(cancelled = recordsOf(server, long).find((r) => r.msg === 'job cancelled')) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
   assert.ok(cancelled && Number(cancelled.seconds) > 0, JSON.stringify(recordsOf(server, long)));
 });
 

@@ -23,10 +23,14 @@ export class Accounts {
    * database make one (Postgres: the accounts table is locked for writes meanwhile).
    */
   async createFirst(input: { name: string; plan: string; projectId: string }) {
+    const anyAccount = async (db: Database) =>
+      (await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
+    // the usual start (accounts exist) takes no lock, which would hold submits back meanwhile
+    if (await anyAccount(this.db)) return undefined;
     return this.db.transaction().execute(async (tx) => {
       if (kindOf(this.db) === 'postgres') await sql`lock table accounts in exclusive mode`.execute(tx);
       const accounts = new Accounts(tx);
-      if ((await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined) return undefined;
+      if (await anyAccount(tx)) return undefined;
       const account = await accounts.createAccount(input);
       const project = await accounts.createProject({ accountId: account.id, name: input.name, id: input.projectId });
       const key = await accounts.createKey({ accountId: account.id });

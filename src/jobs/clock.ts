@@ -1,28 +1,27 @@
 // The time the job database's rows are stamped and compared with: leases, retries, usage
-// windows, events. Machines' clocks disagree (by milliseconds on NTP, by minutes without);
-// in distributed mode every process reads the time on the database's clock instead, its
-// offset from this machine's measured when it opens the database, so that a lease written
-// on one machine lapses at the same moment for every other.
+// windows, events. Machines' clocks disagree (by milliseconds on NTP, by minutes without,
+// and one may be stepped after its processes start); in distributed mode every process reads
+// the time on the database's clock instead: a reading of it, carried forward on this
+// machine's monotonic clock (which no step moves) and taken again every minute. A lease
+// written on one machine then lapses at the same moment for every other.
 
-let offsetMs = 0;
+/** The database's time at a moment of this machine's monotonic clock (performance.now()). */
+let reading: { databaseMs: number; at: number } | undefined;
 
 /** Now, on the database's clock (this machine's, until a Postgres database is opened). */
 export function clockNow(): Date {
-  return new Date(Date.now() + offsetMs);
+  return new Date(reading ? reading.databaseMs + (performance.now() - reading.at) : Date.now());
 }
 
 /** `clockNow()` as the ISO text rows hold. */
 export const now = (): string => clockNow().toISOString();
 
-/** Reads the time on the database's clock from now on: `offset` ms ahead of this machine's. */
-export function useDatabaseClock(offset: number): void {
-  offsetMs = offset;
+/** Reads the time on the database's clock from now on: it said `databaseMs` at `at` (performance.now()). */
+export function useDatabaseClock(databaseMs: number, at: number): void {
+  reading = { databaseMs, at };
 }
 
-/**
- * How far the database's clock is ahead of this machine's, from one reading: `databaseMs`
- * read between `sentAt` and `receivedAt` (this machine's), taken at the round trip's middle.
- */
-export function clockOffset(databaseMs: number, sentAt: number, receivedAt: number): number {
-  return databaseMs - (sentAt + receivedAt) / 2;
+/** When a reading made between `sentAt` and `receivedAt` is taken to have been made: the round trip's middle. */
+export function readAt(sentAt: number, receivedAt: number): number {
+  return (sentAt + receivedAt) / 2;
 }

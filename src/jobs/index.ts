@@ -12,6 +12,7 @@ export type { Usage } from './job-store.ts';
 export type { Readiness } from './readiness.ts';
 export type { RequestCount } from './request-counts.ts';
 export { downloadName } from './output-key.ts';
+export { clockNow } from './clock.ts';
 export { DataFolderInUse, lockDataFolder } from './data-folder-lock.ts';
 export { createPrivately, keepPrivate } from './private-files.ts';
 export {

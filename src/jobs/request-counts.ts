@@ -2,8 +2,8 @@
 // shares, so a plan's requests per minute hold for the whole service rather than per node.
 // One statement per request, atomic on SQLite and Postgres alike: the key's row is
 // inserted, or counts one more, or starts a new window when its window has ended. Rows of
-// ended windows are deleted now and then. Times come from each node's clock (ISO strings,
-// as everywhere in the store): nodes a few milliseconds apart move a window's end by as much.
+// ended windows are deleted now and then. Times are on the database's clock (clock.ts), as
+// everywhere in the store, so every node agrees on when a window ends.
 import type { Logger } from 'pino';
 import { clockNow } from './clock.ts';
 import type { Database } from './database.ts';

@@ -247,7 +247,9 @@ export class WebhookOutbox {
     try {
       const secret = await this.secretOf(delivery.job_id);
       const messageId = `msg_${delivery.job_id}_${delivery.event_id}`;
+      // the signature's time is this machine's (receivers compare it with theirs); the stored one the database's
       const sentAt = new Date();
+      const attemptedAt = now();
       const headers: Record<string, string> = secret
         ? {
             'webhook-id': messageId,
@@ -269,7 +271,7 @@ export class WebhookOutbox {
         .insertInto('webhook_attempts')
         .values({
           delivery_id: delivery.id,
-          attempted_at: sentAt.toISOString(),
+          attempted_at: attemptedAt,
           status_code: result.status ?? null,
           error,
           duration_ms: result.ms,

@@ -1,7 +1,7 @@
 // GET /v1/usage: render minutes used and reserved this month and today, against the plan.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { Plan, type RenderService } from '../../jobs/index.ts';
+import { clockNow, Plan, type RenderService } from '../../jobs/index.ts';
 import { errorResponses } from '../errors.ts';
 
 const Limit = Type.Union([Type.Number(), Type.Null()], { description: 'null: no limit' });
@@ -43,13 +43,14 @@ export function usageRoutes(app: FastifyInstance, service: RenderService): void 
         accountId: request.account.id,
         plan: { id: request.account.plan, ...plan },
         month: { minutes: minutes(usage.monthSeconds), limit: plan.monthlyMinutes },
-        day: { minutes: minutes(usage.daySeconds), limit: plan.dailyMinutes, resetsAt: nextMidnightUtc() },
+        day: { minutes: minutes(usage.daySeconds), limit: plan.dailyMinutes, resetsAt: nextMidnightUtc(clockNow()) },
         activeJobs: { count: usage.activeJobs, limit: plan.concurrentJobs },
       };
     },
   );
 }
 
-function nextMidnightUtc(now = new Date()): string {
+/** The end of the day `now` is in (UTC): when the daily minutes reset, on the clock the store counts them with. */
+function nextMidnightUtc(now: Date): string {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString();
 }
