@@ -1,7 +1,8 @@
 // What a distributed deployment talks to, run on this machine for `bench:scale`: a fresh
 // schema in the local Postgres (127.0.0.1:5432, database `test`, trust auth), an S3 server
 // (s3rver, in this process) with one bucket, and a host for the movies' media. Each is
-// undone by its stop(). The test suite has its own (test/helpers.ts), tied to node:test.
+// undone by its stop(). The test suite makes its schemas here too (test/helpers.ts, which
+// stops them when the test ends); its S3 server and media host are its own.
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -16,8 +17,8 @@ export interface Service<T> {
 }
 
 /** A new, empty schema; its URL puts every connection in it and names it after the schema (so they can be found). */
-export async function postgresSchema(): Promise<Service<{ url: string; schema: string }>> {
-  const schema = `reelsmith_scale_${process.pid}_${Date.now()}`;
+export async function postgresSchema(prefix = 'reelsmith_scale'): Promise<Service<{ url: string; schema: string }>> {
+  const schema = `${prefix}_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   await asAdmin((client) => client.query(`create schema ${schema}`));
   const options = encodeURIComponent(`-c search_path=${schema}`);
   return {

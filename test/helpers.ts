@@ -494,26 +494,14 @@ export function s3Storage(url: string, settings: Record<string, string>, tuning:
 
 /**
  * A fresh, empty schema in the local Postgres (127.0.0.1:5432, database `test`), dropped when
- * the test file ends; `url` reaches it as DATABASE_URL does.
+ * the test that made it ends (the file, when made outside a test); `url` reaches it as
+ * DATABASE_URL does.
  */
 export async function postgresSchema(): Promise<{ url: string; schema: string }> {
-  const { default: pg } = await import('pg');
-  const schema = `reelsmith_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const base = 'postgres://postgres@127.0.0.1:5432/test';
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  after(async () => {
-    const dropper = new pg.Client({ connectionString: base });
-    await dropper.connect();
-    // connections of processes the test left running would hold locks on the schema
-    await dropper.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [schema]);
-    await dropper.query(`drop schema ${schema} cascade`);
-    await dropper.end();
-  });
-  const options = encodeURIComponent(`-c search_path=${schema}`);
-  return { url: `${base}?application_name=${schema}&options=${options}`, schema };
+  const { postgresSchema: newSchema } = await import('../bench/local-services.ts');
+  const schema = await newSchema('reelsmith_test');
+  after(schema.stop);
+  return schema.value;
 }
 
 /** A relay to the local Postgres that can be cut (`down`: open connections closed, new ones refused) and restored. */

@@ -180,7 +180,7 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
   liveWorkers.add(child);
   void exited.then(() => liveWorkers.delete(child));
   after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (!running(child)) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
@@ -331,6 +331,11 @@ export async function cliDeployment(env: NodeJS.ProcessEnv = {}): Promise<CliDep
   return TEST_MODE === 'distributed' ? distributedDeployment(env) : embeddedDeployment(env);
 }
 
+/** Whether a child process has not ended yet. */
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
 async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment> {
   const data = await dataFolder(undefined, env);
   const port = await freePort();
@@ -351,8 +356,7 @@ async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment
       return [server];
     },
     async restart() {
-      if (server.child.exitCode === null && server.child.signalCode === null) return;
-      server = await serve(data.dir, { env, port });
+      if (!running(server.child)) server = await serve(data.dir, { env, port });
     },
     async sceneEntries() {
       const stamps: Record<string, string> = {};
@@ -392,15 +396,14 @@ async function distributedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeploym
   const apiDir = await tempDir('reelsmith-api-node-');
   const port = await freePort();
   const startApi = () => serve(apiDir, { env: shared, port });
+  const startWorker = () => spawnWorker(shared, ['--concurrency', '1', '--allow-private-networks']);
   let api = await startApi();
-  let worker = await spawnWorker(shared, ['--concurrency', '1', '--allow-private-networks']);
-  const running = (p: { child: ChildProcess }) => p.child.exitCode === null && p.child.signalCode === null;
+  let worker = await startWorker();
   // an entry is committed by its playlist.json, put last: `PUT /<bucket>/reelsmith/scene-cache/<project>/<entry>/...`
+  const entryPut = new RegExp(`^PUT /${s3.bucket}/reelsmith/scene-cache/${tenant.projectId}/([^/]+)/([^?]+)`);
   const entryPuts = (from: number) =>
     s3.requests.slice(from).flatMap((request, i) => {
-      const m = new RegExp(`^PUT /${s3.bucket}/reelsmith/scene-cache/${tenant.projectId}/([^/]+)/([^?]+)`).exec(
-        request,
-      );
+      const m = entryPut.exec(request);
       return m ? [{ entry: m[1], file: m[2], at: from + i }] : [];
     });
   return {
@@ -416,8 +419,8 @@ async function distributedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeploym
       return [api, worker];
     },
     async restart() {
-      if (!running(api)) api = await startApi();
-      if (!running(worker)) worker = await spawnWorker(shared, ['--concurrency', '1', '--allow-private-networks']);
+      if (!running(api.child)) api = await startApi();
+      if (!running(worker.child)) worker = await startWorker();
     },
     async sceneEntries() {
       const stamps: Record<string, string> = {};
@@ -484,7 +487,7 @@ export async function spawnServe(dir: string, options: ServeOptions = {}): Promi
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  after(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  after(() => void (running(child) && child.kill('SIGKILL')));
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c));
   child.stderr.on('data', (c: Buffer) => (output += c));

@@ -18,7 +18,7 @@ import {
   sql,
 } from 'kysely';
 import type { DeliveryStatus } from './job-state.ts';
-import { readAt, useDatabaseClock } from './clock.ts';
+import { followDatabaseClock } from './clock.ts';
 import { type DatabaseKind, migrateToLatest } from './migrations.ts';
 
 export interface AccountRow {
@@ -210,21 +210,9 @@ export async function openPostgres(url: string): Promise<Database> {
     }
   });
   // leases and retries are stamped on the database's clock, whatever this machine's says
-  const readClock = async () => {
-    const sentAt = performance.now();
-    const { rows } = await sql<{ ms: string }>`select extract(epoch from clock_timestamp()) * 1000 as ms`.execute(db);
-    useDatabaseClock(Number(rows[0].ms), readAt(sentAt, performance.now()));
-  };
-  await readClock();
-  const again = setInterval(() => {
-    if (pool.ending) clearInterval(again);
-    else readClock().catch(() => {}); // a database away: the last reading carries on
-  }, CLOCK_READ_EVERY_MS).unref();
+  await followDatabaseClock(db, () => pool.ending);
   return db;
 }
-
-/** How often a process reads the database's clock again (see clock.ts). */
-const CLOCK_READ_EVERY_MS = 60_000;
 
 /** The advisory lock migrations are applied under (any number; this one is "reel" in ASCII). */
 const MIGRATION_LOCK = 0x7265656c;

@@ -41,6 +41,15 @@ export function storedFailure(failure: Failure): string {
   return JSON.stringify({ code: failure.code, message: failure.message });
 }
 
+/** A failure as storedFailure stored it (anything else: the render failed, for that reason). */
+function failureStored(stored: string | null): Failure {
+  try {
+    const { code, message } = JSON.parse(stored ?? '') as Failure;
+    if (typeof code === 'string' && typeof message === 'string') return { code, message };
+  } catch {}
+  return { code: 'RENDER_FAILED', message: stored ?? 'unknown reason' };
+}
+
 /** `signal`: the job's run; while the database is away (restarting) each step waits for it, until the run stops. */
 export function coordinateScenes(jobId: string, signal: AbortSignal, options: CoordinatorOptions): SceneDispatch {
   const { tasks, waits, worker, leaseMs, renewEveryMs } = options;
@@ -74,20 +83,12 @@ export function coordinateScenes(jobId: string, signal: AbortSignal, options: Co
         if (!task || task.state === 'queued') return 'free';
         if (task.frames_done > 0) onFrames(task.frames_done);
         if (task.state === 'done') return 'done';
-        if (task.state === 'failed') throw new SceneTaskFailed(index, failureOf(task.error));
+        if (task.state === 'failed') throw new SceneTaskFailed(index, failureStored(task.error));
         if (task.lease_until === null || task.lease_until < now()) return 'free';
         await waits.wait(jobId, LOOK_EVERY_MS, signal);
       }
     },
   };
-}
-
-function failureOf(stored: string | null): Failure {
-  try {
-    const { code, message } = JSON.parse(stored ?? '') as Failure;
-    if (typeof code === 'string' && typeof message === 'string') return { code, message };
-  } catch {}
-  return { code: 'RENDER_FAILED', message: stored ?? 'unknown reason' };
 }
 
 /** Coordinators waiting for their jobs' tasks to change, woken by the scenes channel. */

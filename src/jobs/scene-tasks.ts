@@ -3,7 +3,7 @@
 // takes itself and waits for the others; a task is leased as jobs are (claimed with SKIP
 // LOCKED, renewed, taken over once lapsed). On Postgres a task that ends is announced on
 // `reelsmith_scenes`, and offered tasks wake idle workers there.
-import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { type Database, kindOf, type SceneTaskRow, type Tables } from './database.ts';
 import { clockNow, now } from './clock.ts';
 import { ACTIVE } from './job-state.ts';
@@ -95,7 +95,6 @@ export class SceneTasks {
     return Number(changed.numUpdatedRows) > 0;
   }
 
-  /** Ends `worker`'s task: done (its chunks are in the scene cache) or failed with why; false if it was not its own. */
   /** Frames the task's worker has encoded; announced, so its coordinator reports them. */
   async recordFrames(jobId: string, index: number, worker: string, frames: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
@@ -111,6 +110,7 @@ export class SceneTasks {
     });
   }
 
+  /** Ends `worker`'s task: done (its chunks are in the scene cache) or failed with why; false if it was not its own. */
   async finish(jobId: string, index: number, worker: string, error?: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const changed = await tx
@@ -166,6 +166,6 @@ function leased(worker: string, leaseMs: number, at: Date) {
 }
 
 /** Tells listening workers a job's tasks changed, once the transaction commits. */
-async function announce(tx: Kysely<Tables> | Transaction<Tables>, jobId: string): Promise<void> {
+async function announce(tx: Kysely<Tables>, jobId: string): Promise<void> {
   if (kindOf(tx) === 'postgres') await sql`select pg_notify(${SCENES_CHANNEL}, ${jobId})`.execute(tx);
 }

@@ -89,6 +89,18 @@ async function outputOf(job: Record<string, any>): Promise<{ frames: number; sec
   return { frames: Number(info.video.nb_read_frames), seconds: Number(info.format.duration) };
 }
 
+/** A done job's MP4, read back, has `frames` frames and the duration the job reports, `seconds` long. */
+async function assertExact(job: Record<string, any>, frames: number, seconds: number): Promise<void> {
+  assert.deepEqual(await outputOf(job), { frames, seconds: job.mediaData.duration }, job.jobId);
+  assert.equal(job.mediaData.frames, frames);
+  assert.ok(Math.abs(job.mediaData.duration - seconds) < 0.05, `${job.jobId}: ${job.mediaData.duration} s`);
+}
+
+/** Waits until `worker` has claimed a job (it logs at info). */
+function tookAJob(worker: WorkerChild): Promise<void> {
+  return until(async () => worker.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+}
+
 /** A `reelsmith worker` of the deployment, running `concurrency` jobs at once; the media it fetches is on loopback. */
 function worker(shared: Backend, concurrency = 1): Promise<WorkerChild> {
   return spawnWorker(shared.env, ['--concurrency', String(concurrency), '--allow-private-networks']);
@@ -169,9 +181,7 @@ test('one job spreads over two workers: each renders scenes of it; the output is
   const jobId = await submitJob(node, t.key, movieOf('spread', 4, 2, t.projectId));
   const { job, seen } = await encodersWhile(node, t.key, jobId, workers);
 
-  assert.deepEqual(await outputOf(job), { frames: 240, seconds: job.mediaData.duration });
-  assert.equal(job.mediaData.frames, 240);
-  assert.ok(Math.abs(job.mediaData.duration - 8) < 0.05, `${job.mediaData.duration} s`);
+  await assertExact(job, 240, 8);
   assert.deepEqual(
     job.scenes.map((s: { state: string }) => s.state),
     ['done', 'done', 'done', 'done'],
@@ -188,7 +198,7 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
   const t = await tenantOf(node);
   const coordinator = await sceneWorker(shared);
   const jobId = await submitJob(node, t.key, movieOf('scenekill', 4, 2, t.projectId));
-  await until(async () => coordinator.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  await tookAJob(coordinator);
   const helper = await sceneWorker(shared);
   await until(
     async () =>
@@ -201,9 +211,7 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
   assert.doesNotMatch(helper.output(), /scene task done/, 'killed mid-scene');
 
   const done = await waitForJob(node.url, t.key, jobId, 120_000);
-  assert.deepEqual(await outputOf(done), { frames: 240, seconds: done.mediaData.duration });
-  assert.equal(done.mediaData.frames, 240);
-  assert.ok(Math.abs(done.mediaData.duration - 8) < 0.05, `${done.mediaData.duration} s`);
+  await assertExact(done, 240, 8);
 });
 
 test("a scene that fails on another worker fails its job with that worker's reason; nothing of it runs on", async () => {
@@ -213,7 +221,7 @@ test("a scene that fails on another worker fails its job with that worker's reas
   const coordinator = await sceneWorker(shared);
   // long enough that scenes are still queued when the second worker is up
   const jobId = await submitJob(node, t.key, movieOf('refused', 16, 4, t.projectId));
-  await until(async () => coordinator.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  await tookAJob(coordinator);
   // this one may not fetch from private networks: the footage on loopback is refused there
   const strict = await spawnWorker(shared.env, ['--concurrency', '1', '--log-level', 'info']);
   assert.equal((await jobOf(node, t.key, jobId)).status, 'running', 'the job still runs');
@@ -247,7 +255,7 @@ test("a worker whose clock runs a minute ahead takes no live job over: every wor
   const t = await tenantOf(node);
   const first = await sceneWorker(shared);
   const jobId = await submitJob(node, t.key, movieOf('clock', 3, 8, t.projectId));
-  await until(async () => first.output().includes('"job claimed"'), 30_000, 'the first worker takes the job');
+  await tookAJob(first);
   const ahead = await spawnWorker(
     { ...shared.env, LD_PRELOAD: FAKETIME_LIBRARY, FAKETIME: '+60s', FAKETIME_DONT_FAKE_MONOTONIC: '1' },
     ['--concurrency', '1', '--allow-private-networks', '--log-level', 'info'],
@@ -468,9 +476,7 @@ test('chaos: three workers, ten jobs, a random worker SIGKILLed every few second
   }
   for (const jobId of jobIds) {
     const job = await waitForJob(node.url, t.key, jobId, 180_000);
-    assert.deepEqual(await outputOf(job), { frames: 60, seconds: job.mediaData.duration }, jobId);
-    assert.equal(job.mediaData.frames, 60);
-    assert.ok(Math.abs(job.mediaData.duration - 2) < 0.05, `${jobId}: ${job.mediaData.duration} s`);
+    await assertExact(job, 60, 2);
   }
   // the kills hit work: a job planned a second time was taken over from a killed worker
   const phases = await Promise.all(jobIds.map((jobId) => phasesOf(node.url, t.key, jobId)));
