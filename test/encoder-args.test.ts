@@ -25,12 +25,19 @@ test("below 1080p x264 keeps its preset's lookahead; from 1080p up it looks half
 
 test("a picture is made RGBA, fitted and converted to the output's YUV with alpha in one scale pass", () => {
   assert.equal(
-    pictureFilter({ fit: 'cover', width: 1920, height: 1080 }),
+    pictureFilter({ fit: 'cover', width: 1920, height: 1080 }, { x: 0, y: 0, width: 1920, height: 1080 }),
     'scale=in_color_matrix=bt601,format=rgba,scale=1920:1080:force_original_aspect_ratio=increase:out_color_matrix=bt709:out_range=tv,format=yuva420p,crop=1920:1080',
   );
   assert.equal(
-    pictureFilter({ fit: 'contain', width: 200, height: 60 }),
+    pictureFilter({ fit: 'contain', width: 200, height: 60 }, { x: 0, y: 0, width: 200, height: 60 }),
     'scale=in_color_matrix=bt601,format=rgba,scale=200:60:force_original_aspect_ratio=decrease:out_color_matrix=bt709:out_range=tv,format=yuva420p,format=yuva420p,pad=200:60:(ow-iw)/2:(oh-ih)/2:color=black@0',
+  );
+});
+
+test('a picture larger than the canvas is cut to the part the canvas shows after its fit', () => {
+  assert.equal(
+    pictureFilter({ fit: 'fill', width: 7000, height: 7000 }, { x: 6, y: 0, width: 640, height: 360 }),
+    'scale=in_color_matrix=bt601,format=rgba,scale=7000:7000:out_color_matrix=bt709:out_range=tv,format=yuva420p,crop=640:360:6:0:exact=1',
   );
 });
 

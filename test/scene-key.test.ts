@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { normalizeMovie } from '../src/movie/index.ts';
 import { DEFAULT_ENCODER } from '../src/render/index.ts';
 import { sceneKey, type LayerInput } from '../src/render/plan.ts';
+import { wholeBox } from '../src/render/visible-region.ts';
 
 const text = (id: string, words: string, y: number) => ({
   id,
@@ -34,6 +35,7 @@ function inputs(m: ReturnType<typeof movie>, order: string[]): Map<string, Layer
           path: `/work/text-${id}.png`,
           demuxer: 'png_pipe',
           start: 0,
+          region: wholeBox(layer),
           digest: `digest-of-${id}-${layer.type === 'text' ? layer.text : ''}`,
         },
       ];

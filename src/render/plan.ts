@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { NormalizedMovie, NormalizedScene, VisualLayer } from '../movie/index.ts';
+import { layerPath, type NormalizedMovie, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import {
   FORMATS,
   PICTURE_DEMUXER,
@@ -21,6 +21,10 @@ import { bundledFontPackages, loadFontFile } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { rasterizeText } from './text-raster.ts';
+import { type Region, visibleRegion, wholeBox } from './visible-region.ts';
+
+/** The region of a picture no frame shows that is fitted: a pixel, enough for its strict decode. */
+const PIXEL: Region = { x: 0, y: 0, width: 1, height: 1 };
 
 /** Scenes whose sources are fetched, probed and rasterized at once. */
 const PLANNED_AT_ONCE = 4;
@@ -36,7 +40,7 @@ export class LayerSourceError extends Error {
     readonly source: string,
     readonly reason: string,
   ) {
-    super(`layer "${layerId}" (movie.scenes[${sceneIndex}].layers[${layerIndex}]): ${source}: ${reason}`);
+    super(`layer "${layerId}" (${layerPath(sceneIndex, layerIndex)}): ${source}: ${reason}`);
     this.name = 'LayerSourceError';
   }
 }
@@ -52,6 +56,8 @@ export interface LayerInput extends SourceFile {
   colour?: SourceColour;
   /** The source's start: its container's start time, the timestamp that trimStart and every position count from (0 for pictures and text). */
   start: number;
+  /** The part of the layer's box the canvas shows: all the file holds of a picture or text, what is cropped of a video. */
+  region: Region;
 }
 
 export interface ScenePlan {
@@ -141,8 +147,9 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
       scene.layers.map(async (layer) => {
         const fail = (reason: string): never => layerFailure(scene, layer, reason);
         const named = <T>(pending: Promise<T>) => pending.catch((err: Error) => fail(reasonOf(err)));
-        // every source is fetched and checked, even for a layer too short to show
-        const visible = layer.endFrame > layer.startFrame;
+        // every source is fetched and checked, even for a layer too short to show or off the canvas
+        const region = visibleRegion(layer, movie);
+        const visible = layer.endFrame > layer.startFrame && region !== undefined;
         switch (layer.type) {
           case 'text': {
             const font =
@@ -158,15 +165,23 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               warnings.push({ scene: scene.index, layer: layer.index, text });
             }
             const digest = digestOf(layer, `${font?.digest ?? ''} ${bundledFontPackages().join(' ')}`);
-            inputs.set(layer.id, { layer, path, demuxer: FORMATS.png.demuxer, digest, start: 0 });
+            inputs.set(layer.id, {
+              layer,
+              path,
+              demuxer: FORMATS.png.demuxer,
+              digest,
+              start: 0,
+              region: wholeBox(layer),
+            });
             return;
           }
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
-            const path = await named(pictures.fit(layer, media, ctx.signal));
+            // a picture the canvas never shows is still decoded (strictly), into its first pixels only
+            const path = await named(pictures.fit(layer, region ?? PIXEL, media, ctx.signal));
             if (visible)
-              inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0 });
+              inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0, region });
             return;
           }
           case 'video': {
@@ -182,6 +197,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               duration: videoEnd(media),
               start: media.start ?? 0,
               colour,
+              region,
             });
             return;
           }
@@ -190,7 +206,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
         }
       }),
     );
-    return { scene, spans: sceneSpans(scene), inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) };
+    const spans = sceneSpans(scene, (layer) => inputs.has(layer.id));
+    return { scene, spans, inputs, key: sceneKey(scene, inputs, movie, ctx.encoder) };
   };
   const scenes = await Promise.all(
     movie.scenes.map((scene) => planning.run('plan', PLANNED_AT_ONCE, () => planScene(scene))),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ffmpegColour, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import { fromRgb, sourceConversion, TO_RGB } from './colour.ts';
 import { fitFilter } from './fit.ts';
+import { cropFilter } from './visible-region.ts';
 import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
 import { layersAt, type Span } from './spans.ts';
@@ -143,7 +144,12 @@ function composeSpan(
       from === 0 && to >= frames ? '' : `:enable='between(t,${(from - 0.5) / canvas.fps},${(to - 0.5) / canvas.fps})'`;
     const overlayStream =
       layer.type === 'video' ? videoStream(graph, layer, span, from, to, plan, canvas) : stills.get(layer)!.shift()!;
-    [picture] = graph.chain([picture, overlayStream], `overlay=x=${layer.x}:y=${layer.y}${window}`);
+    // the stream holds the region of the box the canvas shows (visible-region.ts)
+    const { region } = inputOf(plan, layer);
+    [picture] = graph.chain(
+      [picture, overlayStream],
+      `overlay=x=${layer.x + region.x}:y=${layer.y + region.y}${window}`,
+    );
   }
   return picture;
 }
@@ -170,6 +176,7 @@ function videoStream(
     `fps=${canvas.fps}:start_time=0`,
     `trim=end_frame=${to - from}`,
     fitFilter(layer.fit, layer.width, layer.height, sourceConversion(input.colour!)),
+    ...cropFilter(input.region, layer),
     ...(needsAlpha ? ['format=yuva420p'] : []),
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${canvas.fps}*TB)`,

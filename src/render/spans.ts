@@ -12,8 +12,12 @@ export interface Span {
   layers: VisualLayer[];
 }
 
-export function sceneSpans(scene: NormalizedScene): Span[] {
-  const visuals = scene.layers.filter(isVisual).filter((l) => l.endFrame > l.startFrame);
+/** The scene's spans, of the layers `shown` (default: every layer that lasts a frame or more). */
+export function sceneSpans(scene: NormalizedScene, shown: (layer: VisualLayer) => boolean = () => true): Span[] {
+  const visuals = scene.layers
+    .filter(isVisual)
+    .filter((l) => l.endFrame > l.startFrame)
+    .filter(shown);
   const cuts = new Set([0, scene.frames]);
   for (const l of visuals) cuts.add(l.startFrame).add(l.endFrame);
   const bounds = [...cuts].sort((a, b) => a - b);
