@@ -272,6 +272,29 @@ describe('errors: each code of the seed table, from exactly its condition', () =
     assert.ok(['cancelled', 'done'].includes(job.status));
   });
 
+  test("PLAN_RESOLUTION_EXCEEDED 400 for a layer box over twice the plan's maximum, naming the layer; twice is allowed", async () => {
+    const t = await svc.tenant('pro');
+    const boxed = (width: number, height: number) => {
+      const movie = colourMovie([0.2]);
+      const text = { id: 'wall', type: 'text', text: 'x', size: { width, height }, position: { x: -100, y: -100 } };
+      return body(t.projectId, { ...movie, scenes: [{ ...movie.scenes[0], layers: [text] }] });
+    };
+    for (const [width, height] of [
+      [16384, 16384],
+      [3842, 2160],
+      [2160, 3842],
+    ]) {
+      const error = await expectError(await submit(t.key, boxed(width, height)), 400, 'PLAN_RESOLUTION_EXCEEDED');
+      assert.match(
+        error.message,
+        new RegExp(`layer "wall" \\(movie\\.scenes\\[0\\]\\.layers\\[0\\]\\) is ${width}x${height}`),
+      );
+      assert.match(error.message, /3840x2160/);
+    }
+    const [job] = await settle(t.key, [await accepted(t.key, boxed(2160, 3840))]);
+    assert.ok(['cancelled', 'done'].includes(job.status));
+  });
+
   test('PLAN_DURATION_EXCEEDED 400 above 10 min in total on Pro; exactly 10 min is allowed', async () => {
     const t = await svc.tenant('pro');
     const error = await expectError(

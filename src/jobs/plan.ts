@@ -25,9 +25,24 @@ export const Plan = Type.Object({
 });
 export type Plan = Static<typeof Plan>;
 
-function fitsResolution(plan: Plan, width: number, height: number): boolean {
-  const { width: w, height: h } = plan.maxResolution;
+/**
+ * A layer's box may be larger than the canvas (a photo panned past its edges), up to this
+ * many times the plan's maximum resolution on each side: only the part the canvas shows is
+ * rasterised, but pictures and videos are scaled to the whole box first.
+ */
+export const LAYER_BOX_SCALE = 2;
+
+function fitsResolution(plan: Plan, width: number, height: number, scale = 1): boolean {
+  const [w, h] = [plan.maxResolution.width * scale, plan.maxResolution.height * scale];
   return (width <= w && height <= h) || (width <= h && height <= w);
+}
+
+/** A visual layer's box, and where the movie has it (`movie.scenes[0].layers[2]`). */
+export interface LayerBox {
+  id: string;
+  path: string;
+  width: number;
+  height: number;
 }
 
 /** What the store checks atomically with the reservation, in seconds. */
@@ -43,17 +58,22 @@ export function submitLimits(plan: Plan): SubmitLimits {
 /** Why `plan` does not take a movie of this canvas and length at this preset and worker count, if it does not. */
 export function planRefusal(
   plan: Plan,
-  movie: { width: number; height: number; seconds: number },
+  movie: { width: number; height: number; seconds: number; boxes: LayerBox[] },
   preset: QualityPreset,
   workers: number,
 ): ServiceError | undefined {
-  if (!fitsResolution(plan, movie.width, movie.height)) {
-    const max = plan.maxResolution;
+  const max = plan.maxResolution;
+  if (!fitsResolution(plan, movie.width, movie.height))
     return new ServiceError(
       'PLAN_RESOLUTION_EXCEEDED',
       `${movie.width}x${movie.height} exceeds the ${plan.name} plan's maximum of ${max.width}x${max.height}`,
     );
-  }
+  const box = movie.boxes.find((b) => !fitsResolution(plan, b.width, b.height, LAYER_BOX_SCALE));
+  if (box)
+    return new ServiceError(
+      'PLAN_RESOLUTION_EXCEEDED',
+      `layer "${box.id}" (${box.path}) is ${box.width}x${box.height}; the ${plan.name} plan allows layer boxes up to ${max.width * LAYER_BOX_SCALE}x${max.height * LAYER_BOX_SCALE} (${LAYER_BOX_SCALE} times its maximum resolution)`,
+    );
   if (plan.maxDurationMinutes !== null && movie.seconds > plan.maxDurationMinutes * 60)
     return new ServiceError(
       'PLAN_DURATION_EXCEEDED',

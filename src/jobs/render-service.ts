@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { collectProblems, normalizeMovie, summarizeProblems } from '../movie/index.ts';
+import { collectProblems, layerBoxes, normalizeMovie, summarizeProblems } from '../movie/index.ts';
 import {
   DEFAULT_PRESET,
   isDiskFull,
@@ -207,7 +207,8 @@ export class RenderService {
     const seconds = movie.frames / movie.fps;
     const preset = request.renderOptions?.qualityPreset ?? DEFAULT_PRESET;
     const workers = sceneWorkers(preset, request.renderOptions?.requestedConcurrency);
-    const refusal = planRefusal(plan, { width: movie.width, height: movie.height, seconds }, preset, workers);
+    const canvas = { width: movie.width, height: movie.height };
+    const refusal = planRefusal(plan, { ...canvas, seconds, boxes: layerBoxes(movie) }, preset, workers);
     if (refusal) throw refusal;
 
     // a full disk refuses the job before anything is stored, and so does a store write that hits one

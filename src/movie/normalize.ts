@@ -199,3 +199,17 @@ function resolveSource(source: string, baseDir: string | undefined): string {
 export function isVisual(layer: NormalizedLayer): layer is VisualLayer {
   return layer.type !== 'audio';
 }
+
+/** Where the movie has a layer, as messages name it: `movie.scenes[0].layers[2]`. */
+export function layerPath(sceneIndex: number, layerIndex: number): string {
+  return `movie.scenes[${sceneIndex}].layers[${layerIndex}]`;
+}
+
+/** Every visual layer's box, named by id and path. */
+export function layerBoxes(movie: NormalizedMovie): Array<{ id: string; path: string; width: number; height: number }> {
+  return movie.scenes.flatMap((scene) =>
+    scene.layers
+      .filter(isVisual)
+      .map(({ id, index, width, height }) => ({ id, path: layerPath(scene.index, index), width, height })),
+  );
+}
