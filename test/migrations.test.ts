@@ -59,6 +59,7 @@ for (const withWarnings of [false, true]) {
       const job = await db.selectFrom('jobs').selectAll().where('id', '=', 'job_1').executeTakeFirstOrThrow();
       assert.equal(job.output_key, 'out.mp4');
       assert.equal(job.warnings, withWarnings ? '[]' : null);
+      assert.equal(job.lease_losses, 0, 'no lease of it lapsed');
     } finally {
       await db.destroy();
     }

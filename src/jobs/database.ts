@@ -73,6 +73,8 @@ export interface JobRow {
   /** Distributed mode: the worker running the job, and until when (ISO) its lease holds. */
   lease_owner: string | null;
   lease_until: string | null;
+  /** Times its lease lapsed and another worker took it over (see leases.ts). */
+  lease_losses: number;
 }
 
 export interface JobSceneRow {
@@ -150,6 +152,8 @@ export interface SceneTaskRow {
   created_at: string;
   /** Frames its worker has encoded so far, for the job's progress. */
   frames_done: number;
+  /** Times its lease lapsed and another worker took it over. */
+  lease_losses: number;
 }
 
 export type SceneTaskState = 'queued' | 'running' | 'done' | 'failed';

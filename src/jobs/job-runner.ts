@@ -97,7 +97,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       limits: ctx.limits,
       sourceDir: ctx.sourceDir,
       fetch: ctx.fetch,
-      pool: { pool: ctx.pool, owner: job.id },
+      pool: { pool: ctx.pool, owner: job.id, tenant: job.account_id },
       scenes: ctx.cache.forProject(job.project_id),
       dispatch: ctx.dispatch?.(job, signal),
       onScene: (i, state, key) => void record(() => store.setScene(job.id, i, state, key)),

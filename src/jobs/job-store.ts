@@ -15,6 +15,7 @@ import {
 import type { AnswerCode } from './errors.ts';
 import { clockNow, now } from './clock.ts';
 import { newJobId } from './ids.ts';
+import { stoppedAnswering } from './leases.ts';
 import {
   ACTIVE,
   COUNTED,
@@ -113,6 +114,7 @@ export class JobStore {
         finished_at: null,
         lease_owner: null,
         lease_until: null,
+        lease_losses: 0,
       };
       await tx.insertInto('jobs').values(job).execute();
       await tx
@@ -252,30 +254,74 @@ export class JobStore {
   }
 
   /**
-   * Distributed mode: gives `worker` the oldest job that is queued, or running under a lease
-   * that has lapsed (its worker died), leased until `leaseMs` from now. Workers claiming at
-   * once each get a different job (SKIP LOCKED).
+   * Distributed mode: gives `worker` a job that is queued, or running under a lease that has
+   * lapsed (its worker stopped), leased until `leaseMs` from now: of the accounts with such
+   * jobs, the one with the fewest jobs under a live lease goes first, then the oldest job, so
+   * one account's queue holds another's back by at most a worker slot. Workers claiming at
+   * once each get a different job (SKIP LOCKED). A job taken over for the `tries`th time
+   * (every worker it ran on stopped answering) is failed instead: `{ failed }`, its final event.
    */
-  async claim(worker: string, leaseMs: number, at = clockNow()): Promise<JobRow | undefined> {
+  async claim(
+    worker: string,
+    leaseMs: number,
+    tries: number,
+    at = clockNow(),
+  ): Promise<{ job: JobRow } | { failed: JobEvent } | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const stamp = at.toISOString();
       const next = await tx
+        .with('held', (db) =>
+          db
+            .selectFrom('jobs')
+            .select(['account_id', (eb) => eb.fn.countAll<number>().as('live')])
+            .where('status', 'in', ACTIVE)
+            .where('lease_until', '>=', stamp)
+            .groupBy('account_id'),
+        )
         .selectFrom('jobs')
-        .select('id')
-        .where('status', 'in', ACTIVE)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', stamp)]))
-        .orderBy('created_at')
-        .orderBy('id')
+        .leftJoin('held', 'held.account_id', 'jobs.account_id')
+        .select(['jobs.id', 'jobs.lease_until', 'jobs.lease_losses'])
+        .where('jobs.status', 'in', ACTIVE)
+        .where((eb) => eb.or([eb('jobs.lease_until', 'is', null), eb('jobs.lease_until', '<', stamp)]))
+        .orderBy((eb) => eb.fn.coalesce('held.live', eb.lit(0)))
+        .orderBy('jobs.created_at')
+        .orderBy('jobs.id')
         .limit(1)
-        .$if(kindOf(this.db) === 'postgres', (q) => q.forUpdate().skipLocked())
+        .$if(kindOf(this.db) === 'postgres', (q) => q.forUpdate('jobs').skipLocked())
         .executeTakeFirst();
       if (!next) return undefined;
-      return tx
+      // a lease still set has lapsed (a drained job's was cleared): its worker stopped answering
+      const losses = next.lease_losses + (next.lease_until === null ? 0 : 1);
+      if (losses >= tries) {
+        const message = stoppedAnswering('the job', losses);
+        const failed = await changeIn(
+          tx,
+          next.id,
+          'failed',
+          {
+            status: 'failed',
+            error_code: 'RENDER_FAILED',
+            error_message: message,
+            finished_at: stamp,
+            lease_owner: null,
+            lease_until: null,
+            lease_losses: losses,
+          },
+          { error: { code: 'RENDER_FAILED', message } },
+        );
+        return failed && { failed };
+      }
+      const job = await tx
         .updateTable('jobs')
-        .set({ lease_owner: worker, lease_until: new Date(at.getTime() + leaseMs).toISOString() })
+        .set({
+          lease_owner: worker,
+          lease_until: new Date(at.getTime() + leaseMs).toISOString(),
+          lease_losses: losses,
+        })
         .where('id', '=', next.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      return { job };
     });
   }
 
@@ -305,29 +351,38 @@ export class JobStore {
     fields: Partial<JobRow>,
     extra: Record<string, unknown> = {},
   ): Promise<JobEvent | undefined> {
-    return this.db.transaction().execute(async (tx) => {
-      const stamp = now();
-      const changed = await tx
-        .updateTable('jobs')
-        .set({ ...fields, updated_at: stamp })
-        .where('id', '=', jobId)
-        .where('status', 'in', ACTIVE)
-        .executeTakeFirst();
-      if (Number(changed.numUpdatedRows) === 0) return undefined;
-      const job = await tx
-        .selectFrom('jobs')
-        .select(['status', 'phase', 'progress'])
-        .where('id', '=', jobId)
-        .executeTakeFirstOrThrow();
-      return insertEvent(
-        tx,
-        jobId,
-        type,
-        { status: job.status, phase: job.phase, progress: job.progress, ...extra },
-        stamp,
-      );
-    });
+    return this.db.transaction().execute((tx) => changeIn(tx, jobId, type, fields, extra));
   }
+}
+
+/** JobStore's change, in a transaction under way: the job's row and its event; undefined if it had ended. */
+async function changeIn(
+  tx: Transaction<Tables>,
+  jobId: string,
+  type: EventType,
+  fields: Partial<JobRow>,
+  extra: Record<string, unknown> = {},
+): Promise<JobEvent | undefined> {
+  const stamp = now();
+  const changed = await tx
+    .updateTable('jobs')
+    .set({ ...fields, updated_at: stamp })
+    .where('id', '=', jobId)
+    .where('status', 'in', ACTIVE)
+    .executeTakeFirst();
+  if (Number(changed.numUpdatedRows) === 0) return undefined;
+  const job = await tx
+    .selectFrom('jobs')
+    .select(['status', 'phase', 'progress'])
+    .where('id', '=', jobId)
+    .executeTakeFirstOrThrow();
+  return insertEvent(
+    tx,
+    jobId,
+    type,
+    { status: job.status, phase: job.phase, progress: job.progress, ...extra },
+    stamp,
+  );
 }
 
 async function insertEvent(

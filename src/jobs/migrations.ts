@@ -250,6 +250,16 @@ function migrations(kind: DatabaseKind, schema?: string): Record<string, Migrati
           .execute();
       },
     },
+    '0008-lease-losses': {
+      async up(db: AnyDatabase) {
+        // a job or scene task whose leases lapsed too often (its workers stopped answering) ends
+        for (const table of ['jobs', 'scene_tasks'])
+          await db.schema
+            .alterTable(table)
+            .addColumn('lease_losses', 'integer', (c) => c.notNull().defaultTo(0))
+            .execute();
+      },
+    },
   };
 }
 

@@ -20,19 +20,16 @@ import { type Database, type JobEvent, openPostgres, type SceneTaskRow } from '.
 import { failureOf } from './job-failure.ts';
 import { logEvent } from './job-log.ts';
 import { JobStore } from './job-store.ts';
+import { type LeaseSettings, leasesFromEnvironment } from './leases.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
 import type { RunnerContext } from './job-runner.ts';
 import { RunningJobs } from './running-jobs.ts';
-import { coordinateScenes, SceneWaits, storedFailure } from './scene-coordinator.ts';
+import { coordinateScenes, SceneWaits } from './scene-coordinator.ts';
 import { runSceneTask } from './scene-task-run.ts';
-import { SceneTasks } from './scene-tasks.ts';
+import { SceneTasks, storedFailure } from './scene-tasks.ts';
 import { StoredSceneCache } from './stored-scene-cache.ts';
 import { throttle } from './throttle.ts';
 
-/** How long a claim holds without renewal: a dead worker's jobs are taken over this long after its last renewal. */
-export const LEASE_MS = 20_000;
-/** Leases are renewed this often, so a few missed renewals (a busy database) do not lose one. */
-const RENEW_EVERY_MS = 5_000;
 /** Besides being woken by new jobs, a worker looks for work this often (lapsed leases wake nobody). */
 const LOOK_EVERY_MS = 2_000;
 
@@ -52,6 +49,11 @@ export interface WorkerOptions {
   logger?: Logger;
   /** This worker's name in leases and logs (default: host and process id). */
   name?: string;
+  /**
+   * How long its leases hold, how often they are renewed, how many lapses fail a job
+   * (default: REELSMITH_LEASE_SECONDS and REELSMITH_LEASE_TRIES, else DEFAULT_LEASES).
+   */
+  leases?: LeaseSettings;
 }
 
 /** A scene task of another job rendering here. */
@@ -71,6 +73,7 @@ export class RenderWorker {
   readonly #log: Logger;
   readonly #name: string;
   readonly #concurrency: number;
+  readonly #leases: LeaseSettings;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #cache: StoredSceneCache;
   readonly #tasks: SceneTasks;
@@ -83,12 +86,14 @@ export class RenderWorker {
   private constructor(
     db: Database,
     private readonly options: WorkerOptions,
+    leases: LeaseSettings,
   ) {
     this.#db = db;
     this.#store = new JobStore(db);
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#name = options.name ?? `${hostname()}:${process.pid}`;
     this.#concurrency = options.concurrency ?? 1;
+    this.#leases = leases;
     const pool = new ScenePool(sharedSceneSlots(options.cores));
     const cache = new StoredSceneCache(options.storage, join(options.workDir, 'scene-cache'));
     this.#cache = cache;
@@ -110,8 +115,7 @@ export class RenderWorker {
           tasks: this.#tasks,
           waits: this.#waits,
           worker: this.#name,
-          leaseMs: LEASE_MS,
-          renewEveryMs: RENEW_EVERY_MS,
+          leases: this.#leases,
           log: this.#log,
         }),
     });
@@ -143,7 +147,8 @@ export class RenderWorker {
   }
 
   static async open(options: WorkerOptions): Promise<RenderWorker> {
-    return new RenderWorker(await openPostgres(options.database), options);
+    const leases = options.leases ?? leasesFromEnvironment(process.env);
+    return new RenderWorker(await openPostgres(options.database), options, leases);
   }
 
   get name(): string {
@@ -159,7 +164,7 @@ export class RenderWorker {
     this.#runs.resume();
     this.#timers.push(
       setInterval(() => void this.#claimWhileFree(), LOOK_EVERY_MS),
-      setInterval(() => void this.#renewLeases(), RENEW_EVERY_MS),
+      setInterval(() => void this.#renewLeases(), this.#leases.renewEveryMs),
     );
     await this.#claimWhileFree();
   }
@@ -195,14 +200,20 @@ export class RenderWorker {
   /** A slot is a job or a scene task; jobs first, then other jobs' scenes. */
   async #claim(): Promise<void> {
     try {
+      const { leaseMs, tries } = this.#leases;
       while (this.#accepting && this.#runs.size + this.#sceneRuns.size < this.#concurrency) {
-        const job = await this.#store.claim(this.#name, LEASE_MS);
-        if (job) {
-          this.#log.info({ jobId: job.id, worker: this.#name }, 'job claimed');
-          this.#runs.start(job);
+        const claimed = await this.#store.claim(this.#name, leaseMs, tries);
+        if (claimed && 'failed' in claimed) {
+          // its workers stopped answering: told as any failure is (stored, so SSE and webhooks hear it)
+          this.#logEvent(claimed.failed);
           continue;
         }
-        const task = await this.#tasks.claim(this.#name, LEASE_MS);
+        if (claimed) {
+          this.#log.info({ jobId: claimed.job.id, worker: this.#name }, 'job claimed');
+          this.#runs.start(claimed.job);
+          continue;
+        }
+        const task = await this.#tasks.claim(this.#name, leaseMs, tries);
         if (!task) break;
         this.#startScene(task);
       }
@@ -256,7 +267,7 @@ export class RenderWorker {
   /** A job whose lease cannot be renewed is no longer this worker's (cancelled, or taken over): it stops, writing nothing. */
   async #renewLeases(): Promise<void> {
     for (const jobId of this.#runs.ids()) {
-      const held = await this.#store.renewLease(jobId, this.#name, LEASE_MS).catch((error: Error) => {
+      const held = await this.#store.renewLease(jobId, this.#name, this.#leases.leaseMs).catch((error: Error) => {
         this.#log.warn({ jobId, error: error.message }, 'cannot renew its lease; trying again');
         return true; // the database is away: keep working, the lease may still hold
       });
@@ -267,7 +278,7 @@ export class RenderWorker {
     }
     for (const run of this.#sceneRuns.values()) {
       const { job_id: jobId, scene_index: scene } = run.task;
-      const held = await this.#tasks.renewLease(jobId, scene, this.#name, LEASE_MS).catch(() => true);
+      const held = await this.#tasks.renewLease(jobId, scene, this.#name, this.#leases.leaseMs).catch(() => true);
       if (!held) {
         this.#log.warn({ jobId, scene }, 'lost its scene lease (job ended, or taken over); stopping it');
         run.abort.abort();

@@ -1,9 +1,12 @@
-// The jobs this process is running, at most `maxActive` at once, the rest waiting in order:
-// each runs through runJob until it ends, and a run that throws is settled in the store
+// The jobs this process is running, at most `maxActive` at once, the rest waiting: a slot
+// that frees goes to the waiting job of the account with the fewest running, then to the
+// oldest (fair-turn.ts), so one account's queue holds another's back by at most that slot.
+// Each runs through runJob until it ends, and a run that throws is settled in the store
 // (back in the queue when draining, cancelled, or failed with its code). The embedded
 // service runs every job this way; a distributed worker runs the jobs it has claimed.
 import type { Logger } from 'pino';
 import { AbortedError } from '../render/index.ts';
+import { addCount, nextTurn } from '../render/fair-turn.ts';
 import type { JobEvent, JobRow } from './database.ts';
 import { failureOf } from './job-failure.ts';
 import { type RunnerContext, runJob } from './job-runner.ts';
@@ -106,7 +109,16 @@ export class RunningJobs {
   #startWaiting(): void {
     const { maxActive, log } = this.options;
     while (this.#accepting && !this.#paused && this.#running.size < maxActive && this.#waiting.length > 0) {
-      const job = this.#waiting.shift()!;
+      const running = new Map<string, number>();
+      for (const run of this.#running.values()) addCount(running, run.job.account_id, 1);
+      const [job] = this.#waiting.splice(
+        nextTurn(
+          this.#waiting,
+          (waiting) => waiting.account_id,
+          (account) => running.get(account) ?? 0,
+        ),
+        1,
+      );
       const abort = new AbortController();
       const run: Run = { abort, done: Promise.resolve(), job, startedAt: performance.now() };
       log.info({ jobId: job.id }, 'job started');

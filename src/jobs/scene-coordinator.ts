@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { now } from './clock.ts';
 import { isDatabaseUnavailable } from './database.ts';
 import type { Failure } from './job-failure.ts';
-import type { SceneTasks } from './scene-tasks.ts';
+import type { LeaseSettings } from './leases.ts';
+import { failureStored, type SceneTasks } from './scene-tasks.ts';
 import { logRetry, untilStored } from './store-retry.ts';
 
 /** A task is looked at this often while another worker renders it, besides when its job's tasks are announced. */
@@ -20,8 +21,7 @@ export interface CoordinatorOptions {
   waits: SceneWaits;
   /** This worker's name in leases. */
   worker: string;
-  leaseMs: number;
-  renewEveryMs: number;
+  leases: LeaseSettings;
   log: Logger;
 }
 
@@ -36,23 +36,10 @@ export class SceneTaskFailed extends Error {
   }
 }
 
-/** How a task's failure is stored, for the coordinator to fail its job with. */
-export function storedFailure(failure: Failure): string {
-  return JSON.stringify({ code: failure.code, message: failure.message });
-}
-
-/** A failure as storedFailure stored it (anything else: the render failed, for that reason). */
-function failureStored(stored: string | null): Failure {
-  try {
-    const { code, message } = JSON.parse(stored ?? '') as Failure;
-    if (typeof code === 'string' && typeof message === 'string') return { code, message };
-  } catch {}
-  return { code: 'RENDER_FAILED', message: stored ?? 'unknown reason' };
-}
-
 /** `signal`: the job's run; while the database is away (restarting) each step waits for it, until the run stops. */
 export function coordinateScenes(jobId: string, signal: AbortSignal, options: CoordinatorOptions): SceneDispatch {
-  const { tasks, waits, worker, leaseMs, renewEveryMs } = options;
+  const { tasks, waits, worker } = options;
+  const { leaseMs, renewEveryMs, tries } = options.leases;
   const onRetry = logRetry(options.log, jobId, 'its scene tasks');
   const reach = <T>(step: () => Promise<T>) => untilStored(step, signal, onRetry, isDatabaseUnavailable);
   // the tasks rendered here, each with its lease renewal
@@ -64,7 +51,8 @@ export function coordinateScenes(jobId: string, signal: AbortSignal, options: Co
   return {
     offer: (scenes) => reach(() => tasks.offer(jobId, scenes)),
     async claim(index, _key, signal) {
-      if (!(await reach(() => tasks.take(jobId, index, worker, leaseMs)))) return 'elsewhere';
+      // not taken: another worker has it, or it failed (settled tells which)
+      if (!(await reach(() => tasks.take(jobId, index, worker, leaseMs, tries)))) return 'elsewhere';
       const renew = () => void tasks.renewLease(jobId, index, worker, leaseMs).catch(() => {});
       held.set(index, setInterval(renew, renewEveryMs));
       // a render that stops (cancelled, failed, drained) gives its scenes back at once

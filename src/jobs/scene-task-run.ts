@@ -42,7 +42,7 @@ export async function runSceneTask(
         limits: ctx.limits,
         sourceDir: ctx.sourceDir,
         fetch: ctx.fetch,
-        pool: { pool: ctx.pool, owner: `${job.id}#${task.scene_index}` },
+        pool: { pool: ctx.pool, owner: `${job.id}#${task.scene_index}`, tenant: job.account_id },
         scenes: ctx.cache.forProject(job.project_id),
         onProgress: (p) => onFrames(p.framesDone),
         onScene: (_i, _state, key) => {

@@ -3,10 +3,12 @@
 // takes itself and waits for the others; a task is leased as jobs are (claimed with SKIP
 // LOCKED, renewed, taken over once lapsed). On Postgres a task that ends is announced on
 // `reelsmith_scenes`, and offered tasks wake idle workers there.
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import { type Database, kindOf, type SceneTaskRow, type Tables } from './database.ts';
 import { clockNow, now } from './clock.ts';
+import type { Failure } from './job-failure.ts';
 import { ACTIVE } from './job-state.ts';
+import { stoppedAnswering } from './leases.ts';
 
 /** The Postgres channel scene tasks are announced on: the job id, when tasks are offered or one ends. */
 export const SCENES_CHANNEL = 'reelsmith_scenes';
@@ -32,6 +34,7 @@ export class SceneTasks {
             error: null,
             created_at: stamp,
             frames_done: 0,
+            lease_losses: 0,
           })),
         )
         .onConflict((oc) => oc.columns(['job_id', 'scene_index']).doNothing())
@@ -42,43 +45,45 @@ export class SceneTasks {
 
   /**
    * Gives `worker` the oldest task that is queued, or running under a lapsed lease, of a job
-   * still active; workers claiming at once each get a different one (SKIP LOCKED).
+   * still active; workers claiming at once each get a different one (SKIP LOCKED). A task
+   * that would be taken over for the `tries`th time fails instead (see leases.ts), and the
+   * next is looked at.
    */
-  async claim(worker: string, leaseMs: number, at = clockNow()): Promise<SceneTaskRow | undefined> {
+  async claim(worker: string, leaseMs: number, tries: number, at = clockNow()): Promise<SceneTaskRow | undefined> {
     return this.db.transaction().execute(async (tx) => {
-      const stamp = at.toISOString();
-      const next = await tx
-        .selectFrom('scene_tasks')
-        .select(['job_id', 'scene_index'])
-        .where((eb) => claimable(eb, stamp))
-        .where('job_id', 'in', (eb) => eb.selectFrom('jobs').select('id').where('status', 'in', ACTIVE))
-        .orderBy('created_at')
-        .orderBy('job_id')
-        .orderBy('scene_index')
-        .limit(1)
-        .$if(kindOf(this.db) === 'postgres', (q) => q.forUpdate().skipLocked())
-        .executeTakeFirst();
-      if (!next) return undefined;
-      return tx
-        .updateTable('scene_tasks')
-        .set(leased(worker, leaseMs, at))
-        .where('job_id', '=', next.job_id)
-        .where('scene_index', '=', next.scene_index)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      for (;;) {
+        const next = await tx
+          .selectFrom('scene_tasks')
+          .select(['job_id', 'scene_index'])
+          .where((eb) => claimable(eb, at.toISOString()))
+          .where('job_id', 'in', (eb) => eb.selectFrom('jobs').select('id').where('status', 'in', ACTIVE))
+          .orderBy('created_at')
+          .orderBy('job_id')
+          .orderBy('scene_index')
+          .limit(1)
+          .$if(kindOf(this.db) === 'postgres', (q) => q.forUpdate().skipLocked())
+          .executeTakeFirst();
+        if (!next) return undefined;
+        const task = await lease(tx, next.job_id, next.scene_index, worker, leaseMs, tries, at);
+        if (task !== 'failed') return task;
+      }
     });
   }
 
-  /** The coordinator takes one task to render itself: true unless it is finished or another holds a live lease. */
-  async take(jobId: string, index: number, worker: string, leaseMs: number, at = clockNow()): Promise<boolean> {
-    const changed = await this.db
-      .updateTable('scene_tasks')
-      .set(leased(worker, leaseMs, at))
-      .where('job_id', '=', jobId)
-      .where('scene_index', '=', index)
-      .where((eb) => claimable(eb, at.toISOString()))
-      .executeTakeFirst();
-    return Number(changed.numUpdatedRows) > 0;
+  /**
+   * The coordinator takes one task to render itself: true unless it is finished, another
+   * holds a live lease, or this would be its `tries`th takeover (it fails instead).
+   */
+  async take(
+    jobId: string,
+    index: number,
+    worker: string,
+    leaseMs: number,
+    tries: number,
+    at = clockNow(),
+  ): Promise<boolean> {
+    const task = await this.db.transaction().execute((tx) => lease(tx, jobId, index, worker, leaseMs, tries, at));
+    return task !== undefined && task !== 'failed';
   }
 
   /** Extends `worker`'s lease on a task; false when it has lost it (taken over, or its job ended). */
@@ -157,12 +162,67 @@ function claimable(eb: ExpressionBuilder<Tables, 'scene_tasks'>, stamp: string) 
   ]);
 }
 
-function leased(worker: string, leaseMs: number, at: Date) {
-  return {
-    state: 'running' as const,
-    lease_owner: worker,
-    lease_until: new Date(at.getTime() + leaseMs).toISOString(),
-  };
+/**
+ * Leases a task to `worker` if it is claimable; a running one (its lease lapsed) is taken
+ * over, unless that makes `tries` lapses: then it fails, for its coordinator to fail the job.
+ */
+async function lease(
+  tx: Transaction<Tables>,
+  jobId: string,
+  index: number,
+  worker: string,
+  leaseMs: number,
+  tries: number,
+  at: Date,
+): Promise<SceneTaskRow | 'failed' | undefined> {
+  const task = await tx
+    .selectFrom('scene_tasks')
+    .select(['state', 'lease_losses'])
+    .where('job_id', '=', jobId)
+    .where('scene_index', '=', index)
+    .where((eb) => claimable(eb, at.toISOString()))
+    .$if(kindOf(tx) === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirst();
+  if (!task) return undefined;
+  const losses = task.lease_losses + (task.state === 'running' ? 1 : 0);
+  const row = tx.updateTable('scene_tasks').where('job_id', '=', jobId).where('scene_index', '=', index);
+  if (losses >= tries) {
+    const message = stoppedAnswering(`movie.scenes[${index}]`, losses);
+    await row
+      .set({
+        state: 'failed',
+        error: storedFailure({ code: 'RENDER_FAILED', message }),
+        lease_owner: null,
+        lease_until: null,
+        lease_losses: losses,
+      })
+      .execute();
+    await announce(tx, jobId);
+    return 'failed';
+  }
+  return row
+    .set({
+      state: 'running',
+      lease_owner: worker,
+      lease_until: new Date(at.getTime() + leaseMs).toISOString(),
+      lease_losses: losses,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** How a task's failure is stored, for the coordinator to fail its job with. */
+export function storedFailure(failure: Failure): string {
+  return JSON.stringify({ code: failure.code, message: failure.message });
+}
+
+/** A failure as storedFailure stored it (anything else: the render failed, for that reason). */
+export function failureStored(stored: string | null): Failure {
+  try {
+    const { code, message } = JSON.parse(stored ?? '') as Failure;
+    if (typeof code === 'string' && typeof message === 'string') return { code, message };
+  } catch {}
+  return { code: 'RENDER_FAILED', message: stored ?? 'unknown reason' };
 }
 
 /** Tells listening workers a job's tasks changed, once the transaction commits. */

@@ -51,8 +51,8 @@ export interface RenderOptions {
   fetch?: FetchLimits;
   /** CPU cores to share among workers (default: all of this machine's). */
   cores?: number;
-  /** A pool shared with other renders, and this render's name in it (default: a pool of its own). */
-  pool?: { pool: ScenePool; owner: string };
+  /** A pool shared with other renders, this render's name in it and whose it is (default: a pool of its own). */
+  pool?: { pool: ScenePool; owner: string; tenant?: string };
   /** Keeps rendered scenes across renders (default: none, scenes live in the render's work folder). */
   scenes?: SceneStore;
   /** How long each ffmpeg may run (default DEFAULT_TIME_LIMITS, any of them overridden). */
@@ -140,7 +140,7 @@ export async function renderMovie(
 
     progress.enter('waiting');
     const workers = encodersAtOnce(options.concurrency ?? sceneWorkers(), cores, movie);
-    const { pool, owner } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
+    const { pool, owner, tenant } = options.pool ?? { pool: new ScenePool(workers), owner: 'movie' };
     // only scene encodes share the cores (the audio mix is light); a shared pool may be full of other renders' scenes
     const sharing = options.pool ? pool.size : Math.min(workers, Math.max(1, toRender.length));
     const threads = threadsPerProcess(cores, sharing);
@@ -152,7 +152,7 @@ export async function renderMovie(
       };
       const onFrames = (frames: number) => progress.frames(i, frames);
       const steps = {
-        slot: <T>(task: () => Promise<T>) => pool.run(owner, workers, task),
+        slot: <T>(task: () => Promise<T>) => pool.run(owner, workers, task, tenant),
         render: () => {
           rendering();
           return renderKept(plan.scenes[i], movie, store, { encoder, threads, limits, signal, onFrames });

@@ -1,9 +1,13 @@
 // A pool of scene workers. A render has one of its own, or shares one with other renders
-// (the service's jobs do): a task starts when a worker is free and its owner is below its
-// own limit (the preset's or requestedConcurrency's workers).
+// (the service's jobs do): a task starts when a worker is free and its owner (a render) is
+// below its own limit (the preset's or requestedConcurrency's workers). Of the tasks that
+// may start, the tenant with the fewest tasks running goes first, then the oldest task
+// (fair-turn.ts): one tenant's many renders do not hold another's back for long.
+import { addCount, nextTurn } from './fair-turn.ts';
 
 interface Waiting {
   owner: string;
+  tenant: string;
   limit: number;
   start: () => void;
 }
@@ -11,21 +15,25 @@ interface Waiting {
 export class ScenePool {
   private running = 0;
   private perOwner = new Map<string, number>();
+  private perTenant = new Map<string, number>();
   private queue: Waiting[] = [];
 
   constructor(readonly size: number) {}
 
-  run<T>(owner: string, limit: number, task: () => Promise<T>): Promise<T> {
+  /** Runs `task` in a worker of the pool; `tenant`: whose work it is (default: the owner's own). */
+  run<T>(owner: string, limit: number, task: () => Promise<T>, tenant = owner): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         owner,
+        tenant,
         limit,
         start: () => {
           task()
             .then(resolve, reject)
             .finally(() => {
               this.running--;
-              this.perOwner.set(owner, (this.perOwner.get(owner) ?? 1) - 1);
+              addCount(this.perOwner, owner, -1);
+              addCount(this.perTenant, tenant, -1);
               this.pump();
             });
         },
@@ -34,18 +42,20 @@ export class ScenePool {
     });
   }
 
-  /** Starts waiting tasks in order, skipping those whose owner is at its limit. */
+  /** Starts waiting tasks while workers are free, each time the next in turn among those whose owner is below its limit. */
   private pump(): void {
-    for (let i = 0; i < this.queue.length && this.running < this.size; ) {
-      const next = this.queue[i];
-      const active = this.perOwner.get(next.owner) ?? 0;
-      if (active >= next.limit) {
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
+    while (this.running < this.size) {
+      const i = nextTurn(
+        this.queue,
+        (waiting) => waiting.tenant,
+        (tenant) => this.perTenant.get(tenant) ?? 0,
+        (waiting) => (this.perOwner.get(waiting.owner) ?? 0) < waiting.limit,
+      );
+      if (i < 0) return;
+      const [next] = this.queue.splice(i, 1);
       this.running++;
-      this.perOwner.set(next.owner, active + 1);
+      addCount(this.perOwner, next.owner, 1);
+      addCount(this.perTenant, next.tenant, 1);
       next.start();
     }
   }
