@@ -269,7 +269,7 @@ export const media = {
     await ffmpeg(['-f', 'lavfi', '-i', `sine=f=${frequency}:r=48000:d=${seconds}`, '-ac', String(channels), path]);
     return path;
   },
-  /** A video whose every frame is `colour`, with a tone unless `silent`. */
+  /** A video whose every frame is `colour` (or ffmpeg's moving test pattern, for `pattern`), with a tone unless `silent`. */
   async video(
     path: string,
     colour: string,
@@ -278,11 +278,12 @@ export const media = {
     seconds: number,
     options: { silent?: boolean; fps?: number } = {},
   ) {
+    const picture = colour === 'pattern' ? 'testsrc2=' : `color=c=${colour}:`;
     await ffmpeg([
       '-f',
       'lavfi',
       '-i',
-      `color=c=${colour}:s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
+      `${picture}s=${width}x${height}:r=${options.fps ?? 30}:d=${seconds}`,
       ...(options.silent ? [] : ['-f', 'lavfi', '-i', `sine=f=300:r=48000:d=${seconds}`]),
       '-c:v',
       'libx264',

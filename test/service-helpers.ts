@@ -20,6 +20,7 @@ import { buildServer, type ConnectionTimeouts } from '../src/api/server.ts';
 import { loadPlans, type Plans } from '../src/api/plans.ts';
 import { RenderService, type ServiceOptions } from '../src/jobs/index.ts';
 import { MINIMAL_RENDER_REQUEST } from '../src/jobs/request-example.ts';
+import { treeRss } from '../bench/rss.ts';
 import { mediaServer, postgresSchema, s3Server, s3Storage, tempDir } from './helpers.ts';
 
 /** Which mode startService starts: `embedded` (default) or `distributed`. */
@@ -113,25 +114,37 @@ export async function startService(
   };
 }
 
-interface DistributedBackend {
+/** A distributed deployment's shared state: one Postgres schema and one bucket. */
+export interface Backend {
   database: string;
   storage: ReturnType<typeof s3Storage>;
   /** `worker` settings as environment variables. */
   env: NodeJS.ProcessEnv;
+  stopStorage(): Promise<void>;
+}
+
+/** A fresh schema and bucket: the state every process of one deployment shares; `route` changes how they reach the database. */
+export async function sharedBackend(route = (url: string) => url): Promise<Backend> {
+  const [schema, s3] = await Promise.all([postgresSchema(), s3Server()]);
+  const storageUrl = `s3://${s3.bucket}/reelsmith`;
+  return {
+    database: route(schema.url),
+    storage: s3Storage(storageUrl, s3.settings),
+    env: { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: route(schema.url) },
+    stopStorage: s3.stop,
+  };
 }
 
 /** One database and bucket per data folder: a service started again on the same folder is a restarted API node. */
-const backends = new Map<string, Promise<DistributedBackend>>();
+const backends = new Map<string, Promise<Backend>>();
 
-function distributedBackend(dataDir: string, privateNetworks: boolean): Promise<DistributedBackend> {
+function distributedBackend(dataDir: string, privateNetworks: boolean): Promise<Backend> {
   let backend = backends.get(dataDir);
   if (!backend) {
     backend = (async () => {
-      const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
-      const storageUrl = `s3://${s3.bucket}/reelsmith`;
-      const env = { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: database };
-      await startWorkers(env, 2, privateNetworks ? ['--allow-private-networks'] : []);
-      return { database, storage: s3Storage(storageUrl, s3.settings), env };
+      const shared = await sharedBackend();
+      await startWorkers(shared.env, 2, privateNetworks ? ['--allow-private-networks'] : []);
+      return shared;
     })();
     backends.set(dataDir, backend);
   }
@@ -287,11 +300,16 @@ interface CliTenant {
   webhookSecret: string;
 }
 
-/** A Pro account, project proj_abc123 and a key, made with the admin commands in the store `where` names (`--data dir`, `--database url`). */
-async function cliTenant(where: string[], init: string[], env: NodeJS.ProcessEnv): Promise<CliTenant> {
+/** A Pro account, a project (proj_abc123 unless told) and a key, made with the admin commands in the store `where` names (`--data dir`, `--database url`). */
+async function cliTenant(
+  where: string[],
+  init: string[],
+  env: NodeJS.ProcessEnv,
+  projectId = 'proj_abc123',
+): Promise<CliTenant> {
   const account = await cli(['accounts', 'create', ...init, '--plan', 'pro', ...where, '--json'], env);
   const project = await cli(
-    ['projects', 'create', '--account', account.accountId, '--id', 'proj_abc123', ...where, '--json'],
+    ['projects', 'create', '--account', account.accountId, '--id', projectId, ...where, '--json'],
     env,
   );
   const key = await cli(['keys', 'create', '--account', account.accountId, ...where, '--json'], env);
@@ -325,6 +343,8 @@ export interface CliDeployment extends CliTenant {
   sceneEntries(): Promise<Record<string, string>>;
   /** Watches the project's scene cache from now on; `stop` names the entries rendered since. */
   watchSceneRenders(): { stop(): string[] };
+  /** Another account (Pro), with a project of its own and a key, made with the admin commands. */
+  anotherTenant(): Promise<CliTenant>;
 }
 
 export async function cliDeployment(env: NodeJS.ProcessEnv = {}): Promise<CliDeployment> {
@@ -335,6 +355,10 @@ export async function cliDeployment(env: NodeJS.ProcessEnv = {}): Promise<CliDep
 function running(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
+
+/** Project ids of the further tenants a deployment makes. */
+let tenants = 0;
+const anotherProjectId = () => `proj_other${++tenants}`;
 
 async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment> {
   const data = await dataFolder(undefined, env);
@@ -358,6 +382,7 @@ async function embeddedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeployment
     async restart() {
       if (!running(server.child)) server = await serve(data.dir, { env, port });
     },
+    anotherTenant: () => cliTenant(['--data', data.dir], [], env, anotherProjectId()),
     async sceneEntries() {
       const stamps: Record<string, string> = {};
       for (const entry of await committed()) {
@@ -422,6 +447,7 @@ async function distributedDeployment(env: NodeJS.ProcessEnv): Promise<CliDeploym
       if (!running(api.child)) api = await startApi();
       if (!running(worker.child)) worker = await startWorker();
     },
+    anotherTenant: () => cliTenant([], [], shared, anotherProjectId()),
     async sceneEntries() {
       const stamps: Record<string, string> = {};
       for (const put of entryPuts(0)) if (put.file === 'playlist.json') stamps[put.entry] = `put #${put.at}`;
@@ -602,6 +628,59 @@ export function footageMovie(
           },
         ],
       })),
+    },
+  };
+}
+
+/** What a service did while watched: /readyz latencies and the peak memory of its processes. */
+export interface ServiceWatch {
+  /** Median and largest /readyz latency, ms, how many were asked, and how many got no answer (a connection refused or reset). */
+  readyz: { median: number; max: number; count: number; unanswered: number };
+  /** Largest sum of VmRSS over the processes and their children (ffmpeg, ffprobe), bytes. */
+  peakRss: number;
+}
+
+/**
+ * Asks `url`/readyz every 100 ms (one at a time: a request that hangs is one long latency)
+ * and sums the memory of `pids` and their children every 50 ms, until stopped.
+ */
+export function watchService(url: string, pids: number[]): { stop(): Promise<ServiceWatch> } {
+  const latencies: number[] = [];
+  let unanswered = 0;
+  let peakRss = 0;
+  let watching = true;
+  const memory = setInterval(() => {
+    peakRss = Math.max(
+      peakRss,
+      pids.reduce((sum, pid) => sum + treeRss(pid), 0),
+    );
+  }, 50);
+  const asking = (async () => {
+    while (watching) {
+      const started = performance.now();
+      await fetch(`${url}/readyz`).then(
+        (r) => r.arrayBuffer(),
+        () => unanswered++,
+      );
+      latencies.push(performance.now() - started);
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      watching = false;
+      clearInterval(memory);
+      await asking;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        readyz: {
+          median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+          max: sorted.at(-1) ?? 0,
+          count: sorted.length,
+          unanswered,
+        },
+        peakRss,
+      };
     },
   };
 }

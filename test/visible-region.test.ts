@@ -13,7 +13,7 @@ import { pictureFilter } from '../src/render/fitted-picture.ts';
 import { planMovie, type ScenePlan } from '../src/render/plan.ts';
 import { compileFrame } from '../src/render/scene-graph.ts';
 import { visibleRegion, wholeBox } from '../src/render/visible-region.ts';
-import { decodeFrames, ffmpeg, render, tempDir } from './helpers.ts';
+import { decodeFrames, ffmpeg, media, render, tempDir } from './helpers.ts';
 
 const canvas = { width: 320, height: 180 };
 
@@ -84,20 +84,7 @@ const dir = await tempDir();
 // a picture and a video with detail everywhere, so a pixel out of place shows
 const pattern = join(dir, 'pattern.png');
 await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=400x300,format=rgb24', '-frames:v', '1', pattern]);
-const footage = join(dir, 'footage.mp4');
-await ffmpeg([
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=s=320x240:r=30:d=1',
-  '-c:v',
-  'libx264',
-  '-preset',
-  'ultrafast',
-  '-pix_fmt',
-  'yuv420p',
-  footage,
-]);
+const footage = await media.video(join(dir, 'footage.mp4'), 'pattern', 320, 240, 1, { silent: true });
 
 const layer = (
   id: string,
