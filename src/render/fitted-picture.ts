@@ -10,6 +10,7 @@ import { IMAGE_TO_RGBA, TO_OUTPUT } from './colour.ts';
 import { fitFilter } from './fit.ts';
 import { ScenePool } from './scene-pool.ts';
 import { cropFilter, type Region } from './visible-region.ts';
+import { pictureBytes, type WorkBudget } from './work-budget.ts';
 
 /** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass, cut to the region shown. */
 export function pictureFilter(layer: Pick<ImageLayer, 'fit' | 'width' | 'height'>, region: Region): string {
@@ -25,20 +26,27 @@ export class FittedPictures {
   constructor(
     private readonly workDir: string,
     cores: number,
+    private readonly budget: WorkBudget,
   ) {
     this.decoding = new ScenePool(cores);
   }
 
-  /** The file holding the region of `layer`'s fitted picture from the source file `source`, made at most once per content, box and region. */
+  /**
+   * The file holding the region of `layer`'s fitted picture from the source file `source`,
+   * made at most once per content, box and region; `what` names the layer if the job's work
+   * budget runs out there.
+   */
   fit(
     layer: ImageLayer,
     region: Region,
     source: { path: string; format: MediaFormat; digest: string },
+    what: string,
     signal?: AbortSignal,
   ): Promise<string> {
     const key = `${source.digest} ${layer.fit} ${layer.width}x${layer.height} ${JSON.stringify(region)}`;
     let pending = this.made.get(key);
     if (!pending) {
+      this.budget.take(pictureBytes(region), what);
       const out = join(this.workDir, `picture-${this.made.size}.nut`);
       pending = this.decoding
         .run('pictures', this.decoding.size, () =>

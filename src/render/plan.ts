@@ -22,6 +22,7 @@ import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { rasterizeText } from './text-raster.ts';
 import { type Region, visibleRegion, wholeBox } from './visible-region.ts';
+import { WorkBudget } from './work-budget.ts';
 
 /** The region of a picture no frame shows that is fitted: a pixel, enough for its strict decode. */
 const PIXEL: Region = { x: 0, y: 0, width: 1, height: 1 };
@@ -98,6 +99,8 @@ export interface PlanContext {
   encoder: EncoderProfile;
   /** Pictures decoded at once (default: this machine's cores). */
   cores?: number;
+  /** The disk its work files may take (default: DEFAULT_WORK_DISK_BYTES). */
+  budget?: WorkBudget;
   signal?: AbortSignal;
 }
 
@@ -140,13 +143,15 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
   const warnings: Array<{ scene: number; layer: number; text: string }> = [];
   // scenes plan side by side (fetches and probes overlap), a few at a time
   const planning = new ScenePool(PLANNED_AT_ONCE);
-  const pictures = new FittedPictures(ctx.workDir, ctx.cores ?? availableParallelism());
+  const budget = ctx.budget ?? new WorkBudget();
+  const pictures = new FittedPictures(ctx.workDir, ctx.cores ?? availableParallelism(), budget);
   const planScene = async (scene: NormalizedScene): Promise<ScenePlan> => {
     const inputs = new Map<string, LayerInput>();
     await Promise.all(
       scene.layers.map(async (layer) => {
         const fail = (reason: string): never => layerFailure(scene, layer, reason);
         const named = <T>(pending: Promise<T>) => pending.catch((err: Error) => fail(reasonOf(err)));
+        const where = `layer "${layer.id}" (${layerPath(scene.index, layer.index)})`;
         // every source is fetched and checked, even for a layer too short to show or off the canvas
         const region = visibleRegion(layer, movie);
         const visible = layer.endFrame > layer.startFrame && region !== undefined;
@@ -179,7 +184,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
             // a picture the canvas never shows is still decoded (strictly), into its first pixels only
-            const path = await named(pictures.fit(layer, region ?? PIXEL, media, ctx.signal));
+            const path = await named(pictures.fit(layer, region ?? PIXEL, media, where, ctx.signal));
             if (visible)
               inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0, region });
             return;

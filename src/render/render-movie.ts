@@ -21,6 +21,7 @@ import { type SceneDispatch, sceneChunks } from './scene-dispatch.ts';
 import { ScenePool } from './scene-pool.ts';
 import { DEFAULT_TIME_LIMITS, type TimeLimits } from './time-limits.ts';
 import { verifyOutput, type MediaData } from './verify-output.ts';
+import { WorkBudget } from './work-budget.ts';
 import { encodersAtOnce, sceneWorkers, threadsPerProcess } from './workers.ts';
 
 /** Where rendered scenes are kept, by cache key; the service keeps them per project. */
@@ -61,6 +62,8 @@ export interface RenderOptions {
   workRoot?: string;
   /** Scenes shared with other machines (default: every scene rendered here). */
   dispatch?: SceneDispatch;
+  /** The disk the render's work files may take (default DEFAULT_WORK_DISK_BYTES). */
+  workDiskBytes?: number;
 }
 
 /** Only the scenes, into the store: no sound, no assembly, no output file. */
@@ -107,7 +110,8 @@ export async function renderMovie(
     progress.enter('planning');
     const sources = new SourceStore(options.sourceDir ?? DEFAULT_SOURCE_DIR, options.fetch);
     const cores = options.cores ?? availableParallelism();
-    const planContext = { store: sources, workDir, encoder, cores, signal };
+    const budget = new WorkBudget(options.workDiskBytes);
+    const planContext = { store: sources, workDir, encoder, cores, budget, signal };
     // the sound is known once its sources are probed: it is mixed while pictures are fitted
     // and scenes render, and a mix that fails stops the rest
     const audioPath = join(workDir, 'audio.m4a');
