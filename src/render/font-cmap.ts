@@ -4,6 +4,7 @@
 // (Skia would otherwise fill the gap from the host's fonts). Fonts are WOFF2 or plain
 // TrueType/OpenType (fontUrl fonts may be either).
 import { brotliDecompressSync } from 'node:zlib';
+import { CodePointRanges } from './code-point-ranges.ts';
 
 /** WOFF2's table tags by their 6-bit index (WOFF2 spec, 5.1). */
 const KNOWN_TAGS = [
@@ -126,54 +127,96 @@ function fontTables(file: Buffer): Map<string, Buffer> {
   return tables;
 }
 
-/** The code points a font maps to a glyph (its Unicode cmap subtables, formats 4 and 12). */
-export function mappedCodePoints(file: Buffer): Set<number> {
-  const cmap = fontTables(file).get('cmap');
-  const mapped = new Set<number>();
-  if (!cmap) return mapped;
+/**
+ * The code points a font maps to a glyph that it has (its Unicode cmap subtables, formats 4
+ * and 12), as ranges: each subtable read once however many records name it, glyph ids at
+ * or past the font's glyph count (maxp) not counted, so the work follows the file's size.
+ */
+export function mappedCodePoints(file: Buffer): CodePointRanges {
+  const tables = fontTables(file);
+  const cmap = tables.get('cmap');
+  if (!cmap) return new CodePointRanges([]);
+  const glyphs = glyphCount(tables.get('maxp'));
+  const ranges: Array<[number, number]> = [];
+  const read = new Set<number>();
   const count = cmap.readUInt16BE(2);
   for (let i = 0; i < count; i++) {
     const platform = cmap.readUInt16BE(4 + 8 * i);
     const encoding = cmap.readUInt16BE(6 + 8 * i);
     if (!(platform === 0 || (platform === 3 && (encoding === 1 || encoding === 10)))) continue;
-    const table = cmap.subarray(cmap.readUInt32BE(8 + 8 * i));
+    const offset = cmap.readUInt32BE(8 + 8 * i);
+    if (read.has(offset)) continue;
+    read.add(offset);
+    const table = cmap.subarray(offset);
     const format = table.readUInt16BE(0);
-    if (format === 4) addFormat4(table, mapped);
-    if (format === 12) addFormat12(table, mapped);
+    if (format === 4) ranges.push(...format4Ranges(table, glyphs));
+    if (format === 12) ranges.push(...format12Ranges(table, glyphs));
   }
-  return mapped;
+  return new CodePointRanges(ranges);
 }
 
-function addFormat4(table: Buffer, mapped: Set<number>): void {
+/** Glyph ids run from 0 (the missing glyph) to numGlyphs - 1; 16-bit ids when there is no maxp to say. */
+function glyphCount(maxp: Buffer | undefined): number {
+  return maxp && maxp.length >= 6 ? maxp.readUInt16BE(4) : 0x10000;
+}
+
+/** Adds the code points of [first, last] whose glyph id, `codePoint + shift`, is a real glyph (1 to glyphs - 1). */
+function addWithGlyphs(ranges: Array<[number, number]>, first: number, last: number, shift: number, glyphs: number) {
+  const range: [number, number] = [Math.max(first, 1 - shift), Math.min(last, glyphs - 1 - shift)];
+  if (range[0] <= range[1]) ranges.push(range);
+}
+
+/**
+ * Format 4: segments sorted by their last code point; a code point belongs to the first
+ * segment that ends at or after it, so each segment counts only past the ones before it
+ * (at most 65,535 code points per subtable, whatever the segments claim).
+ */
+function format4Ranges(table: Buffer, glyphs: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
   const segments = table.readUInt16BE(6) / 2;
   const ends = 14;
   const starts = ends + 2 * segments + 2;
   const deltas = starts + 2 * segments;
   const rangeOffsets = deltas + 2 * segments;
+  let covered = -1;
   for (let s = 0; s < segments; s++) {
     const start = table.readUInt16BE(starts + 2 * s);
     const end = table.readUInt16BE(ends + 2 * s);
     const delta = table.readUInt16BE(deltas + 2 * s);
     const rangeOffset = table.readUInt16BE(rangeOffsets + 2 * s);
-    for (let c = start; c <= end && c !== 0xffff; c++) {
-      let glyph = c;
-      if (rangeOffset !== 0) {
-        // the offset counts from the idRangeOffset entry itself (OpenType cmap format 4)
-        glyph = table.readUInt16BE(rangeOffsets + 2 * s + rangeOffset + 2 * (c - start));
-        if (glyph === 0) continue;
-      }
-      if ((glyph + delta) & 0xffff) mapped.add(c);
+    // U+FFFF is the last segment's end marker, never a character
+    const [first, last] = [Math.max(start, covered + 1), Math.min(end, 0xfffe)];
+    covered = Math.max(covered, end);
+    if (first > last) continue;
+    if (rangeOffset === 0) {
+      // glyph = (c + delta) mod 65536: linear on each side of where it wraps
+      const wrap = 0x10000 - delta;
+      addWithGlyphs(ranges, first, Math.min(last, wrap - 1), delta, glyphs);
+      addWithGlyphs(ranges, Math.max(first, wrap), last, delta - 0x10000, glyphs);
+      continue;
+    }
+    for (let c = first; c <= last; c++) {
+      // the offset counts from the idRangeOffset entry itself (OpenType cmap format 4)
+      const glyph = table.readUInt16BE(rangeOffsets + 2 * s + rangeOffset + 2 * (c - start));
+      const drawn = glyph === 0 ? 0 : (glyph + delta) & 0xffff;
+      if (drawn === 0 || drawn >= glyphs) continue;
+      const run = ranges.at(-1);
+      if (run && run[1] === c - 1) run[1] = c;
+      else ranges.push([c, c]);
     }
   }
+  return ranges;
 }
 
-function addFormat12(table: Buffer, mapped: Set<number>): void {
+/** Format 12: groups of consecutive code points on consecutive glyphs, up to U+10FFFF. */
+function format12Ranges(table: Buffer, glyphs: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
   const groups = table.readUInt32BE(12);
   for (let g = 0; g < groups; g++) {
     const at = 16 + 12 * g;
     const start = table.readUInt32BE(at);
     const end = Math.min(table.readUInt32BE(at + 4), LAST_CODE_POINT);
-    const glyph = table.readUInt32BE(at + 8);
-    for (let c = start; c <= end; c++) if (glyph + (c - start) !== 0) mapped.add(c);
+    addWithGlyphs(ranges, start, end, table.readUInt32BE(at + 8) - start, glyphs);
   }
+  return ranges;
 }

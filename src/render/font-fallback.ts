@@ -3,6 +3,7 @@
 // none has; so the list it gets holds only our fonts, in our order, and a character none of
 // them has is replaced by a noncharacter (drawn as the first font's missing-glyph box on any
 // machine) and reported. Pure: the caller says what each font file has.
+import type { CodePointRanges } from './code-point-ranges.ts';
 import { inRanges, type CodeRanges } from './font-faces.ts';
 
 export interface Face {
@@ -10,6 +11,8 @@ export interface Face {
   family: string;
   file: string;
   ranges: CodeRanges;
+  /** What its cmap maps, when read with the file (a fontUrl font); a bundled file's is read when first asked. */
+  glyphs?: CodePointRanges;
 }
 
 /** Whether the face's file maps the code point to a glyph (its cmap). */

@@ -2,11 +2,13 @@
 // only those files are read and registered with Skia (a Latin title never reads a CJK file).
 // Each file is registered under a family of its own, so the family list a text is drawn
 // with names exactly the files chosen for it, never a host font.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { GlobalFonts } from '@napi-rs/canvas';
+import { type FontKey, GlobalFonts } from '@napi-rs/canvas';
 import { BUNDLED_FONTS, fallbackOrder, nearestWeight, type BundledFont } from './bundled-fonts.ts';
+import { ByteLru } from './byte-lru.ts';
+import type { CodePointRanges } from './code-point-ranges.ts';
 import { mappedCodePoints } from './font-cmap.ts';
 import { parseFontFaces } from './font-faces.ts';
 import { resolveText, type Face, type ResolvedText } from './font-fallback.ts';
@@ -14,14 +16,24 @@ import { resolveText, type Face, type ResolvedText } from './font-fallback.ts';
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
-/** Stylesheets read, by package and weight. */
-const facesRead = new Map<string, Face[]>();
-/** Font files whose cmap has been read, by path. */
-const glyphsRead = new Map<string, Set<number>>();
-const registered = new Set<string>();
-const userFonts = new Map<string, Face>();
+/** What the caches of bundled files may hold; their files are fixed, so these only cap a thread's share. */
+const STYLESHEETS_BYTES = 2 * 2 ** 20;
+const GLYPHS_BYTES = 16 * 2 ** 20;
 
-/** A bundled font's files at the shipped weight nearest `weight`, from its stylesheet (read once). */
+/** Stylesheets read, by package and weight. */
+const facesRead = new ByteLru<string, Face[]>(STYLESHEETS_BYTES);
+/** Bundled font files whose cmap has been read, by path. */
+const glyphsRead = new ByteLru<string, CodePointRanges>(GLYPHS_BYTES);
+/** Families this thread registered with Skia: the bundled ones are never removed (there are only so many). */
+const registered = new Set<string>();
+/** fontUrl fonts kept registered with Skia for the next layer that uses them, by digest (a text thread's share: holdFontBytes). */
+const DEFAULT_FONT_BYTES = 32 * 2 ** 20;
+const userFonts = new ByteLru<string, { face: Face; key: FontKey }>(DEFAULT_FONT_BYTES, ({ face, key }) => {
+  GlobalFonts.remove(key);
+  registered.delete(face.family);
+});
+
+/** A bundled font's files at the shipped weight nearest `weight`, from its stylesheet. */
 function bundledFaces(font: BundledFont, weight: number): Face[] {
   const shipped = nearestWeight(font.weights, weight);
   const key = `${font.package}@${shipped}`;
@@ -38,21 +50,25 @@ function bundledFaces(font: BundledFont, weight: number): Face[] {
         file,
         ranges,
       }));
-    facesRead.set(key, faces);
+    facesRead.set(key, faces, facesBytes(faces));
   }
   return faces;
 }
 
-function glyphsOf(file: string): Set<number> {
+/** About what a stylesheet's faces hold: their strings (two bytes a character) and ranges (two numbers each). */
+const facesBytes = (faces: Face[]) =>
+  faces.reduce((sum, face) => sum + 2 * (face.family.length + face.file.length) + 16 * face.ranges.length + 64, 0);
+
+function bundledGlyphs(file: string): CodePointRanges {
   let glyphs = glyphsRead.get(file);
   if (!glyphs) {
     glyphs = mappedCodePoints(readFileSync(file));
-    glyphsRead.set(file, glyphs);
+    glyphsRead.set(file, glyphs, glyphs.bytes);
   }
   return glyphs;
 }
 
-const hasGlyph = (face: Face, codePoint: number) => glyphsOf(face.file).has(codePoint);
+const hasGlyph = (face: Face, codePoint: number) => (face.glyphs ?? bundledGlyphs(face.file)).has(codePoint);
 
 function register(face: Face): void {
   if (registered.has(face.family)) return;
@@ -72,20 +88,52 @@ export function fontsForText(text: string, weight: number, own?: Face): Resolved
   return resolved;
 }
 
-/** A font file from a layer's fontUrl, under a family of its own; undefined when it is not a font Skia and we can read. */
-export function loadFontFile(path: string, digest: string): Face | undefined {
+/**
+ * A font file from a layer's fontUrl, registered under a family of its own and kept for the
+ * next layers that use it, least recently used out first past the budget (counting the file,
+ * which Skia keeps a copy of, and its glyph ranges); undefined when it is not a font Skia and
+ * we can read, and then nothing of it is kept.
+ */
+export function loadFontFile(path: string, digest: string): { face: Face } | undefined {
   const known = userFonts.get(digest);
   if (known) return known;
-  const face: Face = { family: `font-${digest.slice(0, 16)}`, file: path, ranges: [[0, 0x10ffff]] };
+  let file: Buffer;
+  let glyphs: CodePointRanges;
   try {
-    glyphsOf(path);
+    file = readFileSync(path);
+    glyphs = mappedCodePoints(file);
   } catch {
     return undefined;
   }
-  if (!GlobalFonts.registerFromPath(path, face.family)) return undefined;
+  const face: Face = { family: `font-${digest.slice(0, 16)}`, file: path, ranges: [[0, 0x10ffff]], glyphs };
+  const key = GlobalFonts.register(file, face.family);
+  if (!key) return undefined;
   registered.add(face.family);
-  userFonts.set(digest, face);
-  return face;
+  userFonts.set(digest, { face, key }, file.length + glyphs.bytes);
+  return { face };
+}
+
+/** How many bytes of fontUrl fonts this thread keeps registered. */
+export function holdFontBytes(bytes: number): void {
+  userFonts.budget = bytes;
+  userFonts.trim();
+}
+
+/** The fontUrl fonts this thread holds registered: [digest, path]. */
+export function heldFontFiles(): Array<[string, string]> {
+  return [...userFonts].map(([digest, { face }]) => [digest, face.file]);
+}
+
+/**
+ * Removes fontUrl fonts that a stopped thread had registered: Skia keys a typeface by its
+ * bytes, so registering the same file again gives the key that removes it (a file no longer
+ * there stays registered).
+ */
+export function forgetFontFiles(fonts: Array<[string, string]>): void {
+  for (const [, path] of fonts) {
+    const key = existsSync(path) ? GlobalFonts.register(readFileSync(path)) : null;
+    if (key) GlobalFonts.remove(key);
+  }
 }
 
 let packages: string[] | undefined;

@@ -17,10 +17,10 @@ import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
 import { FittedPictures } from './fitted-picture.ts';
 import { missingGlyphs } from './font-fallback.ts';
-import { bundledFontPackages, loadFontFile } from './fonts.ts';
+import { bundledFontPackages } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
-import { rasterizeText } from './text-raster.ts';
+import { TextDrawError, textPool } from './text-pool.ts';
 import { type Region, visibleRegion, wholeBox } from './visible-region.ts';
 import { WorkBudget } from './work-budget.ts';
 
@@ -159,12 +159,14 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
           case 'text': {
             const font =
               layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
-            const own = font
-              ? (loadFontFile(font.path, font.digest) ?? fail('is not a font Skia can read (TTF, OTF or WOFF2)'))
-              : undefined;
-            if (!visible) return;
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
-            const { missing } = await rasterizeText(layer, own, path);
+            // on a text thread, under its time limit; the font of a layer never seen is read all the same
+            const own = font && { path: font.path, digest: font.digest };
+            const { refused, missing } = await textPool()
+              .draw({ layer, font: own, out: visible ? path : undefined }, ctx.workDir, ctx.signal)
+              .catch((err: Error) => (err instanceof TextDrawError ? fail(err.reason) : Promise.reject(err)));
+            if (refused) fail('is not a font Skia can read (TTF, OTF or WOFF2)');
+            if (!visible) return;
             if (missing.length > 0) {
               const text = `text layer "${layer.id}" (movie.scenes[${scene.index}].layers[${layer.index}]): ${missingGlyphs(missing, own !== undefined)}`;
               warnings.push({ scene: scene.index, layer: layer.index, text });

@@ -1,24 +1,36 @@
-// A text layer drawn by Skia into a transparent PNG the size of its box; the scene
-// graph overlays it like any still image. Opacity is baked into the pixels.
+// A text layer drawn by Skia into a transparent PNG the size of its box (or of the part of
+// it asked for); the scene graph overlays it like any still image. Opacity is baked into
+// the pixels. Only lines that can show in what is drawn are drawn (and, top-aligned, laid out).
 import { writeFile } from 'node:fs/promises';
 import { createCanvas } from '@napi-rs/canvas';
 import { cssColour, type TextLayer } from '../movie/index.ts';
 import type { Face } from './font-fallback.ts';
 import { fontsForText } from './fonts.ts';
-import { placeLines, wrapText } from './text-layout.ts';
+import { linesAbove, placeLines, wrapText } from './text-layout.ts';
+
+/** A rectangle of the layer's box, in box pixels. */
+export interface BoxRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /**
  * Draws the layer with the bundled fonts (after `own`, the font from its fontUrl) and writes a
- * PNG; returns the code points no font had, drawn as missing-glyph boxes.
+ * PNG of `region` (default: the whole box); returns the code points no font had, drawn as
+ * missing-glyph boxes.
  */
 export async function rasterizeText(
   layer: TextLayer,
   own: Face | undefined,
   path: string,
+  region: BoxRegion = { x: 0, y: 0, width: layer.width, height: layer.height },
 ): Promise<{ missing: number[] }> {
   const fonts = fontsForText(layer.text, layer.fontWeight, own);
-  const canvas = createCanvas(Math.max(1, layer.width), Math.max(1, layer.height));
+  const canvas = createCanvas(Math.max(1, region.width), Math.max(1, region.height));
   const ctx = canvas.getContext('2d');
+  ctx.translate(-region.x, -region.y);
   ctx.globalAlpha = layer.opacity;
   if (layer.backgroundColor) {
     ctx.fillStyle = cssColour(layer.backgroundColor);
@@ -31,8 +43,13 @@ export async function rasterizeText(
   const metrics = ctx.measureText('Hg');
   const ascent = metrics.fontBoundingBoxAscent || layer.fontSize * 0.8;
   const descent = metrics.fontBoundingBoxDescent || layer.fontSize * 0.2;
-  const lines = wrapText(fonts.text, layer.width - 2 * layer.padding, (s) => ctx.measureText(s).width);
-  for (const line of placeLines(lines, layer, ascent, descent)) ctx.fillText(line.text, line.x, line.y);
+  // a glyph may reach past the font's ascent and descent (stacked marks, tall emoji): a line counts as seen a font size further out
+  const [top, bottom] = [region.y - ascent - layer.fontSize, region.y + region.height + descent + layer.fontSize];
+  const shown = linesAbove(bottom, layer, ascent, descent);
+  const lines = wrapText(fonts.text, layer.width - 2 * layer.padding, (s) => ctx.measureText(s).width, shown);
+  for (const line of placeLines(lines, layer, ascent, descent)) {
+    if (line.y > top && line.y < bottom) ctx.fillText(line.text, line.x, line.y);
+  }
   await writeFile(path, await canvas.encode('png'));
   return { missing: fonts.missing };
 }
