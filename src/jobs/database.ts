@@ -191,17 +191,33 @@ export async function openSqlite(dataDir: string): Promise<Database> {
 }
 
 /**
+ * A transaction left open this long by its process is ended by Postgres (its session closed,
+ * its row locks released): a process stopped mid-transaction (blocked, SIGSTOPped, its
+ * machine frozen) must not hold a job's row, which other workers' claims skip (SKIP LOCKED)
+ * and a cancel waits for. Our transactions take milliseconds.
+ */
+export const IDLE_TRANSACTION_MS = 10_000;
+
+/**
  * A Postgres database (`postgres://user@host:port/db`; `?options=-c search_path=...` picks
  * a schema). Several processes may open it at once: the migrations run once among them.
+ * `idleTransactionMs`: see IDLE_TRANSACTION_MS (a worker's is at most half its lease, so
+ * a stopped worker's job can be taken over once its lease lapses).
  */
-export async function openPostgres(url: string): Promise<Database> {
+export async function openPostgres(url: string, idleTransactionMs = IDLE_TRANSACTION_MS): Promise<Database> {
   // a database that does not answer fails a request within seconds instead of holding it
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // a connection dropping (Postgres restarting, the network) must not end the process: the
   // pool hears it for idle clients; a client in use reports it to its query under way too,
   // but also emits it, which would be an unhandled 'error' event. The pool drops dead clients.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    // queued before the client's first query (a client runs its queries in order)
+    client
+      .query(`set idle_in_transaction_session_timeout = ${Math.max(1, Math.round(idleTransactionMs))}`)
+      .catch(() => {});
+  });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   // the Migrator's own lock lives in a table it must first create, which processes starting
   // together on a new database race for: they take turns on an advisory lock instead

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { type NetworkPolicy, ScenePool, sharedSceneSlots, type TimeLimits } from '../render/index.ts';
 import type { Storage } from '../storage/index.ts';
-import { type Database, type JobEvent, openPostgres, type SceneTaskRow } from './database.ts';
+import { type Database, IDLE_TRANSACTION_MS, type JobEvent, openPostgres, type SceneTaskRow } from './database.ts';
 import { failureOf } from './job-failure.ts';
 import { logEvent } from './job-log.ts';
 import { JobStore } from './job-store.ts';
@@ -148,7 +148,8 @@ export class RenderWorker {
 
   static async open(options: WorkerOptions): Promise<RenderWorker> {
     const leases = options.leases ?? leasesFromEnvironment(process.env);
-    return new RenderWorker(await openPostgres(options.database), options, leases);
+    const db = await openPostgres(options.database, Math.min(IDLE_TRANSACTION_MS, leases.leaseMs / 2));
+    return new RenderWorker(db, options, leases);
   }
 
   get name(): string {

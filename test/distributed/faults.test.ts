@@ -10,24 +10,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ffmpegChildren,
-  postgresRelay,
-  postgresSchema,
-  probe,
-  s3Server,
-  s3Storage,
-  tempDir,
-  until,
-  webhookReceiver,
-} from '../helpers.ts';
+import { ffmpegChildren, postgresRelay, probe, tempDir, until, webhookReceiver } from '../helpers.ts';
 import {
   api,
+  type Backend,
   exampleAssets,
   footageMovie,
   phasesOf,
   spawnWorker,
   seedMinimalBody,
+  sharedBackend,
   startService,
   submitJob,
   type TestService,
@@ -38,26 +30,6 @@ import {
 
 const assets = await exampleAssets();
 const out = await tempDir('reelsmith-distributed-out-');
-
-interface Backend {
-  database: string;
-  storage: ReturnType<typeof s3Storage>;
-  /** The `worker` settings, as environment variables. */
-  env: NodeJS.ProcessEnv;
-  stopStorage(): Promise<void>;
-}
-
-/** A fresh schema and bucket: the state every process of one deployment shares; `route` changes how they reach the database. */
-async function backend(route = (url: string) => url): Promise<Backend> {
-  const [schema, s3] = await Promise.all([postgresSchema(), s3Server()]);
-  const storageUrl = `s3://${s3.bucket}/reelsmith`;
-  return {
-    database: route(schema.url),
-    storage: s3Storage(storageUrl, s3.settings),
-    env: { ...s3.settings, STORAGE_URL: storageUrl, DATABASE_URL: route(schema.url) },
-    stopStorage: s3.stop,
-  };
-}
 
 /** Test plans plus "edge": 60 s a month (exactly ten 6 s jobs), no other limit. */
 const plans = (() => {
@@ -121,7 +93,7 @@ function movieOf(tag: string, scenes: number, seconds: number, projectId: string
 }
 
 test('a worker SIGKILLed mid-render: another takes the job over once its lease lapses; finished scenes are reused; the output is exact', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const workers = [await worker(shared)];
@@ -174,7 +146,7 @@ function sceneWorker(shared: Backend): Promise<WorkerChild> {
 }
 
 test('one job spreads over two workers: each renders scenes of it; the output is exact', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const workers = [await sceneWorker(shared), await sceneWorker(shared)];
@@ -193,7 +165,7 @@ test('one job spreads over two workers: each renders scenes of it; the output is
 });
 
 test("a worker SIGKILLed while it renders a scene of another worker's job: the job's worker takes the scene over; the output is exact", async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const coordinator = await sceneWorker(shared);
@@ -215,7 +187,7 @@ test("a worker SIGKILLed while it renders a scene of another worker's job: the j
 });
 
 test("a scene that fails on another worker fails its job with that worker's reason; nothing of it runs on", async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const coordinator = await sceneWorker(shared);
@@ -250,7 +222,7 @@ const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'
 test("a worker whose clock runs a minute ahead takes no live job over: every worker reads leases on the database's clock", {
   skip: !existsSync(FAKETIME_LIBRARY) && 'libfaketime is not installed (apt-get install faketime)',
 }, async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const first = await sceneWorker(shared);
@@ -303,7 +275,7 @@ async function writtenAt(database: string, jobId: string): Promise<Map<number, n
 }
 
 test('two API nodes: submitted on one, followed (SSE) and cancelled on the other; events cross within a second; the worker stops its ffmpeg at once', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const [one, two] = [await apiNode(shared), await apiNode(shared)];
   const t = await tenantOf(one);
   const workers = [await worker(shared, 2), await worker(shared, 2)];
@@ -347,7 +319,7 @@ test('two API nodes: submitted on one, followed (SSE) and cancelled on the other
 });
 
 test('two API nodes: quotas, the concurrent-jobs limit and Idempotency-Keys hold across them', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const nodes = [await apiNode(shared), await apiNode(shared)];
   const post = (i: number, key: string, body: unknown, headers: Record<string, string> = {}) =>
     api(nodes[i % 2].url, key, '/v1/render/jobs', { method: 'POST', json: body, headers });
@@ -381,7 +353,7 @@ test('two API nodes: quotas, the concurrent-jobs limit and Idempotency-Keys hold
 });
 
 test('the API node a job was submitted to goes away: another node delivers its webhooks, each event once', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const [one, two] = [await apiNode(shared), await apiNode(shared)];
   const t = await tenantOf(one);
   const hook = await webhookReceiver(t.webhookSecret);
@@ -402,7 +374,7 @@ test('the API node a job was submitted to goes away: another node delivers its w
 
 test('Postgres away: the API answers 503 with Retry-After meanwhile, and recovers by itself', async () => {
   const relay = await postgresRelay();
-  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
+  const shared = await sharedBackend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   assert.equal((await api(node.url, t.key, '/v1/jobs')).status, 200);
@@ -426,7 +398,7 @@ test('Postgres away: the API answers 503 with Retry-After meanwhile, and recover
 
 test('Postgres away for a few seconds while a job renders: its writes wait, and it completes exactly', async () => {
   const relay = await postgresRelay();
-  const shared = await backend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
+  const shared = await sharedBackend((url) => url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`));
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const busy = await worker(shared);
@@ -441,7 +413,7 @@ test('Postgres away for a few seconds while a job renders: its writes wait, and 
 });
 
 test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries, and its minutes are returned', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   await worker(shared, 2);
@@ -456,7 +428,7 @@ test('object storage away: the job fails with STORAGE_UNAVAILABLE after retries,
 });
 
 test('chaos: three workers, ten jobs, a random worker SIGKILLed every few seconds five times: every job done and exact', async () => {
-  const shared = await backend();
+  const shared = await sharedBackend();
   const node = await apiNode(shared);
   const t = await tenantOf(node);
   const workers = await Promise.all([0, 1, 2].map(() => worker(shared)));

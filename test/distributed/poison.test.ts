@@ -1,0 +1,115 @@
+// Distributed mode's poison jobs, with real processes: a job whose workers stop answering
+// (each SIGSTOPped as soon as it claims the job, so its lease lapses) is taken over by
+// another, and at the third lapse it fails with RENDER_FAILED saying so: its failure is
+// streamed, its minutes returned, and workers resumed afterwards change nothing. Another
+// tenant's short job, submitted meanwhile, finishes in its normal time. Leases here last
+// 3 s (REELSMITH_LEASE_SECONDS) instead of 20 s, so the three lapses take seconds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../helpers.ts';
+import {
+  api,
+  sharedBackend,
+  startService,
+  startWorkers,
+  submitJob,
+  waitForJob,
+  type WorkerChild,
+} from '../service-helpers.ts';
+
+const LEASE_SECONDS = 3;
+
+/** Text on a colour: `scenes` scenes of 2 s at 640x360. */
+function textMovie(projectId: string, tag: string, scenes: number) {
+  return {
+    kind: 'movie',
+    projectId,
+    movie: {
+      width: 640,
+      height: 360,
+      fps: 30,
+      scenes: Array.from({ length: scenes }, (_, i) => ({
+        id: `${tag}${i}`,
+        duration: 2,
+        bgColor: '#203040',
+        layers: [{ id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 40 }],
+      })),
+    },
+  };
+}
+
+/** Whether `worker` has logged claiming `jobId`. */
+function claimed(worker: WorkerChild, jobId: string): boolean {
+  return new RegExp(`"jobId":"${jobId}".*"msg":"job claimed"`).test(worker.output());
+}
+
+/** Seconds from a job's submit to its end, as the API tells them. */
+function secondsTaken(job: Record<string, any>): number {
+  return (Date.parse(job.finishedAt) - Date.parse(job.createdAt)) / 1000;
+}
+
+test("a job whose workers are SIGSTOPped past their lease three times in a row fails (RENDER_FAILED, saying so); another tenant's short job finishes meanwhile in its normal time", async (t) => {
+  const shared = await sharedBackend();
+  const node = await startService({ database: shared.database, storage: shared.storage });
+  const [stuck, other] = [await node.tenant('unlimited'), await node.tenant('unlimited')];
+  const env = { ...shared.env, REELSMITH_LEASE_SECONDS: String(LEASE_SECONDS) };
+  const workers = await startWorkers(env, 4, ['--concurrency', '1', '--allow-private-networks', '--log-level', 'info']);
+  // the other tenant's short job, alone: its normal time
+  const alone = await waitForJob(
+    node.url,
+    other.key,
+    await submitJob(node, other.key, textMovie(other.projectId, 'alone', 1)),
+  );
+  assert.equal(alone.status, 'done', JSON.stringify(alone));
+
+  const jobId = await submitJob(node, stuck.key, textMovie(stuck.projectId, 'stuck', 8));
+  const stopped: WorkerChild[] = [];
+  let meanwhile: Promise<Record<string, any>> | undefined;
+  let firstStop: number | undefined;
+  try {
+    for (let lapse = 1; lapse <= 3; lapse++) {
+      let taker: WorkerChild | undefined;
+      await until(
+        () => (taker = workers.find((w) => !stopped.includes(w) && claimed(w, jobId))) !== undefined,
+        30_000,
+        `a worker claims the job (${lapse})`,
+      );
+      taker!.child.kill('SIGSTOP');
+      stopped.push(taker!);
+      firstStop ??= performance.now();
+      if (lapse === 1)
+        meanwhile = submitJob(node, other.key, textMovie(other.projectId, 'meanwhile', 1)).then((id) =>
+          waitForJob(node.url, other.key, id, 60_000),
+        );
+    }
+    const job = await waitForJob(node.url, stuck.key, jobId, 30_000);
+    t.diagnostic(`failed ${((performance.now() - firstStop!) / 1000).toFixed(1)} s after the first worker stopped`);
+    const message = "the job stopped answering 3 times (its workers' leases lapsed 3 times); it is not tried again";
+    assert.equal(job.status, 'failed', JSON.stringify(job));
+    assert.deepEqual(job.error, { code: 'RENDER_FAILED', message });
+    // its stream ends with the failure, and its minutes are returned
+    const stream = await (await api(node.url, stuck.key, `/v1/jobs/${jobId}/progress`)).text();
+    assert.match(stream, /event: failed\ndata: .*stopped answering 3 times/);
+    const usage = (await (await api(node.url, stuck.key, '/v1/usage')).json()) as { month: { minutes: number } };
+    assert.equal(usage.month.minutes, 0);
+
+    const quick = await meanwhile!;
+    assert.equal(quick.status, 'done', JSON.stringify(quick));
+    const [normal, taken] = [secondsTaken(alone), secondsTaken(quick)];
+    t.diagnostic(`the other tenant's job: ${normal} s alone, ${taken} s meanwhile`);
+    assert.ok(taken < Math.max(3 * normal, normal + 10), `${taken} s meanwhile, ${normal} s alone`);
+  } finally {
+    for (const worker of stopped) worker.child.kill('SIGCONT');
+  }
+  // resumed, each finds it lost the job, and changes nothing of it
+  await until(
+    () => stopped.every((w) => w.output().includes('lost its lease')),
+    10_000,
+    'the resumed workers drop the job',
+  );
+  await sleep(500);
+  const after = await waitForJob(node.url, stuck.key, jobId);
+  assert.equal(after.error?.code, 'RENDER_FAILED', JSON.stringify(after));
+  for (const worker of workers) assert.equal(worker.child.exitCode, null, 'every worker lives on');
+});
