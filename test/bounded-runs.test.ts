@@ -1,14 +1,25 @@
 // No ffmpeg runs unbounded: a stalled one (no progress) and one past its time limit are
 // killed, leave no process, and fail with FfmpegTimeoutError, never taken for a cancel or
 // an ffmpeg error; a job killed so ends failed with RENDER_TIMEOUT naming the scene and
-// the limit, its minutes returned and its worker freed for other tenants. And a render
-// fails with its first real failure, never "render cancelled" unless the caller cancelled.
+// the limit, its minutes returned and its worker freed for other tenants. Every ffmpeg and
+// ffprobe runs with its address-space limit, and probes wait for a few slots that renders
+// take in turns. And a render fails with its first real failure, never "render cancelled"
+// unless the caller cancelled.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FfmpegTimeoutError, runFfmpeg, runFfprobe } from '../src/media/index.ts';
+import { readFile } from 'node:fs/promises';
+import {
+  BinaryUnavailableError,
+  FfmpegTimeoutError,
+  processLimits,
+  run,
+  runFfmpeg,
+  runFfprobe,
+} from '../src/media/index.ts';
+import { ProbeSlots } from '../src/media/probe-slots.ts';
 import type { TimeLimits } from '../src/render/index.ts';
 import { ffmpegChildren, cli, listFiles, media, mediaServer, render, tempDir, until } from './helpers.ts';
 import { api, startService, waitForJob } from './service-helpers.ts';
@@ -115,6 +126,82 @@ test('a cancel is still a cancel, not a timeout', async () => {
     }),
   );
   assert.equal(err.name, 'AbortedError', String(err));
+});
+
+/** The address-space limit of a running process, as the kernel holds it: [soft, hard] bytes. */
+async function addressSpaceLimit(pid: number): Promise<[number, number]> {
+  const limits = await readFile(`/proc/${pid}/limits`, 'utf8');
+  const [, soft, hard] = /^Max address space\s+(\S+)\s+(\S+)/m.exec(limits) ?? assert.fail(limits);
+  return [Number(soft), Number(hard)];
+}
+
+test('every ffprobe and ffmpeg runs as itself (no shell left) under its address-space limit', {
+  skip: !onLinux && 'RLIMIT_AS, mkfifo, /proc',
+}, async () => {
+  const limits = processLimits();
+  const waiting = new AbortController();
+  const runs = [
+    rejection(runFfprobe([`file:${fifo('limited.mp4')}`], { signal: waiting.signal })),
+    rejection(
+      runFfmpeg(['-f', 's16le', '-i', `file:${fifo('limited.pcm')}`, '-f', 'null', '-'], {
+        limits: { seconds: 60 },
+        signal: waiting.signal,
+      }),
+    ),
+  ];
+  await until(async () => (await ffmpegChildren(process.pid)).length === 2, 10_000, 'both run');
+  const children = await ffmpegChildren(process.pid);
+  for (const child of children) {
+    assert.equal(child.ppid, process.pid, `${child.name} is our child: the shell that set its limit became it`);
+    const expected = child.name.startsWith('ffprobe') ? limits.ffprobeBytes : limits.ffmpegBytes;
+    assert.deepEqual(await addressSpaceLimit(child.pid), [expected, expected], child.name);
+  }
+  waiting.abort();
+  for (const err of await Promise.all(runs)) assert.equal(err.name, 'AbortedError', String(err));
+  await assertNoFfmpegLeft();
+});
+
+test('a binary the limiting shell cannot run is told as that binary, never as the input', async () => {
+  const err = await rejection(run(join(dir, 'no-such-ffmpeg'), ['-version']));
+  assert.ok(err instanceof BinaryUnavailableError, String(err));
+  assert.equal(err.code, onLinux ? 'ENOENT' : err.code);
+});
+
+test('probe slots: at most their size at once, renders taking turns, a failure freeing its slot', async () => {
+  const started: string[] = [];
+  const finish = new Map<string, () => void>();
+  let running = 0;
+  let most = 0;
+  const slots = new ProbeSlots(() => 2);
+  const probe = (owner: object, name: string) =>
+    slots.run(owner, async () => {
+      started.push(name);
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => finish.set(name, resolve));
+      running--;
+      if (name === 'a2') throw new Error('a2 is refused');
+    });
+  const [a, b] = [{}, {}];
+  const settled = Promise.allSettled([
+    ...['a1', 'a2', 'a3', 'a4'].map((name) => probe(a, name)),
+    ...['b1', 'b2'].map((name) => probe(b, name)),
+  ]);
+  const settle = async (name: string) => {
+    finish.get(name)!();
+    await new Promise((r) => setImmediate(r));
+  };
+  assert.deepEqual(started, ['a1', 'a2']);
+  await settle('a1');
+  assert.deepEqual(started, ['a1', 'a2', 'b1'], "b's first probe goes before a's third");
+  await settle('a2');
+  assert.deepEqual(started, ['a1', 'a2', 'b1', 'a3'], 'a failed probe frees its slot');
+  for (const name of ['b1', 'a3', 'b2', 'a4']) await settle(name);
+  assert.deepEqual(started, ['a1', 'a2', 'b1', 'a3', 'b2', 'a4']);
+  assert.equal(most, 2);
+  assert.deepEqual(
+    (await settled).map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+  );
 });
 
 // ---------------------------------------------------------------------------------------

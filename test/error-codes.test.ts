@@ -10,7 +10,7 @@ import { ANSWERS, FAILURES } from '../src/jobs/errors.ts';
 import { isDatabaseUnavailable } from '../src/jobs/database.ts';
 import { failureOf } from '../src/jobs/job-failure.ts';
 import { StorageError, StorageUnavailableError } from '../src/storage/index.ts';
-import { BinaryUnavailableError, FfmpegTimeoutError, LayerSourceError } from '../src/render/index.ts';
+import { BinaryUnavailableError, FfmpegTimeoutError, LayerSourceError, SourceTooLarge } from '../src/render/index.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
 
@@ -66,6 +66,13 @@ test('failureOf: every error a run throws maps to a failure code of the catalogu
     [new Error('scene "a": ffmpeg said no'), 'RENDER_FAILED'],
     [new StorageUnavailableError('s3 put: refused', 's3://b/p/ at http://s3', 4, undefined), 'STORAGE_UNAVAILABLE'],
     [new StorageError('s3 put: 403 AccessDenied', 's3://b/p/ at http://s3', undefined), 'RENDER_FAILED'],
+    // a source whose reader reached its memory limit: the layer's failure, told as too large
+    [
+      new LayerSourceError(0, 2, 'clip', 'https://x/c.mp4', 'needs more than the 1024 MiB', {
+        cause: new SourceTooLarge('needs more than the 1024 MiB'),
+      }),
+      'SOURCE_TOO_LARGE',
+    ],
   ];
   for (const [err, expected] of cases) {
     const failure = failureOf(err);

@@ -3,13 +3,28 @@
 // a private picture or another tenant's files; lying and damaged images; decompression
 // bombs; an empty file. Each job fails with SOURCE_UNAVAILABLE naming the layer, its JSON
 // path, the URL and what the file is; no manifest is ever followed (the listeners it
-// points at see no request); the server lives on. And every allowed format renders.
+// points at see no request); the server lives on. An MP4 whose index claims millions of
+// samples fails with SOURCE_TOO_LARGE, its readers held to their memory limit and taking
+// turns. And every allowed format renders.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
-import { decodeAudio, decodeFrames, ffmpeg, levelDb, media, mediaServer, near, tempDir, type Rgb } from './helpers.ts';
+import { processLimits } from '../src/media/index.ts';
+import {
+  decodeAudio,
+  decodeFrames,
+  ffmpeg,
+  ffmpegChildren,
+  levelDb,
+  media,
+  mediaServer,
+  near,
+  tempDir,
+  until,
+  type Rgb,
+} from './helpers.ts';
 import { api, startService, waitForJob } from './service-helpers.ts';
 
 const dir = await tempDir('reelsmith-hostile-');
@@ -281,6 +296,111 @@ for (const { name, file, type, reason } of damaged) {
     await assertServerAnswers();
   });
 }
+
+/**
+ * `mp4` (one track, its samples in one chunk) with sample tables that claim `samples`
+ * samples of one byte each, all in that chunk: the file stays a few KB, and a reader that
+ * believes it builds an index of `samples` entries (about 55 bytes each in ffprobe).
+ */
+function indexBomb(mp4: Buffer, samples: number): Buffer {
+  const bomb = Buffer.from(mp4);
+  /** Where the fields of the first box of that type start (after its size, type, version and flags). */
+  const fields = (type: string) => bomb.indexOf(type, 0, 'latin1') + 8;
+  bomb.writeUInt32BE(samples, fields('stts') + 4); // entry 1: `samples` samples of one duration
+  bomb.writeUInt32BE(samples, fields('stsc') + 8); // entry 1: from chunk 1, `samples` samples a chunk
+  bomb.writeUInt32BE(1, fields('stsz')); // every sample 1 byte
+  bomb.writeUInt32BE(samples, fields('stsz') + 4);
+  return bomb;
+}
+
+/** Each ffmpeg and ffprobe under this process, sampled until stopped: the most at once, and the memory they held. */
+function watchReaders() {
+  let mostAtOnce = 0;
+  let mostResident = 0;
+  let largestAddressSpace = 0;
+  let running = true;
+  const kB = (status: string, field: string) => 1024 * Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const sampling = (async () => {
+    while (running) {
+      const readers = (await ffmpegChildren(process.pid)).filter((p) => p.state !== 'Z');
+      const statuses = await Promise.all(readers.map((p) => readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => '')));
+      mostAtOnce = Math.max(mostAtOnce, readers.length);
+      mostResident = Math.max(
+        mostResident,
+        statuses.reduce((sum, s) => sum + kB(s, 'VmHWM'), 0),
+      );
+      for (const s of statuses) largestAddressSpace = Math.max(largestAddressSpace, kB(s, 'VmPeak'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    running = false;
+    await sampling;
+    return { mostAtOnce, mostResident, largestAddressSpace };
+  };
+}
+
+test('MP4s of a few KB whose indexes claim 20M samples: SOURCE_TOO_LARGE naming the layer, their readers held to the memory limit and taking turns', {
+  skip: process.platform !== 'linux' && 'RLIMIT_AS, /proc',
+}, async () => {
+  const clip = await readFile(
+    await media.video(join(dir, 'index-clip.mp4'), 'green', 64, 36, 1, { silent: true, fps: 10 }),
+  );
+  // four bombs of different bytes: four sources, four probes
+  const names = [0, 1, 2, 3].map((i) => `index-bomb-${i}.mp4`);
+  await Promise.all(names.map((name, i) => writeFile(join(dir, name), indexBomb(clip, 20_000_000 + i))));
+  const limits = processLimits();
+  const rssBefore = process.memoryUsage().rss;
+  const stop = watchReaders();
+  const started = performance.now();
+  const job = await waitForJob(
+    svc.url,
+    tenant.key,
+    await submit({
+      width: 320,
+      height: 180,
+      fps: 30,
+      scenes: [
+        {
+          id: 'only',
+          duration: 0.5,
+          layers: names.map((name, i) => ({ id: `bomb${i}`, type: 'video', source: `${hostile.url}/${name}` })),
+        },
+      ],
+    }),
+    120_000,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // the probes still queued or running when the job failed end too
+  await until(async () => (await ffmpegChildren(process.pid)).length === 0, 30_000, 'every reader gone');
+  const readers = await stop();
+
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.equal(job.error.code, 'SOURCE_TOO_LARGE', job.error.message);
+  assert.match(
+    job.error.message,
+    /^layer "bomb(\d)" \(movie\.scenes\[0\]\.layers\[\1\]\): http:\/\/\S+\/index-bomb-\1\.mp4: needs more than the 1024 MiB of memory a reader may take/,
+  );
+  assert.ok(seconds < 60, `failed within a minute: ${seconds.toFixed(1)} s`);
+  assert.ok(
+    readers.mostAtOnce <= limits.probesAtOnce,
+    `at most ${limits.probesAtOnce} readers at once: ${readers.mostAtOnce}`,
+  );
+  assert.ok(
+    readers.largestAddressSpace <= limits.ffprobeBytes,
+    `no reader past its limit: ${readers.largestAddressSpace / 2 ** 20} MiB`,
+  );
+  assert.ok(
+    readers.mostResident <= limits.probesAtOnce * limits.ffprobeBytes,
+    `the readers held at most ${limits.probesAtOnce} x ${limits.ffprobeBytes / 2 ** 20} MiB together: ${readers.mostResident / 2 ** 20} MiB`,
+  );
+  const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  assert.ok(grown < 200, `the server grew by ${grown.toFixed(0)} MiB`);
+  console.log(
+    `index bombs: failed in ${seconds.toFixed(1)} s; readers at once ${readers.mostAtOnce}, their peak RSS together ${(readers.mostResident / 2 ** 20).toFixed(0)} MiB, largest VmPeak ${(readers.largestAddressSpace / 2 ** 20).toFixed(0)} MiB; server RSS grew ${grown.toFixed(0)} MiB`,
+  );
+  await assertServerAnswers();
+});
 
 test('every allowed format renders: TS, MKV, WebM and MOV video, JPEG, WebP, GIF and PNG images, MP3, WAV, FLAC, Ogg and AAC audio', async () => {
   const lavfiVideo = (colour: string) => ['-f', 'lavfi', '-i', `color=c=${colour}:s=160x90:r=30:d=1`];

@@ -37,6 +37,7 @@ export const ERRORS = {
     answer: "a file request's `If-Match` or `If-Unmodified-Since` does not hold for the file",
   },
   PAYLOAD_TOO_LARGE: { status: 413, answer: 'the body is larger than the limit' },
+  URI_TOO_LONG: { status: 414, answer: 'a path parameter (e.g. a job id) is longer than any id this API gives' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, answer: 'a body that is not `application/json`' },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
@@ -56,6 +57,9 @@ export const ERRORS = {
   },
   SOURCE_UNAVAILABLE: {
     failure: 'a source could not be fetched, is not a format Reelsmith reads, is over a limit, or cannot be decoded',
+  },
+  SOURCE_TOO_LARGE: {
+    failure: 'reading a source needs more memory than a reader may take (e.g. an index of millions of samples)',
   },
   RENDER_TIMEOUT: { failure: 'an ffmpeg passed its time limit or stalled' },
   STORAGE_UNAVAILABLE: {

@@ -1,6 +1,12 @@
 // Why a job failed, as its owner is told: one code of the catalogue (jobs/errors.ts) and a
 // message, from whatever the run threw. The one mapping from errors to failure codes.
-import { BinaryUnavailableError, FfmpegTimeoutError, isDiskFull, LayerSourceError } from '../render/index.ts';
+import {
+  BinaryUnavailableError,
+  FfmpegTimeoutError,
+  isDiskFull,
+  LayerSourceError,
+  SourceTooLarge,
+} from '../render/index.ts';
 import { StorageError, StorageUnavailableError } from '../storage/index.ts';
 import { DISK_FULL_WHILE_RENDERING } from './disk-space.ts';
 import type { FailureCode } from './errors.ts';
@@ -17,7 +23,11 @@ export interface Failure {
 export function failureOf(err: unknown): Failure {
   // a full disk is told as such, whatever part of the work hit it
   if (isDiskFull(err)) return { code: 'INSUFFICIENT_STORAGE', message: DISK_FULL_WHILE_RENDERING };
-  if (err instanceof LayerSourceError) return { code: 'SOURCE_UNAVAILABLE', message: err.message };
+  if (err instanceof LayerSourceError)
+    return {
+      code: err.cause instanceof SourceTooLarge ? 'SOURCE_TOO_LARGE' : 'SOURCE_UNAVAILABLE',
+      message: err.message,
+    };
   // told by the worker it failed on, as it would have been told here
   if (err instanceof SceneTaskFailed) return err.failure;
   if (err instanceof FfmpegTimeoutError) return { code: 'RENDER_TIMEOUT', message: err.message };

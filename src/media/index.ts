@@ -1,6 +1,7 @@
 // The media module's public surface.
 export * from './binaries.ts';
 export * from './run-ffmpeg.ts';
+export * from './process-limits.ts';
 export * from './probe.ts';
 export type { VideoColour } from './input-description.ts';
 export * from './sniff.ts';

@@ -9,7 +9,16 @@ import { isDiskFull } from './disk-full.ts';
 import { imageDimensions } from './image-header.ts';
 import { parseFirstPacketTime, parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
 import { readInput } from './read-input.ts';
-import { DEFAULT_RUN_SECONDS, FfmpegError, FfmpegTimeoutError, run, runFfmpeg, runFfprobe } from './run-ffmpeg.ts';
+import { mebibytes } from './process-limits.ts';
+import {
+  DEFAULT_RUN_SECONDS,
+  FfmpegError,
+  FfmpegMemoryError,
+  FfmpegTimeoutError,
+  run,
+  runFfmpeg,
+  runFfprobe,
+} from './run-ffmpeg.ts';
 import { FORMAT_LABELS, FORMATS, HEAD_BYTES, sniff, type MediaFormat } from './sniff.ts';
 import { limitRefusal } from './source-limits.ts';
 
@@ -23,6 +32,14 @@ export class SourceRefusal extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'SourceRefusal';
+  }
+}
+
+/** A source whose reading needs more memory than a reader may take (an index of millions of samples). */
+export class SourceTooLarge extends SourceRefusal {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SourceTooLarge';
   }
 }
 
@@ -218,6 +235,10 @@ export function parseProbeJson(out: string): StreamFacts {
  */
 function unreadable(err: Error, what: string): Error {
   if (isDiskFull(err)) return err;
+  if (err instanceof FfmpegMemoryError)
+    return new SourceTooLarge(
+      `needs more than the ${mebibytes(err.bytes)} of memory a reader may take (its index or its pictures are too large)`,
+    );
   // a source that keeps a reader busy past its limit is the source's fault, not the render's
   if (err instanceof FfmpegTimeoutError) return new SourceRefusal(`${what}: not read within ${err.seconds} s`);
   if (!(err instanceof FfmpegError)) return err;

@@ -1,11 +1,15 @@
 // The one place ffmpeg and ffprobe are spawned: arguments as an array (never a shell),
 // progress read from `-progress pipe:1`, killed at once when the signal aborts, and killed
 // when a run passes its time limit or its progress stalls, so nothing a source says can
-// keep a process (and the worker waiting on it) alive for ever.
+// keep a process (and the worker waiting on it) alive for ever. Each runs with an address-
+// space limit (RLIMIT_AS, process-limits.ts): Node cannot set one on a child, so on Linux the
+// child is a shell that sets it and then becomes the binary (exec, same pid), the arguments
+// still passed as an array; a run that says an allocation failed is killed at once.
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { cannotStart, ffmpegBinary, ffprobeBinary } from './binaries.ts';
 import { fileNames, lastLines, namePaths } from './ffmpeg-message.ts';
+import { mebibytes, processLimits } from './process-limits.ts';
 
 export class FfmpegError extends Error {
   constructor(
@@ -30,6 +34,18 @@ export class FfmpegTimeoutError extends Error {
   }
 }
 
+/** A run that needed more memory than its limit: it said an allocation failed, and was killed. */
+export class FfmpegMemoryError extends Error {
+  constructor(
+    message: string,
+    /** The limit it reached, bytes. */
+    readonly bytes: number,
+  ) {
+    super(message);
+    this.name = 'FfmpegMemoryError';
+  }
+}
+
 export class AbortedError extends Error {
   constructor() {
     super('render cancelled');
@@ -46,6 +62,7 @@ export function failureIn(context: string): (err: unknown) => never {
     if (err instanceof FfmpegTimeoutError)
       throw new FfmpegTimeoutError(`${context}: ${err.message}`, err.limit, err.seconds);
     if (err instanceof FfmpegError) throw new FfmpegError(`${context}: ${err.message}`, err.stderr);
+    if (err instanceof FfmpegMemoryError) throw new FfmpegMemoryError(`${context}: ${err.message}`, err.bytes);
     throw err;
   };
 }
@@ -91,21 +108,27 @@ export function runFfmpeg(args: string[], options: FfmpegRunOptions): Promise<vo
     ffmpegBinary().path,
     full,
     { ...options, names: fileNames(full, options.names ?? new Map(), 'the output') },
+    processLimits().ffmpegBytes,
     progressReader(options.onFrames),
   ).then(() => undefined);
 }
 
 export function runFfprobe(args: string[], options: RunOptions = {}): Promise<string> {
   const full = ['-hide_banner', '-loglevel', 'error', ...args];
-  return execute(ffprobeBinary().path, full, {
-    ...options,
-    names: fileNames(full, options.names ?? new Map(), 'the source'),
-  });
+  return execute(
+    ffprobeBinary().path,
+    full,
+    { ...options, names: fileNames(full, options.names ?? new Map(), 'the source') },
+    processLimits().ffprobeBytes,
+  );
 }
 
-/** Runs a binary (at most `limits.seconds`, default DEFAULT_RUN_SECONDS), resolving with its stdout. */
+/**
+ * Runs a binary (at most `limits.seconds`, default DEFAULT_RUN_SECONDS, within ffmpeg's
+ * memory limit), resolving with its stdout.
+ */
 export function run(binary: string, args: string[], options: RunOptions = {}): Promise<string> {
-  return execute(binary, args, options);
+  return execute(binary, args, options, processLimits().ffmpegBytes);
 }
 
 /** Reads `-progress` lines: reports frames, and says whether the run moved on since the last block. */
@@ -126,13 +149,40 @@ export function progressReader(onFrames?: (frames: number) => void): ProgressRea
   };
 }
 
-function execute(binary: string, args: string[], options: RunOptions, readProgress?: ProgressReader): Promise<string> {
+/**
+ * What ffmpeg and ffprobe say when an allocation fails: ENOMEM's words, the MP4 demuxer's
+ * index that cannot grow, x264's failed malloc, a thread that cannot get its stack.
+ */
+const OUT_OF_MEMORY = /Cannot allocate memory|Cannot add index entry|malloc of size \d+ failed|pthread_create failed/;
+
+/** A shell's exit statuses when it cannot run the program it execs: not found, not executable. */
+const EXEC_FAILED: Record<number, string> = { 127: 'ENOENT', 126: 'EACCES' };
+
+/**
+ * The command that runs `binary` with at most `bytes` of address space. Only `ulimit`'s
+ * number is written into the shell's script; the binary and its arguments stay separate
+ * arguments ("$0" "$@"). Elsewhere than Linux, the binary itself, unlimited.
+ */
+export function limitedCommand(binary: string, args: string[], bytes: number): [string, string[]] {
+  if (process.platform !== 'linux') return [binary, args];
+  const kib = Math.ceil(bytes / 1024);
+  return ['/bin/sh', ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, binary, ...args]];
+}
+
+function execute(
+  binary: string,
+  args: string[],
+  options: RunOptions,
+  memoryBytes: number,
+  readProgress?: ProgressReader,
+): Promise<string> {
   const { signal, names = new Map() } = options;
   const limits = options.limits ?? { seconds: DEFAULT_RUN_SECONDS };
   const program = binary.split('/').pop();
   if (signal?.aborted) return Promise.reject(new AbortedError());
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, commandArgs] = limitedCommand(binary, args, memoryBytes);
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     if (options.yieldsCpu && child.pid !== undefined) {
       try {
         setPriority(child.pid, YIELDING_NICENESS);
@@ -189,8 +239,16 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
       pending = lines.pop() ?? '';
       for (const line of lines) if (readProgress(line)) stall?.refresh();
     });
+    // its words are looked for as they come: what follows them may be thousands of lines
+    let tail = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-8000);
+      const said = tail + chunk;
+      if (OUT_OF_MEMORY.test(said))
+        kill(
+          new FfmpegMemoryError(`${program} needed more memory than its ${mebibytes(memoryBytes)} limit`, memoryBytes),
+        );
+      tail = said.slice(-60);
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       settle();
@@ -202,6 +260,8 @@ function execute(binary: string, args: string[], options: RunOptions, readProgre
       const said = namePaths(stderr, names);
       if (killedFor) reject(killedFor);
       else if (code === 0) resolve(stdout);
+      else if (command !== binary && code !== null && EXEC_FAILED[code] && stdout === '')
+        reject(cannotStart(binary, Object.assign(new Error(lastLines(stderr)), { code: EXEC_FAILED[code] })));
       else reject(new FfmpegError(`${program} exited with ${code ?? sig}: ${lastLines(said)}`, said));
     });
   });

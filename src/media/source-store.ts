@@ -1,5 +1,6 @@
 // Every source a render needs, fetched and checked once: URLs go through fetchToStore,
-// local paths (CLI only) are read where they are. Keyed by the source string.
+// local paths (CLI only) are read where they are. Keyed by the source string. Probes wait
+// for one of the process's few probe slots (probe-slots.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -8,6 +9,11 @@ import { join } from 'node:path';
 import { isHttpUrl } from '../movie/index.ts';
 import { fetchToStore, FetchError, type FetchLimits } from './fetch-source.ts';
 import { probeMedia, type MediaInfo } from './probe.ts';
+import { ProbeSlots } from './probe-slots.ts';
+import { processLimits } from './process-limits.ts';
+
+/** The probes of every render in this process: at most probesAtOnce at once, renders taking turns. */
+const probeSlots = new ProbeSlots(() => processLimits().probesAtOnce);
 
 /**
  * Where fetched sources are kept when the caller names no folder: one per user, since a
@@ -53,7 +59,7 @@ export class SourceStore {
     const file = await this.file(source, signal);
     let pending = this.probes.get(file.digest);
     if (!pending) {
-      pending = probeMedia(file.path, signal);
+      pending = probeSlots.run(this, () => probeMedia(file.path, signal));
       this.probes.set(file.digest, pending);
     }
     return { ...(await pending), ...file };

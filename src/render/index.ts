@@ -32,6 +32,7 @@ export { bundledFontPackages } from './fonts.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
 export {
   SourceStore,
+  SourceTooLarge,
   AbortedError,
   BinaryUnavailableError,
   FfmpegTimeoutError,

@@ -40,8 +40,10 @@ export class LayerSourceError extends Error {
     readonly layerId: string,
     readonly source: string,
     readonly reason: string,
+    /** `cause`: the source's own error (a SourceTooLarge is told as SOURCE_TOO_LARGE). */
+    options?: ErrorOptions,
   ) {
-    super(`layer "${layerId}" (${layerPath(sceneIndex, layerIndex)}): ${source}: ${reason}`);
+    super(`layer "${layerId}" (${layerPath(sceneIndex, layerIndex)}): ${source}: ${reason}`, options);
     this.name = 'LayerSourceError';
   }
 }
@@ -114,7 +116,7 @@ export async function planSound(movie: NormalizedMovie, ctx: PlanContext): Promi
     if (layer.type !== 'audio' && layer.type !== 'video') return undefined;
     const media = await ctx.store
       .probe(layer.source, ctx.signal)
-      .catch((err: Error) => layerFailure(scene, layer, reasonOf(err)));
+      .catch((err: Error) => layerFailure(scene, layer, reasonOf(err), err));
     if (layer.type === 'audio' && !media.audio)
       layerFailure(scene, layer, `has no audio stream (${describeMedia(media)})`);
     const heard = layer.endFrame > layer.startFrame && media.audio && !(layer.type === 'video' && layer.mute);
@@ -134,9 +136,14 @@ export async function planSound(movie: NormalizedMovie, ctx: PlanContext): Promi
 }
 
 /** Throws the failure of one layer's source, named by layer id, JSON path and source. */
-function layerFailure(scene: NormalizedScene, layer: NormalizedScene['layers'][number], reason: string): never {
+function layerFailure(
+  scene: NormalizedScene,
+  layer: NormalizedScene['layers'][number],
+  reason: string,
+  cause?: Error,
+): never {
   const source = layer.type === 'text' ? layer.fontUrl : layer.source;
-  throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason);
+  throw new LayerSourceError(scene.index, layer.index, layer.id, source ?? '(text)', reason, { cause });
 }
 
 export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promise<MoviePlan> {
@@ -150,7 +157,8 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
     await Promise.all(
       scene.layers.map(async (layer) => {
         const fail = (reason: string): never => layerFailure(scene, layer, reason);
-        const named = <T>(pending: Promise<T>) => pending.catch((err: Error) => fail(reasonOf(err)));
+        const named = <T>(pending: Promise<T>) =>
+          pending.catch((err: Error) => layerFailure(scene, layer, reasonOf(err), err));
         const where = `layer "${layer.id}" (${layerPath(scene.index, layer.index)})`;
         // every source is fetched and checked, even for a layer too short to show or off the canvas
         const region = visibleRegion(layer, movie);
