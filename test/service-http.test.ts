@@ -3,9 +3,12 @@
 // the download name); CORS off by default and on for the origins `serve --cors-origin` (or
 // REELSMITH_CORS_ORIGIN) names; /readyz answering per check, naming the one that fails,
 // running ffmpeg once rather than per probe, and 503 while a real `reelsmith serve` drains
-// on SIGTERM with a job in flight.
+// on SIGTERM with a job in flight. And what the HTTP layer refuses itself (no route, a path
+// parameter too long, a path that is not percent-encoding, headers too large) comes in the
+// one error shape with a catalogue code.
 import assert from 'node:assert/strict';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
@@ -147,6 +150,64 @@ test('outputs: ETag, Last-Modified, a private cache lifetime within the link, in
   assert.equal(head.headers.get('content-length'), String(mp4.length));
   assert.equal(head.headers.get('etag'), etag);
   assert.equal((await head.arrayBuffer()).byteLength, 0);
+});
+
+/** What the service answers to `requestLine` (and a Host header) sent as is over a socket: status line, JSON body. */
+function rawAnswer(requestLine: string, headers = ''): Promise<{ status: string; body: unknown }> {
+  const { hostname, port } = new URL(svc.url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    // a server that closes on a request it refuses may reset the connection: the answer came before
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      const [head, body] = answer.split('\r\n\r\n');
+      resolve({ status: head.split('\r\n')[0], body: JSON.parse(body) });
+    });
+    socket.write(
+      `${requestLine}\r\nHost: localhost\r\nx-api-key: ${tenant.key}\r\n${headers}Connection: close\r\n\r\n`,
+    );
+  });
+}
+
+test('the HTTP layer answers in the one error shape: 404 no route, 414 a job id over 100 characters, 400 a path that is not percent-encoding, 431 headers too large', async () => {
+  const cases: Array<[string, string, string, string, RegExp]> = [
+    ['GET /v1/nothing-here HTTP/1.1', '', '404 Not Found', 'NOT_FOUND', /^No route GET \/v1\/nothing-here$/],
+    [
+      `GET /v1/jobs/job_${'a'.repeat(101)} HTTP/1.1`,
+      '',
+      '414 URI Too Long',
+      'URI_TOO_LONG',
+      /^A path parameter is longer than 100 characters/,
+    ],
+    [
+      `POST /v1/jobs/${'b'.repeat(200)}/cancel HTTP/1.1`,
+      '',
+      '414 URI Too Long',
+      'URI_TOO_LONG',
+      /^A path parameter is longer than 100 characters/,
+    ],
+    ['GET /v1/jobs/%E0%A4%A HTTP/1.1', '', '400 Bad Request', 'INVALID_REQUEST', /not valid percent-encoding/],
+    ['DELETE /v1/jobs/%zz HTTP/1.1', '', '400 Bad Request', 'INVALID_REQUEST', /not valid percent-encoding/],
+    [
+      'GET /v1/jobs HTTP/1.1',
+      `x-big: ${'c'.repeat(20_000)}\r\n`,
+      '431 Request Header Fields Too Large',
+      'HEADERS_TOO_LARGE',
+      /larger than the limit/,
+    ],
+  ];
+  for (const [line, headers, status, code, message] of cases) {
+    const answer = await rawAnswer(line, headers);
+    assert.equal(answer.status, `HTTP/1.1 ${status}`, line.slice(0, 60));
+    assert.match(assertErrorShape(answer.body, code).message, message, line.slice(0, 60));
+  }
+  // a 404 quotes a path of kilobytes shortened
+  const long = await rawAnswer(`GET /${'d'.repeat(5000)} HTTP/1.1`);
+  assert.ok(assertErrorShape(long.body, 'NOT_FOUND').message.length < 300);
+  // a job id of 100 characters is a job id like any other: not found
+  assertErrorShape((await rawAnswer(`GET /v1/jobs/${'e'.repeat(100)} HTTP/1.1`)).body, 'NOT_FOUND');
 });
 
 test('CORS is off by default: no Access-Control-Allow-Origin, no preflight', async () => {

@@ -2,7 +2,7 @@
 // The codes of the seed's table, plus a few the seed is silent on, listed once in jobs/errors.ts.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ANSWERS, type AnswerCode, isDatabaseUnavailable, ServiceError } from '../jobs/index.ts';
 
@@ -100,8 +100,30 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply
       .status(404)
-      .send(errorBody(new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+      .send(errorBody(new ApiError('NOT_FOUND', `No route ${request.method} ${shortened(request.url.split('?')[0])}`)));
   });
+}
+
+/** A path as a message quotes it: at most 200 characters (a path may be kilobytes long). */
+function shortened(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path;
+}
+
+/** The longest path parameter the router takes (Fastify's maxParamLength): every id this API gives is far shorter. */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
+ * Errors Fastify's router meets before any route's handler runs (a path parameter too long,
+ * a path that is not valid percent-encoding), which setErrorHandler never sees: the same shape.
+ */
+export function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const api =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiError('URI_TOO_LONG', `A path parameter is longer than ${MAX_PARAM_LENGTH} characters: no id is`)
+      : err.code === 'FST_ERR_BAD_URL'
+        ? new ApiError('INVALID_REQUEST', 'The path is not valid percent-encoding (a % must start %XX of UTF-8)')
+        : new ApiError('INTERNAL', 'Something went wrong on our side');
+  void reply.status(api.statusCode).send(errorBody(api));
 }
 
 /**

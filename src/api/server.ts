@@ -7,7 +7,7 @@ import type { RenderService } from '../jobs/index.ts';
 import { installAuth } from './auth.ts';
 import { accessLog } from './access-log.ts';
 import { installCors } from './cors.ts';
-import { answerClientError, ApiError, installErrorHandler } from './errors.ts';
+import { answerClientError, answerFrameworkError, ApiError, installErrorHandler, MAX_PARAM_LENGTH } from './errors.ts';
 import { installMetrics } from './metrics.ts';
 import { installApiDocs } from './openapi.ts';
 import type { Plans } from './plans.ts';
@@ -69,6 +69,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Node enforces the request and headers timeouts on a timer: run it often enough that they hold
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs / 2) },
     clientErrorHandler: answerClientError(timeouts),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
   });
   installErrorHandler(app);
   acceptEmptyJson(app);
