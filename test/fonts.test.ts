@@ -17,7 +17,7 @@ import { parseFontFaces, parseUnicodeRange } from '../src/render/font-faces.ts';
 import { MISSING_GLYPH, missingGlyphs, resolveText, type Face } from '../src/render/font-fallback.ts';
 import { fontsForText } from '../src/render/fonts.ts';
 import { wrapText } from '../src/render/text-layout.ts';
-import { rasterizeText } from '../src/render/text-raster.ts';
+import { type BoxRegion, rasterizeText } from '../src/render/text-raster.ts';
 import { cli, collect, decodeFrames, ROOT, tempDir } from './helpers.ts';
 import { api, startService, waitForJob } from './service-helpers.ts';
 
@@ -59,9 +59,9 @@ interface Raster {
 }
 
 let rasters = 0;
-async function raster(text: string, extra: Record<string, unknown> = {}): Promise<Raster> {
+async function raster(text: string, extra: Record<string, unknown> = {}, region?: BoxRegion): Promise<Raster> {
   const path = join(dir, `text-${rasters++}.png`);
-  const { missing } = await rasterizeText(textLayer(text, extra), undefined, path);
+  const { missing } = await rasterizeText(textLayer(text, extra), undefined, path, region);
   const image = await loadImage(await readFile(path));
   const ctx = createCanvas(image.width, image.height).getContext('2d');
   ctx.drawImage(image, 0, 0);
@@ -298,6 +298,41 @@ describe('every script draws glyphs, not boxes', async () => {
     }
     assert.ok(coloured > 300, `${coloured} strongly coloured pixels (the text itself is white)`);
   });
+});
+
+// the lead clips a layer's raster to what the canvas shows: the part must be that part of the whole
+describe('a raster of part of the box', () => {
+  const text = 'Summer sale 🔥 Летняя распродажа, twenty percent off everything';
+  const style = {
+    fontSize: 36,
+    color: '#ffcc00',
+    backgroundColor: '#203040',
+    transform: { opacity: 0.8 },
+    padding: 6,
+    size: { width: 400, height: 260 },
+  };
+  for (const verticalAlign of ['top', 'middle', 'bottom']) {
+    test(`${verticalAlign}-aligned: each part is that part of the whole box, pixel for pixel`, async () => {
+      const whole = await raster(text, { ...style, verticalAlign });
+      assert.deepEqual([whole.width, whole.height], [400, 260]);
+      for (const part of [
+        { x: 37, y: 11, width: 101, height: 53 },
+        { x: 0, y: 150, width: 400, height: 110 },
+        { x: 399, y: 259, width: 1, height: 1 },
+      ]) {
+        const got = await raster(text, { ...style, verticalAlign }, part);
+        assert.deepEqual([got.width, got.height], [part.width, part.height]);
+        let differing = 0;
+        for (let y = 0; y < part.height; y++) {
+          const row = (y + part.y) * whole.width + part.x;
+          const want = Buffer.from(whole.data.subarray(row * 4, (row + part.width) * 4));
+          const have = Buffer.from(got.data.subarray(y * part.width * 4, (y + 1) * part.width * 4));
+          if (!want.equals(have)) differing++;
+        }
+        assert.equal(differing, 0, `${JSON.stringify(part)}: ${differing} rows differ`);
+      }
+    });
+  }
 });
 
 /** Runs `code` (an ES module) in a fresh Node with tsx, optionally with the host's font folders hidden; its JSON output. */

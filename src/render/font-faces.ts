@@ -26,10 +26,6 @@ export function parseUnicodeRange(text: string): CodeRanges {
     });
 }
 
-export function inRanges(ranges: CodeRanges, codePoint: number): boolean {
-  return ranges.some(([first, last]) => codePoint >= first && codePoint <= last);
-}
-
 /** The @font-face rules of a stylesheet whose urls are relative to `dir`, in stylesheet order. */
 export function parseFontFaces(css: string, dir: string): FontFace[] {
   const faces: FontFace[] = [];

@@ -3,8 +3,8 @@
 // none has; so the list it gets holds only our fonts, in our order, and a character none of
 // them has is replaced by a noncharacter (drawn as the first font's missing-glyph box on any
 // machine) and reported. Pure: the caller says what each font file has.
-import type { CodePointRanges } from './code-point-ranges.ts';
-import { inRanges, type CodeRanges } from './font-faces.ts';
+import { CodePointRanges } from './code-point-ranges.ts';
+import type { CodeRanges } from './font-faces.ts';
 
 export interface Face {
   /** The family name the file is registered under with Skia (one file per family). */
@@ -25,11 +25,6 @@ export const MISSING_GLYPH = '\uffff';
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}|\p{Cc}/u;
 const LAYOUT = /[\t\n\v\f\r]/;
 
-/** The face that draws a code point: the first of `chain` whose unicode-range and cmap both have it. */
-function faceFor(codePoint: number, chain: readonly Face[], has: HasGlyph): Face | undefined {
-  return chain.find((face) => inRanges(face.ranges, codePoint) && has(face, codePoint));
-}
-
 export interface ResolvedText {
   /** The text to draw: missing characters replaced by MISSING_GLYPH, invisible ones no font has dropped. */
   text: string;
@@ -39,13 +34,29 @@ export interface ResolvedText {
   missing: number[];
 }
 
+/**
+ * Each character of `text` goes to the first face of `chain` whose unicode-range and cmap both
+ * have it. Asked once per distinct character, each face's ranges by binary search: a text of
+ * 5,000 characters no font has asks each of the chain's hundreds of faces once per character
+ * it uses, not once per character it has.
+ */
 export function resolveText(text: string, chain: readonly Face[], has: HasGlyph): ResolvedText {
+  const inRange = chain.map((face) => new CodePointRanges(face.ranges));
+  const chosen = new Map<number, Face | undefined>();
+  const faceFor = (codePoint: number) => {
+    if (!chosen.has(codePoint))
+      chosen.set(
+        codePoint,
+        chain.find((face, i) => inRange[i].has(codePoint) && has(face, codePoint)),
+      );
+    return chosen.get(codePoint);
+  };
   const used = new Set<Face>(chain.slice(0, 1));
   const missing = new Set<number>();
   let drawn = '';
   for (const char of text) {
     const codePoint = char.codePointAt(0)!;
-    const face = faceFor(codePoint, chain, has);
+    const face = faceFor(codePoint);
     if (face || LAYOUT.test(char)) {
       if (face) used.add(face);
       drawn += char;

@@ -84,12 +84,17 @@ export class TextPool {
   private readonly slots: Slot[];
   private nextId = 0;
 
-  constructor(readonly limits: TextLimits) {
+  /** `orphans`: fontUrl fonts a closed pool's threads left registered, [digest, path], for these threads to remove. */
+  constructor(
+    readonly limits: TextLimits,
+    orphans: Array<[string, string]> = [],
+  ) {
     this.slots = Array.from({ length: Math.max(1, limits.threads) }, () => ({
       queue: new ScenePool(1),
       waiting: 0,
       held: [],
     }));
+    for (const font of orphans) this.slots[slotOf(font[0], this.slots.length)].held.push(font);
   }
 
   /** Draws a text layer (or only reads its font) on a text thread; `owner`: the render it is for. */
@@ -106,9 +111,14 @@ export class TextPool {
       .finally(() => slot.waiting--);
   }
 
-  /** Stops the threads (a draw in progress fails). */
+  /** Stops the threads (a draw in progress fails); drawing again starts new ones, which remove the fonts these left. */
   async close(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.stop(slot, new TextDrawError('the text threads were closed'))));
+  }
+
+  /** The fontUrl fonts its threads hold or left registered, [digest, path]. */
+  fonts(): Array<[string, string]> {
+    return this.slots.flatMap((slot) => slot.held);
   }
 
   private run(slot: Slot, draw: TextDraw): Promise<TextDrawn> {
@@ -202,9 +212,10 @@ export function textPool(): TextPool {
   return (shared ??= new TextPool(sharedLimits));
 }
 
-/** Sets the text threads' limits (at start-up: a pool already running is closed, its draws failing). */
+/** Sets the text threads' limits (at start-up: a pool already running is closed, its draws failing, and its fonts handed on). */
 export function setTextLimits(limits: Partial<TextLimits>): void {
   sharedLimits = { ...DEFAULT_TEXT_LIMITS, ...limits };
-  void shared?.close();
-  shared = undefined;
+  if (!shared) return;
+  void shared.close();
+  shared = new TextPool(sharedLimits, shared.fonts());
 }
