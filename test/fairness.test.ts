@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { nextTurn } from '../src/render/fair-turn.ts';
 import { ScenePool } from '../src/render/index.ts';
-import { startService, submitJob, waitForJob } from './service-helpers.ts';
+import { startService, submitJob, textMovie, waitForJob } from './service-helpers.ts';
 
 /** nextTurn over items named by their tenant (`a1` is tenant a's), with `running` per tenant and some not startable. */
 function turn(waiting: string[], running: Record<string, number>, blocked: string[] = []): number {
@@ -86,24 +86,9 @@ test("a scene pool full of tenant a's scenes starts tenant b's at the next free 
   assert.deepEqual(started, ['a1', 'a2', 'b1', 'a3', 'a4', 'a5', 'a6'], "then a's, oldest first");
 });
 
-/** A short job: text on a colour, 1 s at 320x180. */
-function shortJob(projectId: string, tag: string) {
-  return {
-    kind: 'movie',
-    projectId,
-    movie: {
-      width: 320,
-      height: 180,
-      fps: 30,
-      scenes: [
-        { id: tag, duration: 1, bgColor: '#204060', layers: [{ id: 't', type: 'text', text: tag, fontSize: 48 }] },
-      ],
-    },
-  };
-}
-
 test("account A queues eight jobs, then B one: B's starts at the next free slot, with at most one of A's waiting jobs ahead of it", async () => {
   // embedded: 2 scene workers, so 4 jobs at once; distributed: 2 workers of 2 jobs each
+  const shortJob = (projectId: string, tag: string) => textMovie(projectId, tag, 1, { width: 320, height: 180 });
   const service = await startService();
   const [a, b] = [await service.tenant('unlimited'), await service.tenant('unlimited')];
   const aIds: string[] = [];

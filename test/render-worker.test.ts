@@ -6,26 +6,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { RenderWorker } from '../src/jobs/index.ts';
 import { postgresSchema, s3Server, s3Storage, tempDir } from './helpers.ts';
-import { api, startService, waitForJob, waitUntil } from './service-helpers.ts';
-
-/** Text on a colour, `scenes` one-second scenes at 640x360. */
-function movieRequest(projectId: string, tag: string, scenes: number) {
-  return {
-    kind: 'movie',
-    projectId,
-    movie: {
-      width: 640,
-      height: 360,
-      fps: 30,
-      scenes: Array.from({ length: scenes }, (_, i) => ({
-        id: `${tag}_${i}`,
-        duration: 1,
-        bgColor: '#203040',
-        layers: [{ id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 40 }],
-      })),
-    },
-  };
-}
+import { api, startService, textMovie, waitForJob, waitUntil } from './service-helpers.ts';
 
 test('a worker with one slot, busy when the next job is queued, renders that job after its own; it logs each end with its seconds', async () => {
   const [{ url: database }, s3] = await Promise.all([postgresSchema(), s3Server()]);
@@ -47,7 +28,7 @@ test('a worker with one slot, busy when the next job is queued, renders that job
     const submit = async (tag: string, scenes: number) => {
       const res = await api(url, key, '/v1/render/jobs', {
         method: 'POST',
-        json: movieRequest(projectId, tag, scenes),
+        json: textMovie(projectId, tag, scenes),
       });
       assert.equal(res.status, 202);
       return ((await res.json()) as { jobId: string }).jobId;

@@ -593,6 +593,31 @@ export async function exampleAssets(): Promise<{ url: string }> {
   return mediaServer(dir);
 }
 
+/** Text on a colour: `scenes` scenes (default 640x360, 1 s each, a label; or `layers` in each). */
+export function textMovie(
+  projectId: string,
+  tag: string,
+  scenes: number,
+  options: { seconds?: number; width?: number; height?: number; layers?: unknown[] } = {},
+) {
+  const { seconds = 1, width = 640, height = 360, layers } = options;
+  return {
+    kind: 'movie',
+    projectId,
+    movie: {
+      width,
+      height,
+      fps: 30,
+      scenes: Array.from({ length: scenes }, (_, i) => ({
+        id: `${tag}_${i}`,
+        duration: seconds,
+        bgColor: '#203040',
+        layers: layers ?? [{ id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 40 }],
+      })),
+    },
+  };
+}
+
 /**
  * Scenes of footage (the video at `source`, one second further into it each scene) on a
  * canvas (default 1080p), one after another (one worker), long enough to be mid-render after ~2 s.

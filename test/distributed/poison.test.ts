@@ -16,30 +16,12 @@ import {
   startService,
   startWorkers,
   submitJob,
+  textMovie,
   waitForJob,
   type WorkerChild,
 } from '../service-helpers.ts';
 
 const LEASE_SECONDS = 3;
-
-/** Text on a colour: `scenes` scenes of 2 s at 640x360 (or each with `layers`). */
-function textMovie(projectId: string, tag: string, scenes: number, layers?: unknown[]) {
-  return {
-    kind: 'movie',
-    projectId,
-    movie: {
-      width: 640,
-      height: 360,
-      fps: 30,
-      scenes: Array.from({ length: scenes }, (_, i) => ({
-        id: `${tag}${i}`,
-        duration: 2,
-        bgColor: '#203040',
-        layers: layers ?? [{ id: 'label', type: 'text', text: `${tag} ${i + 1}`, fontSize: 40 }],
-      })),
-    },
-  };
-}
 
 /** Whether `worker` has logged claiming `jobId`. */
 function claimed(worker: WorkerChild, jobId: string): boolean {
@@ -61,11 +43,11 @@ test("a job whose workers are SIGSTOPped past their lease three times in a row f
   const alone = await waitForJob(
     node.url,
     other.key,
-    await submitJob(node, other.key, textMovie(other.projectId, 'alone', 1)),
+    await submitJob(node, other.key, textMovie(other.projectId, 'alone', 1, { seconds: 2 })),
   );
   assert.equal(alone.status, 'done', JSON.stringify(alone));
 
-  const jobId = await submitJob(node, stuck.key, textMovie(stuck.projectId, 'stuck', 8));
+  const jobId = await submitJob(node, stuck.key, textMovie(stuck.projectId, 'stuck', 8, { seconds: 2 }));
   const stopped: WorkerChild[] = [];
   let meanwhile: Promise<Record<string, any>> | undefined;
   let firstStop: number | undefined;
@@ -81,7 +63,7 @@ test("a job whose workers are SIGSTOPped past their lease three times in a row f
       stopped.push(taker!);
       firstStop ??= performance.now();
       if (lapse === 1)
-        meanwhile = submitJob(node, other.key, textMovie(other.projectId, 'meanwhile', 1)).then((id) =>
+        meanwhile = submitJob(node, other.key, textMovie(other.projectId, 'meanwhile', 1, { seconds: 2 })).then((id) =>
           waitForJob(node.url, other.key, id, 60_000),
         );
     }
@@ -163,8 +145,8 @@ test('a worker renews its leases on schedule while it lays out hostile text (5 l
     position: { x: 8 * i, y: 0 },
   }));
   const ids = [
-    await submitJob(node, tenant.key, textMovie(tenant.projectId, 'hostile', 1, words)),
-    await submitJob(node, tenant.key, textMovie(tenant.projectId, 'beside', 2)),
+    await submitJob(node, tenant.key, textMovie(tenant.projectId, 'hostile', 1, { layers: words })),
+    await submitJob(node, tenant.key, textMovie(tenant.projectId, 'beside', 2, { seconds: 2 })),
   ];
   for (const id of ids) {
     const job = await waitForJob(node.url, tenant.key, id, 120_000);
