@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
 import { GlobalFonts } from '@napi-rs/canvas';
 import { failureOf } from '../src/jobs/job-failure.ts';
@@ -221,17 +220,25 @@ describe('text threads', () => {
       }),
     );
     const movie = textMovie(layers);
-    const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
+    // a timer every 10 ms: the gaps between its ticks are how long the event loop was held
+    // (monitorEventLoopDelay reported 9 ms while the old layout held the loop 4.4 s)
+    const gaps: number[] = [];
+    let last = performance.now();
+    const ticking = setInterval(() => {
+      gaps.push(performance.now() - last);
+      last = performance.now();
+    }, 10);
     const started = performance.now();
     const planned = await plan(movie);
     const seconds = (performance.now() - started) / 1000;
-    delay.disable();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clearInterval(ticking);
     assert.equal(planned.scenes[0].inputs.size, 100);
-    // 200 such layers held the event loop 594 s on the issue's server (2.2 s a layer); 100 take 2-5 s on two threads here
+    // 200 such layers held the event loop 594 s on the issue's server (2.2 s a layer); 100 take 2-9 s on two threads here
     assert.ok(seconds < 60, `${seconds} s`);
-    const [median, max] = [delay.percentile(50) / 1e6, delay.max / 1e6];
-    assert.ok(median < 50 && max < 1000, `event loop delay: median ${median} ms, max ${max} ms`);
+    gaps.sort((a, b) => a - b);
+    const [median, longest] = [gaps[gaps.length >> 1], gaps.at(-1)!];
+    assert.ok(median < 50 && longest < 1000, `timer gaps: median ${median} ms, longest ${longest} ms`);
   });
 
   test('50 distinct fontUrl fonts: a few stay registered and memory stays level', async () => {

@@ -27,7 +27,7 @@ const glyphsRead = new ByteLru<string, CodePointRanges>(GLYPHS_BYTES);
 /** Families this thread registered with Skia: the bundled ones are never removed (there are only so many). */
 const registered = new Set<string>();
 /** fontUrl fonts kept registered with Skia for the next layer that uses them, by digest (a text thread's share: holdFontBytes). */
-const DEFAULT_FONT_BYTES = 32 * 2 ** 20;
+const DEFAULT_FONT_BYTES = 16 * 2 ** 20;
 const userFonts = new ByteLru<string, { face: Face; key: FontKey }>(DEFAULT_FONT_BYTES, ({ face, key }) => {
   GlobalFonts.remove(key);
   registered.delete(face.family);

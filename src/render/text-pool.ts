@@ -32,7 +32,7 @@ export const DEFAULT_TEXT_LIMITS: TextLimits = {
   threads: Math.min(2, availableParallelism()),
   drawSeconds: 30,
   threadHeapMb: 256,
-  fontBytes: 64 * 2 ** 20,
+  fontBytes: 32 * 2 ** 20,
 };
 
 export interface TextDraw {
