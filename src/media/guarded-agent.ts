@@ -1,10 +1,12 @@
 // The one SSRF guard for every outbound request to a URL a client gave us (media
 // sources, webhook receivers): a literal address is checked before connecting, a host
-// name at connect time for every address it resolves to.
+// name at connect time for every address it resolves to. Its sockets are contained
+// (contained-socket.ts): a throw in the HTTP client's listeners fails that request only.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent } from 'undici';
 import { isAddressAllowed, type NetworkPolicy } from './address-guard.ts';
+import { containedConnector } from './contained-socket.ts';
 
 /**
  * Said with every refusal of a private address: how the operator allows them (the flag of
@@ -24,7 +26,7 @@ export function urlRefusal(url: URL, policy: NetworkPolicy): string | undefined 
 /** An undici agent whose DNS lookup refuses any name that resolves to a forbidden address. */
 export function guardedAgent(policy: NetworkPolicy): Agent {
   return new Agent({
-    connect: {
+    connect: containedConnector({
       lookup(hostname, options, callback) {
         dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
           if (err) return callback(err, '', 0);
@@ -47,6 +49,6 @@ export function guardedAgent(policy: NetworkPolicy): Agent {
           callback(null, list[0].address, list[0].family);
         });
       },
-    },
+    }),
   });
 }
