@@ -167,9 +167,9 @@ describe('a font file a tenant sends', () => {
     for (let i = 0; i < 20; i++) {
       const path = join(dir, `refused-${i}.ttf`);
       await writeFile(path, wholeRange(65535 - i, 4));
-      assert.equal(
+      assert.deepEqual(
         loadFontFile(path, `refused-${String(i).padStart(8, '0')}`),
-        undefined,
+        { refused: 'is not a font Skia can read (TTF, OTF or WOFF2)' },
         'Skia reads no font of a cmap alone',
       );
       assert.equal(GlobalFonts.has(family(`refused-${String(i).padStart(8, '0')}`)), false);
@@ -179,6 +179,19 @@ describe('a font file a tenant sends', () => {
     // each kept a 48 MB Set for ever: 20 of them took the heap past 900 MB
     const grown = process.memoryUsage().heapUsed - heap;
     assert.ok(grown < 50 * 2 ** 20, `heap grew ${mb(grown)} MB`);
+  });
+
+  test('a fontUrl file over the size a font may be fails its layer unread, naming the limit', async () => {
+    const path = join(dir, 'huge.ttf');
+    await writeFile(path, Buffer.concat([wholeRange(65535), Buffer.alloc(DEFAULT_TEXT_LIMITS.fontFileBytes)]));
+    await assert.rejects(plan(textMovie([text('brand', { fontFamily: 'Brand', fontUrl: path })])), (err: Error) => {
+      assert.ok(err instanceof LayerSourceError);
+      assert.equal(
+        err.message,
+        `layer "brand" (movie.scenes[0].layers[0]): ${path}: is larger than the 64 MiB a font may be (${64 * 2 ** 20 + wholeRange(65535).length} bytes)`,
+      );
+      return true;
+    });
   });
 
   test('fontUrl fonts are kept within their budget, least recently used out, and removed from Skia', async () => {
@@ -312,7 +325,7 @@ describe('text threads', () => {
       digest: 'f'.repeat(64),
     };
     try {
-      assert.equal((await pool.draw({ layer, font, out: join(dir, 'own.png') }, 'r')).refused, false);
+      assert.equal((await pool.draw({ layer, font, out: join(dir, 'own.png') }, 'r')).refused, undefined);
       assert.equal(GlobalFonts.has(family(font.digest)), true);
       await pool.close();
       assert.equal(GlobalFonts.has(family(font.digest)), true, 'left registered by the stopped thread');

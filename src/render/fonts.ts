@@ -2,7 +2,7 @@
 // only those files are read and registered with Skia (a Latin title never reads a CJK file).
 // Each file is registered under a family of its own, so the family list a text is drawn
 // with names exactly the files chosen for it, never a host font.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { type FontKey, GlobalFonts } from '@napi-rs/canvas';
@@ -88,26 +88,36 @@ export function fontsForText(text: string, weight: number, own?: Face): Resolved
   return resolved;
 }
 
+/** A fontUrl font's file, at most (the largest CJK fonts are 20-30 MB; a fetched source may be a gigabyte). */
+export const FONT_FILE_BYTES = 64 * 2 ** 20;
+
 /**
  * A font file from a layer's fontUrl, registered under a family of its own and kept for the
  * next layers that use it, least recently used out first past the budget (counting the file,
- * which Skia keeps a copy of, and its glyph ranges); undefined when it is not a font Skia and
- * we can read, and then nothing of it is kept.
+ * which Skia keeps a copy of, and its glyph ranges). Refused, with the reason, when larger
+ * than `maxBytes` or not a font Skia and we can read; then nothing of it is kept.
  */
-export function loadFontFile(path: string, digest: string): { face: Face } | undefined {
+export function loadFontFile(
+  path: string,
+  digest: string,
+  maxBytes = FONT_FILE_BYTES,
+): { face: Face } | { refused: string } {
   const known = userFonts.get(digest);
   if (known) return known;
+  const size = statSync(path).size;
+  if (size > maxBytes) return { refused: `is larger than the ${maxBytes / 2 ** 20} MiB a font may be (${size} bytes)` };
+  const notFont = { refused: 'is not a font Skia can read (TTF, OTF or WOFF2)' };
   let file: Buffer;
   let glyphs: CodePointRanges;
   try {
     file = readFileSync(path);
     glyphs = mappedCodePoints(file);
   } catch {
-    return undefined;
+    return notFont;
   }
   const face: Face = { family: `font-${digest.slice(0, 16)}`, file: path, ranges: [[0, 0x10ffff]], glyphs };
   const key = GlobalFonts.register(file, face.family);
-  if (!key) return undefined;
+  if (!key) return notFont;
   registered.add(face.family);
   userFonts.set(digest, { face, key }, file.length + glyphs.bytes);
   return { face };

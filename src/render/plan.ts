@@ -173,7 +173,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             const { refused, missing } = await textPool()
               .draw({ layer, font: own, out: visible ? path : undefined }, ctx.workDir, ctx.signal)
               .catch((err: Error) => (err instanceof TextDrawError ? fail(err.reason) : Promise.reject(err)));
-            if (refused) fail('is not a font Skia can read (TTF, OTF or WOFF2)');
+            if (refused) fail(refused);
             if (!visible) return;
             if (missing.length > 0) {
               const text = `text layer "${layer.id}" (movie.scenes[${scene.index}].layers[${layer.index}]): ${missingGlyphs(missing, own !== undefined)}`;

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortedError } from '../media/index.ts';
 import type { TextLayer } from '../movie/index.ts';
+import { FONT_FILE_BYTES } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
 import type { BoxRegion } from './text-raster.ts';
 
@@ -26,6 +27,8 @@ export interface TextLimits {
   threadHeapMb: number;
   /** fontUrl fonts kept registered for the layers that use them again, all threads together (bytes of their files). */
   fontBytes: number;
+  /** One fontUrl file, at most: a larger one fails its layer. */
+  fontFileBytes: number;
 }
 
 export const DEFAULT_TEXT_LIMITS: TextLimits = {
@@ -33,6 +36,7 @@ export const DEFAULT_TEXT_LIMITS: TextLimits = {
   drawSeconds: 30,
   threadHeapMb: 256,
   fontBytes: 32 * 2 ** 20,
+  fontFileBytes: FONT_FILE_BYTES,
 };
 
 export interface TextDraw {
@@ -46,8 +50,8 @@ export interface TextDraw {
 }
 
 export interface TextDrawn {
-  /** The fontUrl file is not a font Skia and we can read (nothing drawn). */
-  refused: boolean;
+  /** Why the fontUrl file is refused (too large, or not a font Skia and we can read): nothing drawn. */
+  refused?: string;
   /** Code points no font has. */
   missing: number[];
 }
@@ -194,7 +198,7 @@ const THREAD_MODULE = new URL(`./text-thread${extname(fileURLToPath(import.meta.
 
 function startThread(limits: TextLimits, threads: number): Worker {
   const options = {
-    workerData: { fontBytes: Math.floor(limits.fontBytes / threads) },
+    workerData: { fontBytes: Math.floor(limits.fontBytes / threads), fontFileBytes: limits.fontFileBytes },
     resourceLimits: { maxOldGenerationSizeMb: limits.threadHeapMb },
   };
   if (!THREAD_MODULE.pathname.endsWith('.ts')) return new Worker(THREAD_MODULE, options);

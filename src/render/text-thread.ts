@@ -8,14 +8,15 @@ import type { FromThread, TextDraw, TextDrawn, ToThread } from './text-pool.ts';
 import { rasterizeText } from './text-raster.ts';
 
 const port = parentPort!;
-holdFontBytes((workerData as { fontBytes: number }).fontBytes);
+const limits = workerData as { fontBytes: number; fontFileBytes: number };
+holdFontBytes(limits.fontBytes);
 
 async function draw(id: number, job: TextDraw): Promise<TextDrawn> {
-  const own = job.font && loadFontFile(job.font.path, job.font.digest);
-  if (job.font && !own) return { refused: true, missing: [] };
+  const own = job.font && loadFontFile(job.font.path, job.font.digest, limits.fontFileBytes);
+  if (own && 'refused' in own) return { refused: own.refused, missing: [] };
   if (own) send({ id, kind: 'holding', fonts: heldFontFiles() });
   const { missing } = job.out ? await rasterizeText(job.layer, own?.face, job.out, job.region) : { missing: [] };
-  return { refused: false, missing };
+  return { missing };
 }
 
 const send = (message: FromThread) => port.postMessage(message);
