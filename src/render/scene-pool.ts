@@ -28,14 +28,13 @@ export class ScenePool {
         tenant,
         limit,
         start: () => {
-          task()
-            .then(resolve, reject)
-            .finally(() => {
-              this.running--;
-              addCount(this.perOwner, owner, -1);
-              addCount(this.perTenant, tenant, -1);
-              this.pump();
-            });
+          // a task that throws at once (no async function) fails its own run, not whoever started it
+          new Promise<T>((run) => run(task())).then(resolve, reject).finally(() => {
+            this.running--;
+            addCount(this.perOwner, owner, -1);
+            addCount(this.perTenant, tenant, -1);
+            this.pump();
+          });
         },
       });
       this.pump();

@@ -95,7 +95,8 @@ test("a job whose workers are SIGSTOPped past their lease three times in a row f
   await sleep(500);
   const after = await waitForJob(node.url, stuck.key, jobId);
   assert.equal(after.error?.code, 'RENDER_FAILED', JSON.stringify(after));
-  for (const worker of workers) assert.equal(worker.child.exitCode, null, 'every worker lives on');
+  for (const worker of workers)
+    assert.equal(worker.child.exitCode, null, `a worker exited:\n${worker.output().slice(-4000)}`);
 });
 
 /**
