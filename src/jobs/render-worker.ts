@@ -3,10 +3,10 @@
 // through the project's scene cache in object storage, assemble, upload the output). A lease
 // is renewed every few seconds while the job runs; a worker that dies (SIGKILL, a lost
 // machine) stops renewing, and once its lease lapses another worker claims the job and
-// finishes it, reusing the scenes already in the cache; a job whose leases lapsed on three
-// workers fails instead (leases.ts), and the next claim goes to the account with the fewest
-// jobs running (job-store.ts). Cancels reach it as the job's final event, heard by LISTEN:
-// its ffmpeg processes are killed at once.
+// finishes it, reusing the scenes already in the cache; a job whose lease lapsed too
+// often (3 times by default) fails instead (leases.ts). The next claim goes to the account
+// with the fewest jobs running (job-store.ts). Cancels reach it as the job's final event,
+// heard by LISTEN: its ffmpeg processes are killed at once.
 //
 // A job's uncached scenes are also scene tasks (scene-tasks.ts): the job's worker renders
 // those it can take and waits for the others (scene-coordinator.ts); a worker with a free
