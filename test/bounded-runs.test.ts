@@ -181,6 +181,13 @@ test('probe slots: at most their size at once, renders taking turns, a failure f
       running--;
       if (name === 'a2') throw new Error('a2 is refused');
     });
+  // a task that throws before it returns a promise fails alone and frees its slot
+  const sync = await slots
+    .run({}, () => {
+      throw new Error('thrown at once');
+    })
+    .catch((e: Error) => e.message);
+  assert.equal(sync, 'thrown at once');
   const [a, b] = [{}, {}];
   const settled = Promise.allSettled([
     ...['a1', 'a2', 'a3', 'a4'].map((name) => probe(a, name)),
@@ -190,6 +197,7 @@ test('probe slots: at most their size at once, renders taking turns, a failure f
     finish.get(name)!();
     await new Promise((r) => setImmediate(r));
   };
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(started, ['a1', 'a2']);
   await settle('a1');
   assert.deepEqual(started, ['a1', 'a2', 'b1'], "b's first probe goes before a's third");

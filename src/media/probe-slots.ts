@@ -15,7 +15,9 @@ export class ProbeSlots {
   run<T>(owner: object, task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
-        task()
+        // a task that throws at once fails its own run, and frees its slot like any other
+        Promise.resolve()
+          .then(task)
           .then(resolve, reject)
           .finally(() => {
             this.running--;
