@@ -17,7 +17,8 @@ import { parseFontFaces, parseUnicodeRange } from '../src/render/font-faces.ts';
 import { MISSING_GLYPH, missingGlyphs, resolveText, type Face } from '../src/render/font-fallback.ts';
 import { fontsForText } from '../src/render/fonts.ts';
 import { wrapText } from '../src/render/text-layout.ts';
-import { type BoxRegion, rasterizeText } from '../src/render/text-raster.ts';
+import { rasterizeText } from '../src/render/text-raster.ts';
+import type { Region } from '../src/render/visible-region.ts';
 import { cli, collect, decodeFrames, ROOT, tempDir } from './helpers.ts';
 import { api, startService, waitForJob } from './service-helpers.ts';
 
@@ -59,7 +60,7 @@ interface Raster {
 }
 
 let rasters = 0;
-async function raster(text: string, extra: Record<string, unknown> = {}, region?: BoxRegion): Promise<Raster> {
+async function raster(text: string, extra: Record<string, unknown> = {}, region?: Region): Promise<Raster> {
   const path = join(dir, `text-${rasters++}.png`);
   const { missing } = await rasterizeText(textLayer(text, extra), undefined, path, region);
   const image = await loadImage(await readFile(path));

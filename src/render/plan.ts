@@ -21,8 +21,8 @@ import { bundledFontPackages } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { TextDrawError, textPool } from './text-pool.ts';
-import { type Region, visibleRegion, wholeBox } from './visible-region.ts';
-import { WorkBudget } from './work-budget.ts';
+import { type Region, visibleRegion } from './visible-region.ts';
+import { rasterBytes, WorkBudget } from './work-budget.ts';
 
 /** The region of a picture no frame shows that is fitted: a pixel, enough for its strict decode. */
 const PIXEL: Region = { x: 0, y: 0, width: 1, height: 1 };
@@ -168,15 +168,17 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             const font =
               layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
-            // on a text thread, under its time limit; the font of a layer never seen is read all the same
+            if (visible) budget.take(rasterBytes(region), where);
+            // on a text thread, under its time limit, only the part of the box the canvas shows;
+            // the font of a layer never seen is read all the same
             const own = font && { path: font.path, digest: font.digest };
             const { refused, missing } = await textPool()
-              .draw({ layer, font: own, out: visible ? path : undefined }, ctx.workDir, ctx.signal)
+              .draw({ layer, font: own, out: visible ? path : undefined, region }, ctx.workDir, ctx.signal)
               .catch((err: Error) => (err instanceof TextDrawError ? fail(err.reason) : Promise.reject(err)));
             if (refused) fail(refused);
             if (!visible) return;
             if (missing.length > 0) {
-              const text = `text layer "${layer.id}" (movie.scenes[${scene.index}].layers[${layer.index}]): ${missingGlyphs(missing, own !== undefined)}`;
+              const text = `text ${where}: ${missingGlyphs(missing, own !== undefined)}`;
               warnings.push({ scene: scene.index, layer: layer.index, text });
             }
             const digest = digestOf(layer, `${font?.digest ?? ''} ${bundledFontPackages().join(' ')}`);
@@ -186,7 +188,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               demuxer: FORMATS.png.demuxer,
               digest,
               start: 0,
-              region: wholeBox(layer),
+              region,
             });
             return;
           }

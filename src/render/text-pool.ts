@@ -16,7 +16,7 @@ import { AbortedError } from '../media/index.ts';
 import type { TextLayer } from '../movie/index.ts';
 import { FONT_FILE_BYTES } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
-import type { BoxRegion } from './text-raster.ts';
+import type { Region } from './visible-region.ts';
 
 export interface TextLimits {
   /** Worker threads that lay out and draw text layers. */
@@ -46,7 +46,7 @@ export interface TextDraw {
   /** Where the PNG goes; none when the layer is never seen (its font is read all the same). */
   out?: string;
   /** The part of the box drawn (default: all of it). */
-  region?: BoxRegion;
+  region?: Region;
 }
 
 export interface TextDrawn {

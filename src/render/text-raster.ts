@@ -7,14 +7,7 @@ import { cssColour, type TextLayer } from '../movie/index.ts';
 import type { Face } from './font-fallback.ts';
 import { fontsForText } from './fonts.ts';
 import { linesAbove, placeLines, wrapText } from './text-layout.ts';
-
-/** A rectangle of the layer's box, in box pixels. */
-export interface BoxRegion {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import { type Region, wholeBox } from './visible-region.ts';
 
 /**
  * Draws the layer with the bundled fonts (after `own`, the font from its fontUrl) and writes a
@@ -25,7 +18,7 @@ export async function rasterizeText(
   layer: TextLayer,
   own: Face | undefined,
   path: string,
-  region: BoxRegion = { x: 0, y: 0, width: layer.width, height: layer.height },
+  region: Region = wholeBox(layer),
 ): Promise<{ missing: number[] }> {
   const fonts = fontsForText(layer.text, layer.fontWeight, own);
   const canvas = createCanvas(Math.max(1, region.width), Math.max(1, region.height));

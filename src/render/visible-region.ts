@@ -19,11 +19,11 @@ interface Box {
 }
 
 /**
- * The box's columns and rows that land on the canvas, or undefined when none do. The
- * overlay places a layer in 4:2:0 at its position rounded down to even (ffmpeg's overlay
- * does), so the region is cut from that placement: it starts on an even box pixel, the
- * part overlaid at `position + start` lands exactly where the whole box would have put it,
- * and its chroma samples are the same pairs of pixels.
+ * The box's columns and rows that land on the canvas (and MARGIN more where the box goes on),
+ * or undefined when none do. The overlay places a layer in 4:2:0 at its position rounded
+ * down to even (ffmpeg's overlay does), so the region is cut from that placement: it starts
+ * on an even box pixel, the part overlaid at `position + start` lands exactly where the
+ * whole box would have put it, and its chroma samples are the same pairs of pixels.
  */
 export function visibleRegion(box: Box, canvas: { width: number; height: number }): Region | undefined {
   const [x, width] = visibleSpan(box.x, box.width, canvas.width);
@@ -31,12 +31,20 @@ export function visibleRegion(box: Box, canvas: { width: number; height: number 
   return width > 0 && height > 0 ? { x, y, width, height } : undefined;
 }
 
+/**
+ * Box pixels kept past each edge of the canvas (even): a text raster is converted to 4:2:0
+ * after it is cut, and the chroma filter reads a few pixels either side, so the pixels at the
+ * canvas's edges come out as the whole box's would.
+ */
+const MARGIN = 8;
+
 /** Start and length of the part of [position, position + length) that the overlay puts inside [0, size). */
 function visibleSpan(position: number, length: number, size: number): [number, number] {
   const placed = Math.floor(position / 2) * 2;
-  const start = Math.min(length, Math.max(0, -placed));
-  const end = Math.max(start, Math.min(length, size - placed));
-  return [start, end - start];
+  const [first, last] = [Math.max(0, -placed), Math.min(length, size - placed)];
+  if (last <= first) return [0, 0];
+  const start = Math.max(0, first - MARGIN);
+  return [start, Math.min(length, last + MARGIN) - start];
 }
 
 export function wholeBox(box: { width: number; height: number }): Region {
