@@ -17,79 +17,10 @@ import { mappedCodePoints } from '../src/render/font-cmap.ts';
 import { heldFontFiles, holdFontBytes, loadFontFile } from '../src/render/fonts.ts';
 import { LayerSourceError, planMovie } from '../src/render/plan.ts';
 import { DEFAULT_TEXT_LIMITS, setTextLimits, TextDrawError, TextPool, textPool } from '../src/render/text-pool.ts';
-import { ROOT, tempDir } from './helpers.ts';
+import { cmap, format4, format12, maxp, ROOT, sfnt, tempDir, wholeRange } from './helpers.ts';
 
 const dir = await tempDir();
 after(() => textPool().close());
-
-/** A TrueType file of just these tables (enough for a cmap to be read; Skia refuses it). */
-function sfnt(tables: Record<string, Buffer>): Buffer {
-  const entries = Object.entries(tables);
-  const directory = Buffer.alloc(12 + 16 * entries.length);
-  directory.writeUInt32BE(0x10000, 0);
-  directory.writeUInt16BE(entries.length, 4);
-  let offset = directory.length;
-  entries.forEach(([tag, table], i) => {
-    directory.write(tag, 12 + 16 * i, 'latin1');
-    directory.writeUInt32BE(offset, 20 + 16 * i);
-    directory.writeUInt32BE(table.length, 24 + 16 * i);
-    offset += table.length;
-  });
-  return Buffer.concat([directory, ...entries.map(([, table]) => table)]);
-}
-
-function maxp(glyphs: number): Buffer {
-  const table = Buffer.alloc(6);
-  table.writeUInt32BE(0x5000, 0);
-  table.writeUInt16BE(glyphs, 4);
-  return table;
-}
-
-/** A cmap of `records` Windows Unicode records, each pointing at one of `subtables` (round robin). */
-function cmap(records: number, subtables: Buffer[]): Buffer {
-  const header = Buffer.alloc(4 + 8 * records);
-  header.writeUInt16BE(records, 2);
-  const offsets = subtables.map((_, i) => header.length + subtables.slice(0, i).reduce((sum, t) => sum + t.length, 0));
-  for (let i = 0; i < records; i++) {
-    header.writeUInt16BE(3, 4 + 8 * i);
-    header.writeUInt16BE(10, 6 + 8 * i);
-    header.writeUInt32BE(offsets[i % subtables.length], 8 + 8 * i);
-  }
-  return Buffer.concat([header, ...subtables]);
-}
-
-/** Format 12: groups of [first, last, first glyph]. */
-function format12(groups: Array<[number, number, number]>): Buffer {
-  const table = Buffer.alloc(16 + 12 * groups.length);
-  table.writeUInt16BE(12, 0);
-  table.writeUInt32BE(table.length, 4);
-  table.writeUInt32BE(groups.length, 12);
-  groups.forEach(([first, last, glyph], g) => {
-    table.writeUInt32BE(first, 16 + 12 * g);
-    table.writeUInt32BE(last, 20 + 12 * g);
-    table.writeUInt32BE(glyph, 24 + 12 * g);
-  });
-  return table;
-}
-
-/** Format 4: segments of [first, last, delta], no glyph id array. */
-function format4(segments: Array<[number, number, number]>): Buffer {
-  const n = segments.length;
-  const table = Buffer.alloc(16 + 8 * n);
-  table.writeUInt16BE(4, 0);
-  table.writeUInt16BE(table.length, 2);
-  table.writeUInt16BE(2 * n, 6);
-  segments.forEach(([first, last, delta], s) => {
-    table.writeUInt16BE(last, 14 + 2 * s);
-    table.writeUInt16BE(first, 16 + 2 * n + 2 * s);
-    table.writeUInt16BE(delta, 16 + 4 * n + 2 * s);
-  });
-  return table;
-}
-
-/** The issue's 1,804-byte font: records each claiming U+0000..U+10FFFF (the 143 s one). */
-const wholeRange = (glyphs: number, records = 215) =>
-  sfnt({ cmap: cmap(records, [format12([[0, 0x10ffff, 1]])]), maxp: maxp(glyphs) });
 
 const textMovie = (layers: Array<Record<string, unknown>>) =>
   normalizeMovie({ width: 320, height: 180, scenes: [{ id: 's', duration: 1, layers }] }, { allowLocalFiles: true });
