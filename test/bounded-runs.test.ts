@@ -16,6 +16,7 @@ import {
   FfmpegTimeoutError,
   processLimits,
   run,
+  setProcessLimits,
   runFfmpeg,
   runFfprobe,
 } from '../src/media/index.ts';
@@ -158,6 +159,28 @@ test('every ffprobe and ffmpeg runs as itself (no shell left) under its address-
   }
   waiting.abort();
   for (const err of await Promise.all(runs)) assert.equal(err.name, 'AbortedError', String(err));
+  await assertNoFfmpegLeft();
+});
+
+test('the limits are settings: a run takes the value set, and a value too small to start ffmpeg is refused', {
+  skip: !onLinux && 'RLIMIT_AS, mkfifo, /proc',
+}, async () => {
+  const defaults = processLimits();
+  assert.throws(() => setProcessLimits({ ffprobeBytes: 100 * 2 ** 20 }), /ffprobeBytes must be at least 512 MiB/);
+  assert.throws(() => setProcessLimits({ probesAtOnce: 0 }), /probesAtOnce must be a positive whole number/);
+  setProcessLimits({ ffprobeBytes: 768 * 2 ** 20 });
+  try {
+    const waiting = new AbortController();
+    const probing = rejection(runFfprobe([`file:${fifo('set-limit.mp4')}`], { signal: waiting.signal }));
+    await until(async () => (await ffmpegChildren(process.pid)).length === 1, 10_000, 'it runs');
+    const [child] = await ffmpegChildren(process.pid);
+    assert.deepEqual(await addressSpaceLimit(child.pid), [768 * 2 ** 20, 768 * 2 ** 20]);
+    waiting.abort();
+    await probing;
+  } finally {
+    setProcessLimits(defaults);
+  }
+  assert.deepEqual(processLimits(), defaults);
   await assertNoFfmpegLeft();
 });
 

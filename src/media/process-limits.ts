@@ -44,11 +44,21 @@ export function processLimits(): Readonly<ProcessLimits> {
   return current;
 }
 
+/**
+ * The least address space a run may be given: Debian's ffmpeg and ffprobe map about 270 MB
+ * of libraries before they read anything, and fail to start with less.
+ */
+export const LEAST_RUN_BYTES = 512 * MiB;
+
 /** Sets some of them (serve and worker do, from their settings); the others keep their value. */
 export function setProcessLimits(limits: Partial<ProcessLimits>): void {
-  for (const [name, value] of Object.entries(limits))
-    if (value !== undefined && !(Number.isInteger(value) && value > 0))
+  for (const [name, value] of Object.entries(limits)) {
+    if (value === undefined) continue;
+    if (!(Number.isInteger(value) && value > 0))
       throw new RangeError(`${name} must be a positive whole number, not ${value}`);
+    if (name !== 'probesAtOnce' && value < LEAST_RUN_BYTES)
+      throw new RangeError(`${name} must be at least ${mebibytes(LEAST_RUN_BYTES)}, not ${mebibytes(value)}`);
+  }
   current = { ...current, ...limits };
 }
 
