@@ -163,7 +163,7 @@ const EXEC_FAILED: Record<number, string> = { 127: 'ENOENT', 126: 'EACCES' };
  * number is written into the shell's script; the binary and its arguments stay separate
  * arguments ("$0" "$@"). Elsewhere than Linux, the binary itself, unlimited.
  */
-export function limitedCommand(binary: string, args: string[], bytes: number): [string, string[]] {
+function limitedCommand(binary: string, args: string[], bytes: number): [string, string[]] {
   if (process.platform !== 'linux') return [binary, args];
   const kib = Math.ceil(bytes / 1024);
   return ['/bin/sh', ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, binary, ...args]];
