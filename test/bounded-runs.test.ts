@@ -372,6 +372,7 @@ test('a job whose scene passes its limit fails with RENDER_TIMEOUT, returns its 
   assert.equal(after.month.minutes, 0, 'its minutes are returned');
   assert.equal(after.activeJobs.count, 0, 'it no longer counts as active');
 
-  assert.equal((await waitForJob(svc.url, b.key, quick, 60_000)).status, 'done', "the other tenant's job completes");
+  const other = await waitForJob(svc.url, b.key, quick, 60_000);
+  assert.equal(other.status, 'done', `the other tenant's job completes: ${JSON.stringify(other.error)}`);
   await assertNoFfmpegLeft();
 });
