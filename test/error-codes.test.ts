@@ -10,7 +10,13 @@ import { ANSWERS, FAILURES } from '../src/jobs/errors.ts';
 import { isDatabaseUnavailable } from '../src/jobs/database.ts';
 import { failureOf } from '../src/jobs/job-failure.ts';
 import { StorageError, StorageUnavailableError } from '../src/storage/index.ts';
-import { BinaryUnavailableError, FfmpegTimeoutError, LayerSourceError, SourceTooLarge } from '../src/render/index.ts';
+import {
+  BinaryUnavailableError,
+  FfmpegTimeoutError,
+  LayerSourceError,
+  SourceTooLarge,
+  WorkBudgetError,
+} from '../src/render/index.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
 
@@ -73,6 +79,8 @@ test('failureOf: every error a run throws maps to a failure code of the catalogu
       }),
       'SOURCE_TOO_LARGE',
     ],
+    // a movie whose pictures would pass the job's work budget
+    [new WorkBudgetError('layer "bg" (movie.scenes[0].layers[0])', 16 * 2 ** 20), 'SOURCE_TOO_LARGE'],
   ];
   for (const [err, expected] of cases) {
     const failure = failureOf(err);

@@ -166,4 +166,23 @@ describe(`isolation, ${TEST_MODE} mode (issue 16)`, () => {
     assertResponsive(watch, 'large boxes');
     assert.ok(watch.peakRss < 1500 * MiB, `peak ${Math.round(watch.peakRss / MiB)} MB`);
   });
+
+  test("the limits are the operator's settings: REELSMITH_JOB_DISK_MB=16 fails a job whose pictures need more, naming the layer", async () => {
+    const small = await cliDeployment({ REELSMITH_JOB_DISK_MB: '16' });
+    await media.png(join(dir, 'wide.png'), 'purple', 640, 360);
+    // each box another 1080p fit of the same picture: 5 MiB of work file apiece
+    const layers = [0, 1, 2, 3].map((i) => ({
+      id: `wide-${i}`,
+      type: 'image',
+      source: `${assets.url}/wide.png`,
+      size: { width: 1920 - 2 * i, height: 1080 },
+    }));
+    const jobId = await submitJob(small, small.key, request(small.projectId, layers, 1920, 1080));
+    const job = await waitForJob(small.url, small.key, jobId, 60_000);
+    assert.equal(job.error?.code, 'SOURCE_TOO_LARGE', JSON.stringify(job.error));
+    assert.match(
+      job.error.message,
+      /^layer "wide-3" \(movie\.scenes\[0\]\.layers\[3\]\): the job's work files would pass its 16 MiB budget/,
+    );
+  });
 });

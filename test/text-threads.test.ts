@@ -16,7 +16,8 @@ import { DEFAULT_ENCODER } from '../src/render/encoder.ts';
 import { mappedCodePoints } from '../src/render/font-cmap.ts';
 import { heldFontFiles, holdFontBytes, loadFontFile } from '../src/render/fonts.ts';
 import { LayerSourceError, planMovie } from '../src/render/plan.ts';
-import { DEFAULT_TEXT_LIMITS, setTextLimits, TextDrawError, TextPool, textPool } from '../src/render/text-pool.ts';
+import { DEFAULT_TEXT_LIMITS } from '../src/render/text-limits.ts';
+import { setTextLimits, TextDrawError, TextPool, textPool } from '../src/render/text-pool.ts';
 import { cmap, format4, format12, maxp, ROOT, sfnt, tempDir, wholeRange } from './helpers.ts';
 
 const dir = await tempDir();

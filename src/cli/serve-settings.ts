@@ -6,6 +6,10 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PLANS_FILE } from '../api/plans.ts';
 import { DEFAULT_MIN_FREE_BYTES } from '../jobs/disk-space.ts';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_LEASE_TRIES } from '../jobs/leases.ts';
+import { defaultProcessLimits } from '../media/process-limits.ts';
+import { DEFAULT_TEXT_LIMITS } from '../render/text-limits.ts';
+import { DEFAULT_WORK_DISK_BYTES } from '../render/work-budget.ts';
 import { MINIMAL_RENDER_REQUEST } from '../jobs/request-example.ts';
 import { integer } from './options.ts';
 
@@ -15,8 +19,20 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const LOG_FORMATS = ['json', 'text'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** What one job may take of the process that runs it: `serve` and `worker` both have these. */
+export interface JobLimitSettings {
+  jobDisk: number;
+  textThreads: number;
+  textTimeLimit: number;
+  textThreadMemory: number;
+  fontCache: number;
+  ffmpegMemory: number;
+  ffprobeMemory: number;
+  probes: number;
+}
+
 /** The settings `serve` resolves, as its action receives them. */
-export interface ServeSettings {
+export interface ServeSettings extends JobLimitSettings {
   data: string;
   port: number;
   host: string;
@@ -37,7 +53,9 @@ export interface ServeSettings {
 }
 
 /** The settings `worker` resolves. */
-export interface WorkerSettings {
+export interface WorkerSettings extends JobLimitSettings {
+  leaseSeconds: number;
+  leaseTries: number;
   data: string;
   database: string;
   storage: string;
@@ -104,6 +122,7 @@ export function serveSettings(): Option[] {
     databaseSetting(
       'distributed mode: jobs wait there for `reelsmith worker` processes; needs --storage (default: SQLite in the data folder)',
     ),
+    ...jobLimitSettings(),
   ];
 }
 
@@ -128,6 +147,79 @@ export function workerSettings(): Option[] {
       'let media URLs reach private and loopback addresses (env: REELSMITH_ALLOW_PRIVATE_NETWORKS, 1 or a comma list of CIDRs)',
     ),
     ...logSettings(),
+    ...jobLimitSettings(),
+    new Option(
+      '--lease-seconds <s>',
+      "a claim on a job or scene task lapses this long after its worker's last renewal (renewed every quarter of it)",
+    )
+      .env('REELSMITH_LEASE_SECONDS')
+      .default(DEFAULT_LEASE_SECONDS)
+      .argParser(integer(2, 3600)),
+    new Option(
+      '--lease-tries <n>',
+      'lapses after which a job or scene task fails (RENDER_FAILED) instead of being taken over again',
+    )
+      .env('REELSMITH_LEASE_TRIES')
+      .default(DEFAULT_LEASE_TRIES)
+      .argParser(integer(1, 100)),
+  ];
+}
+
+/**
+ * What one job may take of the process that runs it (issue 16): the text threads, how long
+ * and how much memory a text layer may take, the fontUrl fonts kept, each ffmpeg's and
+ * ffprobe's address space, the probes run at once, and the disk of a job's work files.
+ */
+function jobLimitSettings(): Option[] {
+  const processLimits = defaultProcessLimits();
+  return [
+    new Option(
+      '--job-disk <MiB>',
+      "a job's work files (fitted pictures, text rasters) at most; past it the job fails naming the layer",
+    )
+      .env('REELSMITH_JOB_DISK_MB')
+      .default(DEFAULT_WORK_DISK_BYTES / MiB)
+      .argParser(integer(16, 1024 * 1024)),
+    new Option('--text-threads <n>', 'worker threads that lay out and draw text layers and read fontUrl fonts')
+      .env('REELSMITH_TEXT_THREADS')
+      .default(DEFAULT_TEXT_LIMITS.threads, '2 (1 on one core)')
+      .argParser(integer(1, 64)),
+    new Option(
+      '--text-time-limit <s>',
+      'one text layer laid out and drawn (its font read) at most; past it the layer fails',
+    )
+      .env('REELSMITH_TEXT_TIME_LIMIT_SECONDS')
+      .default(DEFAULT_TEXT_LIMITS.drawSeconds)
+      .argParser(integer(1, 3600)),
+    new Option(
+      '--text-thread-memory <MiB>',
+      "a text thread's JavaScript heap at most; a text that needs more fails its layer",
+    )
+      .env('REELSMITH_TEXT_THREAD_MEMORY_MB')
+      .default(DEFAULT_TEXT_LIMITS.threadHeapMb)
+      .argParser(integer(16, 64 * 1024)),
+    new Option(
+      '--font-cache <MiB>',
+      'fontUrl fonts kept for later layers (their files), least recently used dropped first',
+    )
+      .env('REELSMITH_FONT_CACHE_MB')
+      .default(DEFAULT_TEXT_LIMITS.fontBytes / MiB)
+      .argParser(integer(0, 64 * 1024)),
+    new Option('--ffmpeg-memory <MiB>', "each ffmpeg's address space at most (RLIMIT_AS)")
+      .env('REELSMITH_FFMPEG_MEMORY_MB')
+      .default(processLimits.ffmpegBytes / MiB, '4 GiB and 1 GiB a core, at least 8 GiB')
+      .argParser(integer(512, 1024 * 1024)),
+    new Option(
+      '--ffprobe-memory <MiB>',
+      "each ffprobe's address space at most (RLIMIT_AS); a source that needs more fails SOURCE_TOO_LARGE",
+    )
+      .env('REELSMITH_FFPROBE_MEMORY_MB')
+      .default(processLimits.ffprobeBytes / MiB)
+      .argParser(integer(512, 1024 * 1024)),
+    new Option('--probes <n>', 'sources probed at once, all jobs together')
+      .env('REELSMITH_PROBES')
+      .default(processLimits.probesAtOnce, 'the CPU cores, at least 2')
+      .argParser(integer(1, 256)),
   ];
 }
 

@@ -16,6 +16,7 @@ import {
   dataSetting,
   MiB,
   plansSetting,
+  type JobLimitSettings,
   type ServeSettings,
   serveSettings,
   type WorkerSettings,
@@ -90,12 +91,14 @@ export function serviceCommands(program: Command): void {
     if (!opts.database) await claimDataFolder(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const storage = opts.storage === undefined ? undefined : await objectStorage(opts.storage);
+    await applyJobLimits(opts);
     const service = await RenderService.open({
       dataDir,
       publicUrl: opts.publicUrl ?? `http://localhost:${port}`,
       network,
       workers: opts.workers,
       minFreeBytes: opts.minFreeDisk * MiB,
+      workDiskBytes: opts.jobDisk * MiB,
       logger,
       storage,
       database: opts.database,
@@ -143,13 +146,14 @@ export function serviceCommands(program: Command): void {
     .addOption(jsonOption());
   for (const setting of workerSettings()) worker.addOption(setting);
   worker.action(async (opts: WorkerSettings) => {
-    const { createPrivately, RenderWorker } = await import('../jobs/index.ts');
+    const { createPrivately, leasesOf, RenderWorker } = await import('../jobs/index.ts');
     const network = await networkPolicy(opts);
     const dataDir = resolve(opts.data);
     createPrivately();
     await claimDataFolder(dataDir);
     const logger = (await import('./logger.ts')).createLogger(opts.logLevel, opts.logFormat);
     const storage = await objectStorage(opts.storage);
+    await applyJobLimits(opts);
     const renderWorker = await RenderWorker.open({
       database: opts.database,
       storage,
@@ -158,6 +162,8 @@ export function serviceCommands(program: Command): void {
       cores: opts.cores,
       network,
       logger,
+      workDiskBytes: opts.jobDisk * MiB,
+      leases: leasesOf(opts.leaseSeconds, opts.leaseTries),
     });
     drainOnSignal(opts, 'its jobs go back to the queue', async () => {
       await renderWorker.close();
@@ -337,4 +343,24 @@ async function checkPortFree(port: number, host: string): Promise<void> {
 
 function portInUse(port: number, host: string): CliError {
   return new CliError(`port ${port} on ${host} is in use (another server?); nothing was started`);
+}
+
+/**
+ * What one job may take of this process, set once at start: the text threads and their
+ * limits, each ffmpeg's and ffprobe's address space, the probes run at once (the disk a
+ * job's work files may take goes with each job).
+ */
+async function applyJobLimits(opts: JobLimitSettings): Promise<void> {
+  const { setProcessLimits, setTextLimits } = await import('../render/index.ts');
+  setTextLimits({
+    threads: opts.textThreads,
+    drawSeconds: opts.textTimeLimit,
+    threadHeapMb: opts.textThreadMemory,
+    fontBytes: opts.fontCache * MiB,
+  });
+  setProcessLimits({
+    ffmpegBytes: opts.ffmpegMemory * MiB,
+    ffprobeBytes: opts.ffprobeMemory * MiB,
+    probesAtOnce: opts.probes,
+  });
 }

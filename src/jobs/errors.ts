@@ -59,7 +59,8 @@ export const ERRORS = {
     failure: 'a source could not be fetched, is not a format Reelsmith reads, is over a limit, or cannot be decoded',
   },
   SOURCE_TOO_LARGE: {
-    failure: 'reading a source needs more memory than a reader may take (e.g. an index of millions of samples)',
+    failure:
+      "reading a source needs more memory than a reader may take (e.g. an index of millions of samples), or the movie's pictures and text more disk than a job's work files may take",
   },
   RENDER_TIMEOUT: { failure: 'an ffmpeg passed its time limit or stalled' },
   STORAGE_UNAVAILABLE: {

@@ -2,6 +2,7 @@
 // and the CLI do with jobs, accounts and outputs), and the vocabulary they share with it.
 export { RenderService, type ServiceOptions, type Submission, type Submitted } from './render-service.ts';
 export { RenderWorker, type WorkerOptions } from './render-worker.ts';
+export { leasesOf } from './leases.ts';
 export { RenderRequest, requestProblems, type RequestPolicy } from './render-request.ts';
 export { QualityPresetName } from './quality-preset.ts';
 export { Plan } from './plan.ts';

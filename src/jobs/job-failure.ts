@@ -6,6 +6,7 @@ import {
   isDiskFull,
   LayerSourceError,
   SourceTooLarge,
+  WorkBudgetError,
 } from '../render/index.ts';
 import { StorageError, StorageUnavailableError } from '../storage/index.ts';
 import { DISK_FULL_WHILE_RENDERING } from './disk-space.ts';
@@ -28,6 +29,7 @@ export function failureOf(err: unknown): Failure {
       code: err.cause instanceof SourceTooLarge ? 'SOURCE_TOO_LARGE' : 'SOURCE_UNAVAILABLE',
       message: err.message,
     };
+  if (err instanceof WorkBudgetError) return { code: 'SOURCE_TOO_LARGE', message: err.message };
   // told by the worker it failed on, as it would have been told here
   if (err instanceof SceneTaskFailed) return err.failure;
   if (err instanceof FfmpegTimeoutError) return { code: 'RENDER_TIMEOUT', message: err.message };

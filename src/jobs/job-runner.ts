@@ -38,6 +38,8 @@ export interface RunnerContext {
   fetch: FetchLimits;
   cores: number;
   limits?: Partial<TimeLimits>;
+  /** The disk a job's work files may take (default: the engine's DEFAULT_WORK_DISK_BYTES). */
+  workDiskBytes?: number;
   /** Distributed mode: shares a job's uncached scenes with other workers (default: all rendered here). */
   dispatch?: (job: JobRow, signal: AbortSignal) => SceneDispatch;
 }
@@ -95,6 +97,7 @@ export async function runJob(job: JobRow, ctx: RunnerContext, signal: AbortSigna
       concurrency: job.workers,
       cores: ctx.cores,
       limits: ctx.limits,
+      workDiskBytes: ctx.workDiskBytes,
       sourceDir: ctx.sourceDir,
       fetch: ctx.fetch,
       pool: { pool: ctx.pool, owner: job.id, tenant: job.account_id },

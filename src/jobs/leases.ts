@@ -13,30 +13,15 @@ export interface LeaseSettings {
   tries: number;
 }
 
-export const DEFAULT_LEASES: LeaseSettings = { leaseMs: 20_000, renewEveryMs: 5_000, tries: 3 };
+export const DEFAULT_LEASE_SECONDS = 20;
+export const DEFAULT_LEASE_TRIES = 3;
 
 /** A lease renewed every quarter of its length: three renewals may fail before it lapses. */
-export function leasesOf(seconds: number, tries = DEFAULT_LEASES.tries): LeaseSettings {
+export function leasesOf(seconds: number, tries: number): LeaseSettings {
   return { leaseMs: seconds * 1000, renewEveryMs: (seconds * 1000) / 4, tries };
 }
 
-/**
- * The worker's lease settings from its environment, read once at its start:
- * REELSMITH_LEASE_SECONDS (default 20) and REELSMITH_LEASE_TRIES (default 3).
- */
-export function leasesFromEnvironment(env: NodeJS.ProcessEnv): LeaseSettings {
-  const seconds = positive(env.REELSMITH_LEASE_SECONDS, 'REELSMITH_LEASE_SECONDS') ?? DEFAULT_LEASES.leaseMs / 1000;
-  const tries = positive(env.REELSMITH_LEASE_TRIES, 'REELSMITH_LEASE_TRIES') ?? DEFAULT_LEASES.tries;
-  if (!Number.isInteger(tries)) throw new Error(`REELSMITH_LEASE_TRIES must be a whole number, not ${tries}`);
-  return leasesOf(seconds, tries);
-}
-
-function positive(text: string | undefined, name: string): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!(value > 0)) throw new Error(`${name} must be a number above 0, not "${text}"`);
-  return value;
-}
+export const DEFAULT_LEASES = leasesOf(DEFAULT_LEASE_SECONDS, DEFAULT_LEASE_TRIES);
 
 /** Why a job (or one of its scenes, `movie.scenes[i]`) fails once its leases lapsed `tries` times. */
 export function stoppedAnswering(what: string, tries: number): string {

@@ -77,6 +77,8 @@ export interface ServiceOptions {
   webhookRetryScale?: number;
   /** How long each ffmpeg of a job may run (default: the engine's DEFAULT_TIME_LIMITS). */
   limits?: Partial<TimeLimits>;
+  /** The disk one job's work files may take (default: the engine's). */
+  workDiskBytes?: number;
   /** Submits are refused (507) while the data folder's disk has less free (default 256 MiB). */
   minFreeBytes?: number;
   /** Where the service says what happens to jobs and webhooks (default: nowhere). */
@@ -552,6 +554,7 @@ export class RenderService {
       fetch: this.options.network ?? {},
       cores: availableParallelism(),
       limits: this.options.limits,
+      workDiskBytes: this.options.workDiskBytes,
     };
   }
 

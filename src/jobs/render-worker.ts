@@ -22,7 +22,7 @@ import { type Database, IDLE_TRANSACTION_MS, type JobEvent, openPostgres, type S
 import { failureOf } from './job-failure.ts';
 import { logEvent } from './job-log.ts';
 import { JobStore } from './job-store.ts';
-import { type LeaseSettings, leasesFromEnvironment } from './leases.ts';
+import { DEFAULT_LEASES, type LeaseSettings } from './leases.ts';
 import { EventNotifications, type EventNotice } from './notifications.ts';
 import type { RunnerContext } from './job-runner.ts';
 import { RunningJobs } from './running-jobs.ts';
@@ -48,12 +48,14 @@ export interface WorkerOptions {
   cores: number;
   network?: NetworkPolicy;
   limits?: Partial<TimeLimits>;
+  /** The disk one job's work files may take (default: the engine's). */
+  workDiskBytes?: number;
   logger?: Logger;
   /** This worker's name in leases and logs (default: host and process id). */
   name?: string;
   /**
    * How long its leases hold, how often they are renewed, how many lapses fail a job
-   * (default: REELSMITH_LEASE_SECONDS and REELSMITH_LEASE_TRIES, else DEFAULT_LEASES).
+   * (default: DEFAULT_LEASES; `reelsmith worker` sets them from --lease-seconds and --lease-tries).
    */
   leases?: LeaseSettings;
 }
@@ -112,6 +114,7 @@ export class RenderWorker {
       fetch: options.network ?? {},
       cores: options.cores,
       limits: options.limits,
+      workDiskBytes: options.workDiskBytes,
       dispatch: (job, signal) =>
         coordinateScenes(job.id, signal, {
           tasks: this.#tasks,
@@ -149,7 +152,7 @@ export class RenderWorker {
   }
 
   static async open(options: WorkerOptions): Promise<RenderWorker> {
-    const leases = options.leases ?? leasesFromEnvironment(process.env);
+    const leases = options.leases ?? DEFAULT_LEASES;
     const db = await openPostgres(options.database, Math.min(IDLE_TRANSACTION_MS, leases.leaseMs / 2));
     return new RenderWorker(db, options, leases);
   }

@@ -40,6 +40,7 @@ export async function runSceneTask(
         concurrency: 1,
         cores: ctx.cores,
         limits: ctx.limits,
+        workDiskBytes: ctx.workDiskBytes,
         sourceDir: ctx.sourceDir,
         fetch: ctx.fetch,
         pool: { pool: ctx.pool, owner: `${job.id}#${task.scene_index}`, tenant: job.account_id },

@@ -12,6 +12,7 @@ import type { CodePointRanges } from './code-point-ranges.ts';
 import { mappedCodePoints } from './font-cmap.ts';
 import { parseFontFaces } from './font-faces.ts';
 import { resolveText, type Face, type ResolvedText } from './font-fallback.ts';
+import { DEFAULT_TEXT_LIMITS } from './text-limits.ts';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -88,9 +89,6 @@ export function fontsForText(text: string, weight: number, own?: Face): Resolved
   return resolved;
 }
 
-/** A fontUrl font's file, at most (the largest CJK fonts are 20-30 MB; a fetched source may be a gigabyte). */
-export const FONT_FILE_BYTES = 64 * 2 ** 20;
-
 /**
  * A font file from a layer's fontUrl, registered under a family of its own and kept for the
  * next layers that use it, least recently used out first past the budget (counting the file,
@@ -100,7 +98,7 @@ export const FONT_FILE_BYTES = 64 * 2 ** 20;
 export function loadFontFile(
   path: string,
   digest: string,
-  maxBytes = FONT_FILE_BYTES,
+  maxBytes = DEFAULT_TEXT_LIMITS.fontFileBytes,
 ): { face: Face } | { refused: string } {
   const known = userFonts.get(digest);
   if (known) return known;

@@ -29,6 +29,8 @@ export {
   type QualityPreset,
 } from './workers.ts';
 export { bundledFontPackages } from './fonts.ts';
+export { setTextLimits } from './text-pool.ts';
+export { WorkBudgetError } from './work-budget.ts';
 // what the job service needs of media, so that jobs/ depends on render/ alone
 export {
   SourceStore,
@@ -43,6 +45,7 @@ export {
   ffmpegBinary,
   ffprobeBinary,
   run,
+  setProcessLimits,
   type Binary,
   type NetworkPolicy,
   type FetchLimits,

@@ -8,36 +8,14 @@
 // two threads registering the same file would share it, and one removing it would pull it from
 // under the other. So a fontUrl font is only ever drawn on one thread (chosen by its digest),
 // which keeps its own fonts within its share of the budget and removes the least recently used.
-import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortedError } from '../media/index.ts';
 import type { TextLayer } from '../movie/index.ts';
-import { FONT_FILE_BYTES } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
+import { DEFAULT_TEXT_LIMITS, type TextLimits } from './text-limits.ts';
 import type { Region } from './visible-region.ts';
-
-export interface TextLimits {
-  /** Worker threads that lay out and draw text layers. */
-  threads: number;
-  /** One text layer's layout and drawing, its font read, at most; past it the layer fails. */
-  drawSeconds: number;
-  /** A text thread's JavaScript heap, at most: a text that needs more fails its layer, never the process. */
-  threadHeapMb: number;
-  /** fontUrl fonts kept registered for the layers that use them again, all threads together (bytes of their files). */
-  fontBytes: number;
-  /** One fontUrl file, at most: a larger one fails its layer. */
-  fontFileBytes: number;
-}
-
-export const DEFAULT_TEXT_LIMITS: TextLimits = {
-  threads: Math.min(2, availableParallelism()),
-  drawSeconds: 30,
-  threadHeapMb: 256,
-  fontBytes: 32 * 2 ** 20,
-  fontFileBytes: FONT_FILE_BYTES,
-};
 
 export interface TextDraw {
   layer: TextLayer;
