@@ -632,6 +632,22 @@ export async function stillThere(p: Proc): Promise<boolean> {
   return stat.includes(`(${p.name})`);
 }
 
+/**
+ * `mp4` (one track, its samples in one chunk) with sample tables that claim `samples`
+ * samples of one byte each, all in that chunk: the file stays a few KB, and a reader that
+ * believes it builds an index of `samples` entries (about 55 bytes each in ffprobe).
+ */
+export function indexBomb(mp4: Buffer, samples: number): Buffer {
+  const bomb = Buffer.from(mp4);
+  /** Where the fields of the first box of that type start (after its size, type, version and flags). */
+  const fields = (type: string) => bomb.indexOf(type, 0, 'latin1') + 8;
+  bomb.writeUInt32BE(samples, fields('stts') + 4); // entry 1: `samples` samples of one duration
+  bomb.writeUInt32BE(samples, fields('stsc') + 8); // entry 1: from chunk 1, `samples` samples a chunk
+  bomb.writeUInt32BE(1, fields('stsz')); // every sample 1 byte
+  bomb.writeUInt32BE(samples, fields('stsz') + 4);
+  return bomb;
+}
+
 // Font files a hostile tenant sends, built table by table.
 
 /** A TrueType file of just these tables (enough for a cmap to be read; Skia refuses it). */

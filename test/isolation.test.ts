@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { media, mediaServer, ROOT, tempDir, wholeRange } from './helpers.ts';
+import { indexBomb, media, mediaServer, ROOT, tempDir, wholeRange } from './helpers.ts';
 import { treeRss } from '../bench/rss.ts';
 import { cliDeployment, submitJob, TEST_MODE, waitForJob, watchService, type ServiceWatch } from './service-helpers.ts';
 
@@ -165,6 +165,27 @@ describe(`isolation, ${TEST_MODE} mode (issue 16)`, () => {
     assert.equal(job.status, 'done', JSON.stringify(job.error));
     assertResponsive(watch, 'large boxes');
     assert.ok(watch.peakRss < 1500 * MiB, `peak ${Math.round(watch.peakRss / MiB)} MB`);
+  });
+
+  test('item 6: four MP4s of a few KB whose indexes claim 20M samples fail SOURCE_TOO_LARGE, their readers held to the memory limit', async (t) => {
+    const clip = await readFile(
+      await media.video(join(dir, 'clip.mp4'), 'green', 64, 36, 1, { silent: true, fps: 10 }),
+    );
+    const layers = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        await writeFile(join(dir, `bomb-${i}.mp4`), indexBomb(clip, 20_000_000 + i));
+        return { id: `bomb-${i}`, type: 'video', source: `${assets.url}/bomb-${i}.mp4` };
+      }),
+    );
+    const { job, watch } = await beside(t, request(deployment.projectId, layers));
+    assert.equal(job.error?.code, 'SOURCE_TOO_LARGE', JSON.stringify(job.error));
+    assert.match(
+      job.error.message,
+      /^layer "bomb-\d" \(movie\.scenes\[0\]\.layers\[\d\]\): http:.*bomb-\d\.mp4: needs more than/,
+    );
+    assertResponsive(watch, 'index bombs');
+    // two readers at once (one per core) of at most 1 GiB each, beside the service and the other job
+    assert.ok(watch.peakRss < 3000 * MiB, `peak ${Math.round(watch.peakRss / MiB)} MB`);
   });
 
   test("the limits are the operator's settings: REELSMITH_JOB_DISK_MB=16 fails a job whose pictures need more, naming the layer", async () => {
