@@ -4,6 +4,7 @@
 // refuses are here, for every way a job is submitted. Light on purpose (the presets' table, no
 // movie schema or render graph): the CLI checks a plans file at start.
 import { type Static, Type } from '@sinclair/typebox';
+import type { LayerBox } from '../movie/index.ts';
 import { PRESET_WORKERS, type QualityPreset } from '../render/workers.ts';
 import { ServiceError } from './errors.ts';
 import type { LimitRefusal, SubmitLimits } from './job-store.ts';
@@ -35,14 +36,6 @@ export const LAYER_BOX_SCALE = 2;
 function fitsResolution(plan: Plan, width: number, height: number, scale = 1): boolean {
   const [w, h] = [plan.maxResolution.width * scale, plan.maxResolution.height * scale];
   return (width <= w && height <= h) || (width <= h && height <= w);
-}
-
-/** A visual layer's box, and where the movie has it (`movie.scenes[0].layers[2]`). */
-export interface LayerBox {
-  id: string;
-  path: string;
-  width: number;
-  height: number;
 }
 
 /** What the store checks atomically with the reservation, in seconds. */

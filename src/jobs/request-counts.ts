@@ -63,7 +63,8 @@ export class RequestCounts {
       if (this.#failing) this.log.info('rate limits: requests are counted again');
       this.#failing = false;
       this.#sweep(now, windowMs);
-      return { current: row.count, ttl: Math.max(0, Date.parse(row.window_end) - now) };
+      // never past the window: another handle's reading of the database's clock may differ by a millisecond
+      return { current: row.count, ttl: Math.min(windowMs, Math.max(0, Date.parse(row.window_end) - now)) };
     } catch (err) {
       if (!this.#failing)
         this.log.error(

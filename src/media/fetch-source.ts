@@ -131,7 +131,9 @@ async function download(attempt: Attempt): Promise<{ digest: string; bytes: numb
         bytes += (chunk as Buffer).length;
         if (bytes > maxBytes) throw new FetchError(url, `larger than the ${maxBytes}-byte limit`);
         hash.update(chunk as Buffer);
-        // once() takes its 'error' listener off again when 'drain' comes
+        // a file that failed between writes is destroyed: it would never drain
+        if (diskError || file.destroyed) throw diskError ?? new Error('the file was closed');
+        // once() takes its 'error' listener off again when 'drain' comes (and rejects on an error meanwhile)
         if (!file.write(chunk)) await once(file, 'drain');
       }
     } catch (err) {

@@ -205,8 +205,16 @@ export function layerPath(sceneIndex: number, layerIndex: number): string {
   return `movie.scenes[${sceneIndex}].layers[${layerIndex}]`;
 }
 
-/** Every visual layer's box, named by id and path. */
-export function layerBoxes(movie: NormalizedMovie): Array<{ id: string; path: string; width: number; height: number }> {
+/** A visual layer's box, and where the movie has it (`movie.scenes[0].layers[2]`). */
+export interface LayerBox {
+  id: string;
+  path: string;
+  width: number;
+  height: number;
+}
+
+/** Every visual layer's box. */
+export function layerBoxes(movie: NormalizedMovie): LayerBox[] {
   return movie.scenes.flatMap((scene) =>
     scene.layers
       .filter(isVisual)

@@ -1,7 +1,6 @@
 // A cache bounded in bytes: past its budget the least recently used entries go, told to
-// `onEvict` (to free what the cache cannot: a font registered with Skia). An entry that
-// `keep` says is still in use stays; so does the newest, even alone over the budget (it
-// was wanted just now). Nothing else here: callers put in only what they mean to keep.
+// `onEvict` (to free what the cache cannot: a font registered with Skia). The newest stays,
+// even alone over the budget (it was wanted just now). Nothing else here: callers put in only what they mean to keep.
 
 export class ByteLru<K, V> {
   /** In use order: a Map iterates in insertion order, and each use inserts again. */
@@ -13,7 +12,6 @@ export class ByteLru<K, V> {
     /** Bytes it may hold; lowering it takes effect at the next `set` or `trim`. */
     public budget: number,
     private readonly onEvict: (value: V, key: K) => void = () => {},
-    private readonly keep: (key: K) => boolean = () => false,
   ) {}
 
   get(key: K): V | undefined {
@@ -37,11 +35,11 @@ export class ByteLru<K, V> {
     this.trim();
   }
 
-  /** Evicts entries, oldest first, until the budget holds (as far as `keep` and the newest allow). */
+  /** Evicts entries, oldest first, until the budget holds (as far as the newest allows). */
   trim(): void {
     for (const [key, { value, bytes }] of this.entries) {
       if (this.total <= this.budget) return;
-      if (key === this.newest || this.keep(key)) continue;
+      if (key === this.newest) continue;
       this.entries.delete(key);
       this.total -= bytes;
       this.onEvict(value, key);
@@ -51,14 +49,5 @@ export class ByteLru<K, V> {
   /** Keys and values, least recently used first (using none). */
   *[Symbol.iterator](): IterableIterator<[K, V]> {
     for (const [key, { value }] of this.entries) yield [key, value];
-  }
-
-  /** Bytes held. */
-  get bytes(): number {
-    return this.total;
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }

@@ -137,7 +137,7 @@ export function mappedCodePoints(file: Buffer): CodePointRanges {
   const cmap = tables.get('cmap');
   if (!cmap) return new CodePointRanges([]);
   const glyphs = glyphCount(tables.get('maxp'));
-  const ranges: Array<[number, number]> = [];
+  let ranges: Array<[number, number]> = [];
   const read = new Set<number>();
   const count = cmap.readUInt16BE(2);
   for (let i = 0; i < count; i++) {
@@ -149,8 +149,9 @@ export function mappedCodePoints(file: Buffer): CodePointRanges {
     read.add(offset);
     const table = cmap.subarray(offset);
     const format = table.readUInt16BE(0);
-    if (format === 4) ranges.push(...format4Ranges(table, glyphs));
-    if (format === 12) ranges.push(...format12Ranges(table, glyphs));
+    // concat, not push(...): a real font's subtable may hold more ranges than a call takes arguments
+    if (format === 4) ranges = ranges.concat(format4Ranges(table, glyphs));
+    if (format === 12) ranges = ranges.concat(format12Ranges(table, glyphs));
   }
   return new CodePointRanges(ranges);
 }

@@ -31,7 +31,7 @@ const PIXEL: Region = { x: 0, y: 0, width: 1, height: 1 };
 const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
-export const ENGINE_VERSION = 3;
+export const ENGINE_VERSION = 4;
 
 export class LayerSourceError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 // Text layers are laid out and drawn, and their fontUrl fonts read, on a few worker threads:
 // whatever a tenant's text or font costs is spent there, never on the event loop that answers
 // the API, reads ffmpeg's progress and renews leases. Each draw has a time limit, past which
-// its thread is stopped and the layer fails; each thread takes its draws in tenant turns
+// its thread is stopped and the layer fails; each thread takes its draws in turns by render
 // (scene-pool.ts), so one render's many layers hold another's back one draw at most.
 //
 // Skia's fonts are one collection for the whole process, and it keys a typeface by its bytes:
@@ -52,7 +52,7 @@ export class TextDrawError extends Error {
 
 interface Slot {
   worker?: Worker;
-  /** Its draws, one at a time, in tenant turns. */
+  /** Its draws, one at a time, in turns by render. */
   queue: ScenePool;
   /** Draws sent here and not finished. */
   waiting: number;

@@ -2,8 +2,9 @@
 // work folder until the movie is assembled, and a tenant decides how many there are and how
 // large. Each is counted before it is written, at the most it can take, so a job that would
 // pass its budget fails naming the layer where it ran out, before the disk fills for everyone.
+import { mebibytes } from '../media/process-limits.ts';
 
-/** A render's work files, at most, by default: a thousand full-canvas 1080p pictures, with room to spare. */
+/** A render's work files, at most, by default: about 800 distinct full-canvas 1080p pictures (5.2 MB each). */
 export const DEFAULT_WORK_DISK_BYTES = 4 * 1024 ** 3;
 
 /** Bytes a decoded picture of the region takes in the work folder (YUVA 4:2:0, 2.5 bytes a pixel, plus its container). */
@@ -22,7 +23,7 @@ export class WorkBudgetError extends Error {
     readonly limitBytes: number,
   ) {
     super(
-      `${what}: the job's work files would pass its ${mebibytes(limitBytes)} MiB budget (the fitted pictures and text rasters of the whole movie); use fewer or smaller distinct pictures`,
+      `${what}: the job's work files would pass its ${mebibytes(limitBytes)} budget (the fitted pictures and text rasters of the whole movie); use fewer or smaller distinct pictures`,
     );
     this.name = 'WorkBudgetError';
   }
@@ -38,8 +39,4 @@ export class WorkBudget {
     if (this.#used + bytes > this.limitBytes) throw new WorkBudgetError(what, this.limitBytes);
     this.#used += bytes;
   }
-}
-
-function mebibytes(bytes: number): number {
-  return Math.round(bytes / 1024 ** 2);
 }
