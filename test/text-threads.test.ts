@@ -249,6 +249,24 @@ describe('text threads', () => {
     assert.equal((await plan(movie)).scenes[0].inputs.size, 2);
   });
 
+  test('a cancel stops the draw under way: its thread is stopped at once, and the next draw has a fresh one', async () => {
+    const pool = new TextPool({ ...DEFAULT_TEXT_LIMITS, threads: 1 });
+    const layer = textMovie([text('t')]).scenes[0].layers[0] as TextLayer;
+    const cancel = new AbortController();
+    try {
+      const drawing = pool.draw({ layer, out: join(dir, 'cancelled.png') }, 'r', cancel.signal);
+      // once the draw is on its thread (starting it takes longer than this)
+      await new Promise((r) => setTimeout(r, 20));
+      const started = performance.now();
+      cancel.abort();
+      await assert.rejects(drawing, (err: Error) => err.name === 'AbortedError');
+      assert.ok(performance.now() - started < 1000, 'the cancelled draw ended at once');
+      assert.deepEqual(await pool.draw({ layer, out: join(dir, 'next.png') }, 'r'), { missing: [] });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("a stopped thread's fontUrl fonts are removed from Skia by the thread that replaces it", async () => {
     const pool = new TextPool({ ...DEFAULT_TEXT_LIMITS, threads: 1 });
     const layer = textMovie([text('t')]).scenes[0].layers[0] as TextLayer;

@@ -88,7 +88,7 @@ export class TextPool {
     return slot.queue
       .run(owner, 1, () => {
         if (signal?.aborted) throw new AbortedError();
-        return this.run(slot, draw);
+        return this.run(slot, draw, signal);
       })
       .finally(() => slot.waiting--);
   }
@@ -103,7 +103,8 @@ export class TextPool {
     return this.slots.flatMap((slot) => slot.held);
   }
 
-  private run(slot: Slot, draw: TextDraw): Promise<TextDrawn> {
+  /** Sends the draw to the slot's thread; a cancel meanwhile stops the thread, so the next render's draw need not wait it out. */
+  private run(slot: Slot, draw: TextDraw, signal?: AbortSignal): Promise<TextDrawn> {
     const worker = slot.worker ?? this.start(slot);
     const id = this.nextId++;
     return new Promise<TextDrawn>((resolve, reject) => {
@@ -111,10 +112,13 @@ export class TextPool {
         () => this.stop(slot, new TextDrawError(`took longer than ${this.limits.drawSeconds} s to lay out and draw`)),
         this.limits.drawSeconds * 1000,
       );
+      const cancel = () => void this.stop(slot, new AbortedError());
+      signal?.addEventListener('abort', cancel, { once: true });
       slot.current = {
         id,
         settle: (result) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', cancel);
           slot.current = undefined;
           worker.unref();
           if (result instanceof Error) reject(result);
