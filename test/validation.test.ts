@@ -186,14 +186,22 @@ describe('validation: each rule', () => {
     }
   });
 
-  test('fps must be a whole number within 1..120', () => {
+  test('fps must be a whole number within 1..120 or an NTSC rate, and the refusal lists what is allowed', () => {
+    const allowed = 'must be a whole number from 1 to 120 or one of 23.976, 29.97, 47.952, 59.94, 119.88';
     const cases: Array<[unknown, string[]]> = [
-      [0, ['must be at least 1']],
-      [121, ['must be at most 120']],
-      [29.97, ['must be a whole number']],
-      ['30', ['must be a whole number']],
+      [0, [allowed]],
+      [121, [allowed]],
+      [29.5, [allowed]],
+      [29.970001, [allowed]],
+      [30000 / 1001, [allowed]],
+      ['30', [allowed]],
       [1, []],
       [120, []],
+      [23.976, []],
+      [29.97, []],
+      [47.952, []],
+      [59.94, []],
+      [119.88, []],
     ];
     for (const [value, messages] of cases) {
       const m = movie((m) => (m.fps = value));
@@ -355,7 +363,7 @@ describe('validation: each rule', () => {
 describe('validation: every problem at once', () => {
   const broken = movie((m) => {
     m.width = 1921;
-    m.fps = 29.97;
+    m.fps = 29.5;
     m.codec = 'h265';
     m.scenes[0].bgColor = 'navy';
     delete layersOf(m.scenes[0])[0].text;
@@ -373,7 +381,7 @@ describe('validation: every problem at once', () => {
   });
   const expected = [
     'movie.width: must be an even number',
-    'movie.fps: must be a whole number',
+    'movie.fps: must be a whole number from 1 to 120 or one of 23.976, 29.97, 47.952, 59.94, 119.88',
     'movie.codec: is not a known property',
     'movie.scenes[0].bgColor: "navy" is not a colour; use #rgb, #rgba, #rrggbb or #rrggbbaa',
     'movie.scenes[0].layers[0].text: is required for a text layer',
@@ -750,11 +758,14 @@ describe('the published JSON Schema', () => {
       maximum: 7680,
       multipleOf: 2,
     });
-    assert.deepEqual(pick(schema.properties.fps, ['type', 'minimum', 'maximum']), {
-      type: 'integer',
-      minimum: 1,
-      maximum: 120,
-    });
+    assert.deepEqual(schema.properties.fps.anyOf, [
+      { type: 'integer', minimum: 1, maximum: 120 },
+      ...[23.976, 29.97, 47.952, 59.94, 119.88].map((fps) => ({ type: 'number', const: fps })),
+    ]);
+    assert.match(
+      String(schema.properties.fps.description),
+      /23\.976, 29\.97, 47\.952, 59\.94, 119\.88 \(exactly N x 1000\/1001/,
+    );
     assert.equal(schema.properties.scenes.minItems, 1);
     assert.equal(schema.properties.scenes.maxItems, 1000);
     assert.equal(scene.properties.layers.maxItems, 200);

@@ -42,7 +42,7 @@ export const JobView = Type.Object(
         duration: Type.Number(),
         width: Type.Integer(),
         height: Type.Integer(),
-        fps: Type.Integer(),
+        fps: Type.Number({ description: 'a whole number, or an NTSC rate (29.97: exactly 30000/1001)' }),
         frames: Type.Integer(),
         bytes: Type.Integer(),
       }),

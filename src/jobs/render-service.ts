@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { collectProblems, layerBoxes, normalizeMovie, summarizeProblems } from '../movie/index.ts';
+import { collectProblems, frameSeconds, layerBoxes, normalizeMovie, summarizeProblems } from '../movie/index.ts';
 import {
   DEFAULT_PRESET,
   isDiskFull,
@@ -206,7 +206,7 @@ export class RenderService {
     if (!project) throw new ServiceError('NOT_FOUND', `Project ${request.projectId} not found`);
 
     const movie = normalizeMovie(request.movie, { allowLocalFiles: false });
-    const seconds = movie.frames / movie.fps;
+    const seconds = frameSeconds(movie.frames, movie.fps);
     const preset = request.renderOptions?.qualityPreset ?? DEFAULT_PRESET;
     const workers = sceneWorkers(preset, request.renderOptions?.requestedConcurrency);
     const canvas = { width: movie.width, height: movie.height };

@@ -5,6 +5,7 @@ import { parseColour } from './colour.ts';
 import { DEFAULTS } from './defaults.ts';
 import { quote, shown, type Problem } from './problems.ts';
 import { LAYER_NEEDS } from './schema.ts';
+import { isFps, toFrames } from './timeline.ts';
 
 export interface SourcePolicy {
   /** Local file paths are accepted only from the CLI; the service reads URLs only. */
@@ -20,7 +21,8 @@ const VISUAL = new Set(['text', 'image', 'video']);
 /** The rule problems of a movie, lazily and in document order (the caller may stop early). */
 export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generator<Problem> {
   if (!isObj(movie)) return yield { path: 'movie', message: 'must be an object' };
-  const fps = typeof movie.fps === 'number' && movie.fps > 0 ? movie.fps : DEFAULTS.fps;
+  // a rate the schema refuses is reported there; scenes are measured at the default meanwhile
+  const fps = isFps(movie.fps) ? movie.fps : DEFAULTS.fps;
   const sceneIds = new Map<string, number>();
   const scenes = Array.isArray(movie.scenes) ? movie.scenes : [];
 
@@ -31,7 +33,7 @@ export function* semanticProblems(movie: unknown, policy: SourcePolicy): Generat
     yield* uniqueId(scene.id, si, sceneIds, `${at}.id`, 'scene');
     yield* colour(scene.bgColor, `${at}.bgColor`);
     const duration = typeof scene.duration === 'number' ? scene.duration : undefined;
-    if (duration !== undefined && duration > 0 && Math.round(duration * fps) < 1) {
+    if (duration !== undefined && duration > 0 && toFrames(duration, fps) < 1) {
       yield { path: `${at}.duration`, message: `is shorter than one frame at ${fps} fps` };
     }
 

@@ -2,6 +2,7 @@
 // and the published JSON Schema. Defaults live in normalize.ts, rules that go
 // beyond one field's type live in rules.ts.
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_FPS, NTSC_FPS } from './timeline.ts';
 
 /**
  * Bounds no real movie comes near (a 20-minute movie of 1000 scenes changes scene every 1.2 s).
@@ -152,7 +153,11 @@ export const Movie = Type.Object(
     height: Type.Optional(
       Type.Integer({ minimum: 16, maximum: 7680, multipleOf: 2, description: 'pixels, even (default 1080)' }),
     ),
-    fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 120, description: 'frames per second (default 30)' })),
+    fps: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_FPS }), ...NTSC_FPS.map((fps) => Type.Literal(fps))], {
+        description: `frames per second (default 30): a whole number 1..${MAX_FPS}, or an NTSC rate ${NTSC_FPS.join(', ')} (exactly N x 1000/1001: 29.97 is 30000/1001)`,
+      }),
+    ),
     scenes: Type.Array(Scene, {
       minItems: 1,
       maxItems: MOVIE_LIMITS.scenes,

@@ -123,7 +123,14 @@ function sentence(e: ValueError): string {
     case ValueErrorType.StringMaxLength:
       return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.Union: {
-      const options = ((s.anyOf as Array<{ const?: unknown }>) ?? []).map((o) => o.const);
+      const kinds = (s.anyOf as Array<Record<string, unknown>>) ?? [];
+      // a range and a list (fps: 1..120 or an NTSC rate): say both
+      const range = kinds.find((o) => o.type === 'integer');
+      if (range) {
+        const listed = kinds.filter((o) => 'const' in o).map((o) => JSON.stringify(o.const));
+        return `must be a whole number from ${range.minimum} to ${range.maximum} or one of ${listed.join(', ')}`;
+      }
+      const options = kinds.map((o) => o.const);
       const names = options.filter((o): o is string => typeof o === 'string');
       const hint = typeof e.value === 'string' ? didYouMean(e.value, names) : '';
       return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}${hint}`;

@@ -1,6 +1,6 @@
 // The last step: every scene's chunks concatenated byte for byte into one raw H.264
 // stream (each scene's frames counted on the way), then muxed with the audio track:
-// ffmpeg numbers the pictures at exactly the movie's rate, so every frame lasts 1/fps
+// ffmpeg numbers the pictures at exactly the movie's rate (30000/1001 for 29.97), so every frame lasts 1/fps
 // and the video starts with the audio; a stream copy then moves the video to a finer
 // timescale, a whole multiple, that browsers seek in exactly (encoder.ts videoTimescale).
 // Written under a temporary name and renamed, so no half file is ever visible.
@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbortedError, failureIn, FORMATS, readInput, runFfmpeg, writeAtomically } from '../media/index.ts';
+import { ffmpegRate } from '../movie/index.ts';
 import { chunkFrames } from './chunk-frames.ts';
 import { CHUNK_DEMUXER, frameTimescale, videoTimescale } from './encoder.ts';
 import { SceneFramesError } from './render-scene.ts';
@@ -53,8 +54,13 @@ export async function assemble(
   try {
     await concatenate(scenes, video, options.signal);
     await run([
+      // -r as well: with it ffmpeg times frame n as n / rate; by summing each frame's length
+      // in microseconds it drifted, a frame 2 ticks long past 50,000 frames at 30 fps and from
+      // frame 50 at 29.97 (30000/1001)
+      '-r',
+      ffmpegRate(options.fps),
       '-framerate',
-      String(options.fps),
+      ffmpegRate(options.fps),
       ...readInput(CHUNK_DEMUXER, video),
       ...readInput(FORMATS.mp4.demuxer, audioPath),
       '-map',

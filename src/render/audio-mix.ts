@@ -1,7 +1,11 @@
 // The movie's ONE audio mix: every audio track placed at its frame-exact offset on the
 // global timeline, padded to the movie's exact length, and summed without normalising
-// (amerge + pan, so a track's level does not depend on how many others play).
-import { framesToSamples } from '../movie/index.ts';
+// (amerge + pan, so a track's level does not depend on how many others play). Every sample
+// position is read off the movie's one clock (timeline.ts sampleAt): a track's end is where
+// its last frame ends, never its start plus a length rounded on its own, so a track that
+// starts where another ends meets it to the sample at any fps (rounded apart, 1 join in 4 at
+// 7, 72 or 90 fps had a one-sample hole, which clicks).
+import { frameSeconds, sampleAt, sampleSpan } from '../movie/index.ts';
 import { AUDIO_SAMPLE_RATE, audioOutputArgs } from './encoder.ts';
 import { failureIn, layerNames, runFfmpeg } from '../media/index.ts';
 import { FilterGraph, seek } from './filter-graph.ts';
@@ -10,14 +14,13 @@ import { audioMixLimits, type TimeLimits } from './time-limits.ts';
 
 export function compileAudioMix(tracks: AudioTrack[], totalFrames: number, fps: number, outPath: string): string[] {
   const graph = new FilterGraph();
-  const total = framesToSamples(totalFrames, fps, AUDIO_SAMPLE_RATE);
+  const total = sampleAt(totalFrames, fps, AUDIO_SAMPLE_RATE);
   const placed = tracks.map((t) => {
     const { before, cut } = seek(t, t.start, t.trimStart);
     const input = graph.audioInput(t, [...(t.loop ? ['-stream_loop', '-1'] : []), ...before]);
     // a source whose sound starts after trimStart (after its picture) is silent until then
     const silence = Math.round(Math.max(0, t.audioStart - t.trimStart) * AUDIO_SAMPLE_RATE);
-    const length = framesToSamples(t.frames, fps, AUDIO_SAMPLE_RATE);
-    const delay = framesToSamples(t.startFrame, fps, AUDIO_SAMPLE_RATE);
+    const { start: delay, length } = sampleSpan(t.startFrame, t.frames, fps, AUDIO_SAMPLE_RATE);
     const fadeIn = Math.min(length, Math.round(t.fadeIn * AUDIO_SAMPLE_RATE));
     const fadeOut = Math.min(length, Math.round(t.fadeOut * AUDIO_SAMPLE_RATE));
     const filters = [
@@ -64,7 +67,7 @@ export async function renderAudio(
 ): Promise<void> {
   await runFfmpeg(compileAudioMix(tracks, totalFrames, fps, outPath), {
     signal: options.signal,
-    limits: audioMixLimits(options.limits, totalFrames / fps),
+    limits: audioMixLimits(options.limits, frameSeconds(totalFrames, fps)),
     names: layerNames(tracks),
   }).catch(failureIn('the audio mix'));
 }

@@ -5,10 +5,11 @@
 // and ffmpeg reads one with B-frames in decode order as if it were display order (both
 // builds), so they would show out of order. Measured at 1080p veryfast crf 20: 2.5-5 %
 // larger, 25 % less CPU and memory per encoder.
+import { ffmpegRate, frameRate, frameSeconds } from '../movie/index.ts';
 import { colourTagArgs } from './colour.ts';
 import { atLeastFullHd } from './workers.ts';
 
-/** The frame size and rate an encoder works at. */
+/** The frame size and rate an encoder works at (`fps` as the movie gives it: 30, 29.97). */
 export interface Canvas {
   width: number;
   height: number;
@@ -75,7 +76,7 @@ export function encoderArgs(profile: EncoderProfile, canvas: Canvas, threads: nu
     '-threads',
     String(threads),
     '-r',
-    String(canvas.fps),
+    ffmpegRate(canvas.fps),
     '-bf',
     '0',
     ...(lookahead === undefined ? [] : ['-rc-lookahead', String(lookahead)]),
@@ -118,7 +119,7 @@ export function sceneOutputArgs(
     ...encoderArgs(profile, canvas, threads),
     '-frames:v',
     String(frames),
-    ...(cuts.length > 0 ? ['-force_key_frames', cuts.map((n) => (n / fps).toFixed(6)).join(',')] : []),
+    ...(cuts.length > 0 ? ['-force_key_frames', cuts.map((n) => frameSeconds(n, fps).toFixed(6)).join(',')] : []),
     ...(stills.length > 0 ? ['-x264-params', `zones=${stills.map((n) => `${n},${n},crf=${stillCrf}`).join('/')}`] : []),
     '-bsf:v',
     'dump_extra',
@@ -135,20 +136,22 @@ export function sceneOutputArgs(
 }
 
 /**
- * The timescale of the output's video track: 512 ticks per frame (ffmpeg's own choice for
- * 25 and 30 fps). Browsers round a seek to the track's ticks: with one tick per frame, a
- * seek into the second half of the frame before a keyframe showed the keyframe (Chromium).
- * Muxed straight from raw H.264 at this timescale, frames came out a tick off (ffmpeg
- * converts from the raw reader's 1/1200000), so the stream is first muxed at exactly one
- * tick per frame (`FRAME_TIMESCALE`), then copied to this one: a whole multiple, exact.
+ * The timescale of the output's video track: at least 512 ticks per frame (ffmpeg's own
+ * choice for 25 and 30 fps; an NTSC rate's own numerator already gives 1001). Browsers round
+ * a seek to the track's ticks: with one tick per frame, a seek into the second half of the
+ * frame before a keyframe showed the keyframe (Chromium). Muxed straight from raw H.264 at
+ * this timescale, frames came out a tick off (ffmpeg converts from the raw reader's
+ * 1/1200000), so the stream is first muxed at the rate's own timescale (`frameTimescale`),
+ * then copied to this one: a whole multiple, exact.
  */
 export function videoTimescale(fps: number): number {
-  return fps * 512;
+  const { num, den } = frameRate(fps);
+  return num * Math.ceil(512 / den);
 }
 
-/** The first mux's video timescale: one tick per frame, which ffmpeg numbers exactly. */
+/** The first mux's video timescale: the rate's numerator, so a frame is `den` ticks (1 at whole fps), which ffmpeg numbers exactly. */
 export function frameTimescale(fps: number): number {
-  return fps;
+  return frameRate(fps).num;
 }
 
 /** Output options for the movie's one audio track. */

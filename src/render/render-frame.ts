@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NormalizedMovie } from '../movie/index.ts';
+import { frameAt, frameSeconds, type NormalizedMovie } from '../movie/index.ts';
 import {
   DEFAULT_SOURCE_DIR,
   failureIn,
@@ -30,9 +30,10 @@ export async function renderFrame(
   movie: NormalizedMovie,
   options: FrameOptions,
 ): Promise<{ path: string; frame: number; sceneId: string }> {
-  const frame = Math.floor(options.at * movie.fps + 1e-6);
+  const frame = frameAt(options.at, movie.fps);
   if (!(frame >= 0 && frame < movie.frames)) {
-    throw new RangeError(`--at ${options.at} is outside the movie (0 to ${(movie.frames / movie.fps).toFixed(3)} s)`);
+    const end = frameSeconds(movie.frames, movie.fps);
+    throw new RangeError(`--at ${options.at} is outside the movie (0 to ${end.toFixed(3)} s)`);
   }
   const scene = movie.scenes.findLast((s) => s.offset <= frame)!;
   const workDir = await mkdtemp(join(tmpdir(), 'reelsmith-frame-'));

@@ -7,7 +7,14 @@
 // concatenation, in any order, because each begins with an IDR picture and its
 // parameter sets. Pure: paths in, arguments out.
 import { join } from 'node:path';
-import { ffmpegColour, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
+import {
+  ffmpegColour,
+  ffmpegFrameDuration,
+  ffmpegRate,
+  frameSeconds,
+  type NormalizedScene,
+  type VisualLayer,
+} from '../movie/index.ts';
 import { fromRgb, sourceConversion, TO_RGB } from './colour.ts';
 import { fitFilter } from './fit.ts';
 import { cropFilter } from './visible-region.ts';
@@ -48,7 +55,7 @@ export function compileScene(
   // frame n of the scene's stream is at n / fps whatever timestamps the pieces brought
   const [stream] = graph.chain(
     chunks.map((c) => c.label),
-    `concat=n=${chunks.length}:v=1:a=0,settb=1/${canvas.fps},setpts=N`,
+    `concat=n=${chunks.length}:v=1:a=0,settb=${ffmpegFrameDuration(canvas.fps)},setpts=N`,
   );
   const starts = chunks.map((_, i) => chunks.slice(0, i).reduce((sum, c) => sum + c.encoded, 0));
   const stillStarts = starts.filter((_, i) => chunks[i].encoded < chunks[i].frames);
@@ -133,7 +140,7 @@ function composeSpan(
   // one frame of the colour, made as RGB (the color source's own YUV is BT.601) and converted once
   let [picture] = graph.chain(
     [],
-    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${canvas.fps},format=rgb24,trim=end_frame=1,${fromRgb('yuv420p')}` +
+    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${ffmpegRate(canvas.fps)},format=rgb24,trim=end_frame=1,${fromRgb('yuv420p')}` +
       (frames > 1 ? `,${repeatFilter(frames, canvas.fps)}` : ''),
   );
   for (const layer of span.layers) {
@@ -141,7 +148,9 @@ function composeSpan(
     const from = Math.max(layer.startFrame, span.start) - span.start;
     const to = Math.min(layer.endFrame, span.end) - span.start;
     const window =
-      from === 0 && to >= frames ? '' : `:enable='between(t,${(from - 0.5) / canvas.fps},${(to - 0.5) / canvas.fps})'`;
+      from === 0 && to >= frames
+        ? ''
+        : `:enable='between(t,${frameSeconds(from - 0.5, canvas.fps)},${frameSeconds(to - 0.5, canvas.fps)})'`;
     const overlayStream =
       layer.type === 'video' ? videoStream(graph, layer, span, from, to, plan, canvas) : stills.get(layer)!.shift()!;
     // the stream holds the region of the box the canvas shows (visible-region.ts)
@@ -165,7 +174,7 @@ function videoStream(
   canvas: Canvas,
 ): string {
   const input = inputOf(plan, layer);
-  const skipped = Math.max(0, span.start - layer.startFrame) / canvas.fps;
+  const skipped = frameSeconds(Math.max(0, span.start - layer.startFrame), canvas.fps);
   const at = sourcePosition(layer.trimStart + skipped, input.duration, layer.loop, canvas.fps);
   const { before, cut } = seek(input, input.start, at);
   const needsAlpha = layer.opacity < 1 || layer.fit === 'contain';
@@ -173,13 +182,13 @@ function videoStream(
     // time 0 becomes `at` on the source's clock (shared with its sound); each movie frame shows
     // the source frame nearest to it, the first one held if the picture starts later
     `setpts=PTS-(${cut})/TB`,
-    `fps=${canvas.fps}:start_time=0`,
+    `fps=${ffmpegRate(canvas.fps)}:start_time=0`,
     `trim=end_frame=${to - from}`,
     fitFilter(layer.fit, layer.width, layer.height, sourceConversion(input.colour!)),
     ...cropFilter(input.region, layer),
     ...(needsAlpha ? ['format=yuva420p'] : []),
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
-    `setpts=PTS+${from}/(${canvas.fps}*TB)`,
+    `setpts=PTS+${from}/(${ffmpegRate(canvas.fps)}*TB)`,
   ];
   return graph.chain(
     [graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before])],
@@ -194,12 +203,12 @@ function videoStream(
  */
 export function sourcePosition(position: number, duration: number | undefined, loop: boolean, fps: number): number {
   if (duration === undefined || position < duration) return position;
-  return loop ? (position - duration) % duration : Math.max(0, duration - 1 / fps);
+  return loop ? (position - duration) % duration : Math.max(0, duration - frameSeconds(1, fps));
 }
 
 /** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
-  return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${fps}*TB)`;
+  return `loop=loop=${frames - 1}:size=1:start=0,setpts=N/(${ffmpegRate(fps)}*TB)`;
 }
 
 function inputOf(plan: ScenePlan, layer: VisualLayer): LayerInput {

@@ -4,6 +4,7 @@
 // fails the render, saying what differs and, for missing frames, from which scene on;
 // what the service and the CLI report of the file comes from this reading, never the plan.
 import { stat } from 'node:fs/promises';
+import { fpsOfRate, frameRate } from '../movie/index.ts';
 import { readMp4, type Mp4Info, type Mp4Track } from './mp4-tracks.ts';
 
 export interface MediaData {
@@ -53,7 +54,8 @@ export function outputProblems(info: Mp4Info | undefined, expected: ExpectedOutp
     problems.push(
       `its video has ${facts.frames} frames, expected ${expected.frames}${whereMissing(facts.frames, expected.scenes)}`,
     );
-  const tick = video.timescale / expected.fps;
+  const rate = frameRate(expected.fps);
+  const tick = (video.timescale * rate.den) / rate.num;
   if (!Number.isInteger(tick) || video.durations.some((d) => d.delta !== tick)) {
     const seen = [...new Set(video.durations.map((d) => d.delta))].map((d) => `${d}/${video.timescale} s`).join(', ');
     problems.push(`its video frames do not each last 1/${expected.fps} s (they last ${seen})`);
@@ -83,7 +85,7 @@ function videoFacts(video: Mp4Track): Omit<MediaData, 'bytes'> {
   return {
     frames: video.samples,
     duration: ticks / video.timescale,
-    fps: delta > 0 ? video.timescale / delta : 0,
+    fps: delta > 0 ? fpsOfRate(video.timescale, delta) : 0,
     width: video.width,
     height: video.height,
   };
