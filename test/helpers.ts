@@ -43,6 +43,7 @@ export interface StreamInfo {
   height?: number;
   pix_fmt?: string;
   r_frame_rate?: string;
+  avg_frame_rate?: string;
   sample_rate?: string;
   channels?: number;
   duration?: string;
@@ -220,6 +221,24 @@ export async function videoPackets(path: string): Promise<Array<{ duration: numb
       const [duration, flags] = line.split(',');
       return { duration: Number(duration), keyframe: flags.startsWith('K') };
     });
+}
+
+/** The video stream's time base [num, den] and each packet's presentation time in it, as the container stores them. */
+export async function videoTimestamps(path: string): Promise<{ timeBase: [number, number]; pts: number[] }> {
+  const out = await run(ffprobeBinary().path, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=time_base:packet=pts',
+    '-of',
+    'json',
+    path,
+  ]);
+  const json = JSON.parse(out) as { streams: Array<{ time_base: string }>; packets: Array<{ pts: number }> };
+  const [num, den] = json.streams[0].time_base.split('/').map(Number);
+  return { timeBase: [num, den], pts: json.packets.map((p) => p.pts).sort((a, b) => a - b) };
 }
 
 /** The MD5 of each decoded video frame, in order. */
