@@ -23,7 +23,7 @@ import { cli, collect, decodeFrames, ROOT, tempDir } from './helpers.ts';
 import { api, startService, waitForJob } from './service-helpers.ts';
 
 const dir = await tempDir();
-const SINHALA_KA = 0x0d9a; // no bundled font has Sinhala
+const JAVANESE_KA = 0xa98f; // no bundled font has Javanese
 const BRAILLE = 0x283f; // nor Braille, which DejaVu (on most hosts) has
 
 const textLayer = (text: string, extra: Record<string, unknown> = {}): TextLayer => {
@@ -145,15 +145,15 @@ describe('font tables (pure)', () => {
     const chain = [face('latin', 0x20, 0x7e), face('hole', 0x41, 0x5a), face('greek', 0x370, 0x3ff)];
     // "latin" has no "B": the next face with it in range and cmap draws it
     const has = (f: Face, c: number) => !(f.family === 'latin' && c === 0x42);
-    const resolved = resolveText('AB Ω\nක\u200dකx', chain, has);
+    const resolved = resolveText('AB Ω\nꦏ\u200dꦏx', chain, has);
     assert.equal(resolved.text, `AB Ω\n${MISSING_GLYPH}${MISSING_GLYPH}x`);
     assert.deepEqual(
       resolved.faces.map((f) => f.family),
       ['latin', 'hole', 'greek'],
     );
-    assert.deepEqual(resolved.missing, [SINHALA_KA]);
+    assert.deepEqual(resolved.missing, [JAVANESE_KA]);
     assert.deepEqual(
-      resolveText('ක', chain, has).faces.map((f) => f.family),
+      resolveText('ꦏ', chain, has).faces.map((f) => f.family),
       ['latin'],
       'the first face stays, for its box and metrics',
     );
@@ -166,7 +166,7 @@ describe('font tables (pure)', () => {
   });
 
   test('the warning names each missing character once, then counts the rest', () => {
-    assert.equal(missingGlyphs([SINHALA_KA, BRAILLE], false), 'no bundled font has U+0D9A "ක", U+283F "⠿"');
+    assert.equal(missingGlyphs([JAVANESE_KA, BRAILLE], false), 'no bundled font has U+A98F "ꦏ", U+283F "⠿"');
     assert.equal(
       missingGlyphs([0x10ffff - 1], true).startsWith('no bundled font nor its fontUrl font has U+10FFFE'),
       true,
@@ -204,12 +204,12 @@ describe('which bundled file draws a character', () => {
   for (const [text, weight, files] of cases) {
     test(`${text} at ${weight}: ${files.join(', ')}`, () => assert.deepEqual(drawnBy(text, weight), files));
   }
-  test('Latin needs only Inter latin; Sinhala no file at all', () => {
+  test('Latin needs only Inter latin; Javanese no file at all', () => {
     assert.deepEqual(
       fontsForText('Hello', 400).faces.map((f) => basename(f.file)),
       ['inter-latin-400-normal.woff2'],
     );
-    assert.deepEqual(fontsForText('ක', 400).missing, [SINHALA_KA]);
+    assert.deepEqual(fontsForText('ꦏ', 400).missing, [JAVANESE_KA]);
   });
 });
 
@@ -227,6 +227,21 @@ describe('every script draws glyphs, not boxes', async () => {
     ['Cyrillic', 'Летняя распродажа', '@fontsource/inter'],
     ['Greek', 'Καλοκαιρινές εκπτώσεις', '@fontsource/inter'],
     ['Vietnamese', 'Giảm giá mùa hè', '@fontsource/inter'],
+    ['Bengali', 'বাংলা ভাষা', '@fontsource/noto-sans-bengali'],
+    ['Tamil', 'தமிழ் மொழி', '@fontsource/noto-sans-tamil'],
+    ['Telugu', 'తెలుగు భాష', '@fontsource/noto-sans-telugu'],
+    ['Gujarati', 'ગુજરાતી ભાષા', '@fontsource/noto-sans-gujarati'],
+    ['Gurmukhi', 'ਪੰਜਾਬੀ ਭਾਸ਼ਾ', '@fontsource/noto-sans-gurmukhi'],
+    ['Kannada', 'ಕನ್ನಡ ಭಾಷೆ', '@fontsource/noto-sans-kannada'],
+    ['Malayalam', 'മലയാളം ഭാഷ', '@fontsource/noto-sans-malayalam'],
+    ['Sinhala', 'සිංහල භාෂාව', '@fontsource/noto-sans-sinhala'],
+    ['Georgian', 'ქართული ენა', '@fontsource/noto-sans-georgian'],
+    ['Armenian', 'Հայերեն լեզու', '@fontsource/noto-sans-armenian'],
+    ['Ethiopic', 'አማርኛ ቋንቋ', '@fontsource/noto-sans-ethiopic'],
+    ['Khmer', 'ភាសាខ្មែរ', '@fontsource/noto-sans-khmer'],
+    ['Lao', 'ພາສາລາວ', '@fontsource/noto-sans-lao'],
+    ['Myanmar', 'မြန်မာဘာသာ', '@fontsource/noto-sans-myanmar'],
+    ['Tibetan', 'བོད་ཡིག', '@fontsource/noto-serif-tibetan'],
   ];
   const box = await raster(MISSING_GLYPH);
 
@@ -257,6 +272,29 @@ describe('every script draws glyphs, not boxes', async () => {
       );
     });
   }
+
+  test('an emoji ZWJ sequence is one emoji: 🏳️‍🌈 and ❤️‍🔥 as wide as 🌈 and 🔥, drawn by one file', async () => {
+    for (const [sequence, single] of [
+      ['🏳️‍🌈', '🌈'],
+      ['❤️‍🔥', '🔥'],
+      ['👩‍👩‍👧', '👧'],
+    ]) {
+      const [one, drawn] = [ink(await raster(single)), ink(await raster(sequence))];
+      // the rainbow flag is a flag, not a rainbow: its ink is about as wide as one emoji's, where two side by side were more than twice as wide
+      assert.ok(
+        drawn.width > 0.8 * one.width && drawn.width < 1.25 * one.width,
+        `${sequence} ${drawn.width} px of ink, ${single} ${one.width} px`,
+      );
+      assert.equal(fontsForText(sequence, 400).faces.length, 2, 'Inter (first, for metrics) and the one emoji file');
+    }
+  });
+
+  test('Indic conjuncts are shaped: Bengali ক্ষ is narrower than ক and ষ side by side', async () => {
+    const [ka, ssa, kssa] = [ink(await raster('ক')), ink(await raster('ষ')), ink(await raster('ক্ষ'))];
+    assert.ok(kssa.width < 0.8 * (ka.width + ssa.width), `ক্ষ ${kssa.width} px, ক ${ka.width} + ষ ${ssa.width} px`);
+    const [ta, tta] = [ink(await raster('த')), ink(await raster('க்ஷ'))];
+    assert.ok(tta.width > ta.width, 'Tamil க்ஷ draws');
+  });
 
   test('Arabic is shaped: joined letters take their narrow connecting forms', async () => {
     const alone = ink(await raster('ب'));
@@ -298,6 +336,48 @@ describe('every script draws glyphs, not boxes', async () => {
       if (alpha > 200 && Math.max(red, green, blue) - Math.min(red, green, blue) > 100) coloured++;
     }
     assert.ok(coloured > 300, `${coloured} strongly coloured pixels (the text itself is white)`);
+  });
+});
+
+describe('white space is kept as CSS pre-wrap keeps it (measured in pixels)', async () => {
+  const left = { textAlign: 'left' };
+  // Inter at 48 px, the font the spaces and tabs are measured with
+  const ctx = createCanvas(10, 10).getContext('2d');
+  ctx.font = `48px "${fontsForText(' ', 400).faces[0].family}"`;
+  const space = ctx.measureText(' ').width;
+
+  test('leading spaces and runs of spaces keep their width', async () => {
+    const x = ink(await raster('x', left));
+    assert.ok(Math.abs(ink(await raster('   x', left)).left - x.left - 3 * space) <= 1, 'three leading spaces');
+    const one = ink(await raster('x x', left));
+    const four = ink(await raster('x    x', left));
+    assert.ok(
+      Math.abs(four.right - one.right - 3 * space) <= 1,
+      `${four.right - one.right} px for three more spaces of ${space}`,
+    );
+  });
+
+  test('a tab advances to the next multiple of 8 space widths from the line start', async () => {
+    const x = ink(await raster('x', left));
+    const tabbedX = ink(await raster('\tx', left));
+    assert.ok(
+      Math.abs(tabbedX.left - x.left - 8 * space) <= 1,
+      `${tabbedX.left - x.left} px for a tab of ${8 * space}`,
+    );
+    // text shorter than a stop does not move what follows the tab
+    assert.equal(ink(await raster('ab\tx', left)).right, tabbedX.right);
+    // right-aligned, the tabbed line ends at the box's right edge as any line does
+    const right = ink(await raster('x', { textAlign: 'right' }));
+    assert.equal(ink(await raster('ab\tx', { textAlign: 'right' })).right, right.right);
+  });
+
+  test('spaces at a wrap hang (right-aligned lines end at the edge); a last line keeps its trailing spaces', async () => {
+    const style = { textAlign: 'right', size: { width: 200, height: 160 } };
+    const word = ink(await raster('xxxx', style));
+    const wrapped = await raster('xxxx      xxxx', style);
+    assert.equal(ink(wrapped).right, word.right, 'both lines end where one word alone ends');
+    const trailing = ink(await raster('xxxx   ', style));
+    assert.ok(Math.abs(word.right - trailing.right - 3 * space) <= 1, 'trailing spaces that fit count');
   });
 });
 
@@ -410,7 +490,7 @@ describe('a character no font has is named, never a silent box', () => {
           {
             id: 'title',
             type: 'text',
-            text: `Sale 🔥 ${String.fromCodePoint(SINHALA_KA)}`,
+            text: `Sale 🔥 ${String.fromCodePoint(JAVANESE_KA)}`,
             fontSize: 40,
             color: '#ffffff',
             position: { x: 0, y: 40 },
@@ -420,7 +500,7 @@ describe('a character no font has is named, never a silent box', () => {
       },
     ],
   };
-  const warning = 'text layer "title" (movie.scenes[0].layers[0]): no bundled font has U+0D9A "ක"';
+  const warning = 'text layer "title" (movie.scenes[0].layers[0]): no bundled font has U+A98F "ꦏ"';
 
   test('the CLI prints the warning to stderr, renders, and the emoji is in colour in the video', async () => {
     const moviePath = join(dir, 'missing.json');

@@ -5,33 +5,52 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { fitting, graphemes, linesAbove, placeLines, wrapText } from '../src/render/text-layout.ts';
+import {
+  type BreakUnit,
+  breakUnits,
+  fitting,
+  graphemes,
+  linesAbove,
+  placeLines,
+  tabbed,
+  tabbedWidth,
+  words,
+  wrapText,
+} from '../src/render/text-layout.ts';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const onePass = (text: string) => [...segmenter.segment(text)].map((s) => s.segment);
 
-/** The search wrapText replaced: a character at a time, measuring the rest of the word for every line (quadratic). */
-function characterAtATime(text: string, maxWidth: number, measure: (s: string) => number): string[] {
+/**
+ * The plain greedy search over the same break opportunities: a unit at a time, and a unit
+ * too wide for the box a grapheme at a time, measuring the whole line for each (quadratic).
+ */
+function unitAtATime(text: string, maxWidth: number, measure: (s: string) => number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split(/\r?\n/)) {
-    let line = '';
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      const candidate = line ? `${line} ${word}` : word;
-      if (measure(candidate) <= maxWidth || !line) line = candidate;
-      else {
-        lines.push(line);
-        line = word;
+    const units = breakUnits(paragraph);
+    if (units.length === 0) lines.push('');
+    let line: BreakUnit | undefined;
+    for (const unit of units) {
+      if (line) {
+        const candidate = line.text + line.space + unit.text;
+        if (measure(candidate) <= maxWidth) {
+          line = { text: candidate, space: unit.space };
+          continue;
+        }
+        lines.push(line.text);
       }
-      let chars = onePass(line);
-      while (chars.length > 1 && measure(line) > maxWidth) {
+      let chars = onePass(unit.text);
+      while (chars.length > 1 && measure(chars.join('')) > maxWidth) {
         let cut = 1;
         while (cut < chars.length && measure(chars.slice(0, cut + 1).join('')) <= maxWidth) cut++;
         lines.push(chars.slice(0, cut).join(''));
         chars = chars.slice(cut);
-        line = chars.join('');
       }
+      line = { text: chars.join(''), space: unit.space };
     }
-    lines.push(line);
+    // a paragraph's last line keeps its trailing spaces when they fit; a wrapped line's hang
+    if (line) lines.push(measure(line.text + line.space) <= maxWidth ? line.text + line.space : line.text);
   }
   return lines;
 }
@@ -42,6 +61,7 @@ function kerned(s: string): number {
   let width = 0;
   let before = '';
   for (const c of s) {
+    if (c === '\t') throw new Error('tabs are measured by tabbedWidth');
     width += advance[c] ?? 6;
     if (before === 'A' && c === 'V') width -= 1.5;
     before = c;
@@ -49,23 +69,59 @@ function kerned(s: string): number {
   return width;
 }
 
-const pieces = ['a', 'i', 'm', 'W', 'A', 'V', ' ', ' ', '\n', '🔥', 'e\u0301', '👩‍👩‍👧', '🇫🇷'];
-const texts = fc.array(fc.constantFrom(...pieces), { maxLength: 80 }).map((a) => a.join(''));
+/** kerned, with tabs to every 24 px */
+const tabbedKerned = (s: string) => tabbedWidth(s, kerned, 24);
+
+const pieces = ['a', 'i', 'm', 'W', 'A', 'V', ' ', ' ', '\t', '\n', '🔥', 'e\u0301', '👩‍👩‍👧', '🇫🇷'];
+// and the break rules' cases: dictionary words, ideographs, punctuation, hyphens, non-breaking spaces
+const breaking = [
+  'ภาษา',
+  'ไทย',
+  'ງ່າຍ',
+  'សួស្តី',
+  'မြန်မာ',
+  '夏',
+  'の',
+  '-',
+  ',',
+  '(',
+  ')',
+  '"',
+  '$',
+  '5',
+  '/',
+  '\u00a0',
+  '\u200b',
+];
+const texts = fc.array(fc.constantFrom(...pieces, ...breaking), { maxLength: 80 }).map((a) => a.join(''));
 
 describe('wrapping', () => {
-  test('the same lines as the character-at-a-time search, for any text and width', () => {
+  test('the same lines as the unit-at-a-time search, for any text and width', () => {
     fc.assert(
       fc.property(texts, fc.integer({ min: 0, max: 80 }), (text, width) => {
-        assert.deepEqual(wrapText(text, width, kerned), characterAtATime(text, width, kerned));
+        assert.deepEqual(wrapText(text, width, tabbedKerned), unitAtATime(text, width, tabbedKerned));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  test('every character is kept: the lines are the text less the spaces that hang at a wrap', () => {
+    fc.assert(
+      fc.property(texts, fc.integer({ min: 0, max: 80 }), (text, width) => {
+        const strip = (s: string) => s.replace(/[ \t\n\r]/g, '');
+        assert.equal(strip(wrapText(text, width, tabbedKerned).join('')), strip(text));
+      }),
+      { numRuns: 1000 },
     );
   });
 
   test('asked for the first lines only, it gives just those', () => {
     fc.assert(
       fc.property(texts, fc.integer({ min: 1, max: 60 }), fc.nat(12), (text, width, lines) => {
-        assert.deepEqual(wrapText(text, width, kerned, lines), wrapText(text, width, kerned).slice(0, lines));
+        assert.deepEqual(
+          wrapText(text, width, tabbedKerned, lines),
+          wrapText(text, width, tabbedKerned).slice(0, lines),
+        );
       }),
       { numRuns: 1000 },
     );
@@ -81,7 +137,7 @@ describe('wrapping', () => {
     const lines = wrapText(word, 8, measuring(now));
     assert.equal(lines.length, 4990);
     const before = { letters: 0 };
-    assert.deepEqual(characterAtATime(word, 8, measuring(before)), lines);
+    assert.deepEqual(unitAtATime(word, 8, measuring(before)), lines);
     assert.ok(now.letters < 4 * word.length, `${now.letters} letters measured`);
     assert.ok(before.letters > 1000 * word.length, `the old search measured ${before.letters}`);
     // a wide box: strings measured stay about a line long, doubling then halving
@@ -123,6 +179,99 @@ describe('wrapping', () => {
       [`a${'\u0301'.repeat(300)}`, 'b'],
       'a cluster longer than a window',
     );
+  });
+});
+
+describe('where lines break (Unicode rules over Intl.Segmenter words) and white space (pre-wrap)', () => {
+  const wordsOnePass = (text: string) =>
+    [...new Intl.Segmenter(undefined, { granularity: 'word' }).segment(text)].map((s) => s.segment);
+  const units = (text: string) => breakUnits(text).map((u) => u.text + u.space);
+  const tenEach = (s: string) => 10 * onePass(s).length;
+
+  test('Thai, Lao, Khmer and Myanmar break between dictionary words, never inside one', () => {
+    assert.deepEqual(units('ภาษาไทย'), ['ภาษา', 'ไทย']);
+    assert.deepEqual(units('ພາສາລາວ'), ['ພາສາ', 'ລາວ']);
+    assert.deepEqual(units('សួស្តីពិភពលោក'), ['សួស្តី', 'ពិភពលោក']);
+    assert.deepEqual(units('မင်္ဂလာပါ'), ['မင်္ဂလာ', 'ပါ']);
+    // ภาษา is 4 graphemes (40 px): at any width from 40 up it is never cut, and ไทย follows it when it fits
+    for (let width = 40; width <= 80; width += 5) {
+      const lines = wrapText('ภาษาไทย', width, tenEach);
+      assert.deepEqual(lines, width >= 70 ? ['ภาษาไทย'] : ['ภาษา', 'ไทย'], `width ${width}`);
+    }
+  });
+
+  test('breaks after spaces, hyphens and slashes, beside ideographs and emoji; not before punctuation nor across a no-break space', () => {
+    assert.deepEqual(units('Hello,  world (x) well-known "quoted" $20 -5 a/b'), [
+      'Hello,  ',
+      'world ',
+      '(x) ',
+      'well-',
+      'known ',
+      '"quoted" ',
+      '$20 ',
+      '-5 ',
+      'a/',
+      'b',
+    ]);
+    assert.deepEqual(units('夏季大促销。夏のセール'), ['夏季', '大', '促销。', '夏', 'の', 'セール']);
+    assert.deepEqual(units('Sale🔥🎉 50\u00a0%'), ['Sale', '🔥', '🎉 ', '50\u00a0%']);
+    assert.deepEqual(units('( a ) b'), ['( a ) ', 'b']);
+    assert.deepEqual(units('one\u200btwo'), ['one\u200b', 'two']);
+  });
+
+  test('pre-wrap: runs of spaces and leading spaces kept; spaces at a wrap hang; a paragraph keeps its trailing spaces when they fit', () => {
+    assert.deepEqual(wrapText('   a   b', 1000, tenEach), ['   a   b']);
+    assert.deepEqual(wrapText('aaa   bbb   ', 55, tenEach), ['aaa', 'bbb']);
+    assert.deepEqual(wrapText('aaa   bbb   ', 1000, tenEach), ['aaa   bbb   ']);
+    assert.deepEqual(wrapText('aaa   bbb  ', 50, tenEach), ['aaa', 'bbb  ']);
+    assert.deepEqual(wrapText('  \n\n x', 1000, tenEach), ['  ', '', ' x']);
+  });
+
+  test('a tab advances to the next stop, counted from the line start', () => {
+    assert.deepEqual(tabbed('a\tbc\t\td', tenEach, 80), {
+      pieces: [
+        { text: 'a', x: 0 },
+        { text: 'bc', x: 80 },
+        { text: '', x: 160 },
+        { text: 'd', x: 240 },
+      ],
+      width: 250,
+    });
+    assert.equal(tabbedWidth('abcdefgh\tx', tenEach, 80), 170, 'a tab at a stop goes to the next');
+    assert.equal(tabbedWidth('\t', tenEach, 80), 80);
+  });
+
+  test('word segments are those of one pass of the segmenter, and long texts take no longer per letter', () => {
+    const parts = [
+      'ภาษา',
+      'ไทย',
+      'ง่าย',
+      'hello',
+      ' ',
+      '  ',
+      '3.14',
+      ',',
+      '夏季',
+      '促销',
+      'ພາສາ',
+      'ខ្មែរ',
+      'x'.repeat(90),
+      '🔥',
+      '\t',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...parts), { maxLength: 300 }), (a) =>
+        assert.deepEqual(words(a.join('')), wordsOnePass(a.join(''))),
+      ),
+      { numRuns: 200 },
+    );
+    const long = 'ภาษาไทยง่ายนิดเดียว '.repeat(800);
+    const started = performance.now();
+    assert.deepEqual(words(long).slice(0, 6), ['ภาษา', 'ไทย', 'ง่าย', 'นิด', 'เดียว', ' ']);
+    // one pass took 0.5 s for these 16,000 letters, and grows with the square of the length
+    const ms = performance.now() - started;
+    assert.ok(ms < 300, `${ms} ms`);
+    assert.equal(words('x'.repeat(5000)).length, 1, 'a word longer than a window');
   });
 });
 

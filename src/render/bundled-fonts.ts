@@ -9,6 +9,21 @@ export type Script =
   | 'hebrew'
   | 'devanagari'
   | 'thai'
+  | 'bengali'
+  | 'tamil'
+  | 'telugu'
+  | 'gujarati'
+  | 'gurmukhi'
+  | 'kannada'
+  | 'malayalam'
+  | 'sinhala'
+  | 'georgian'
+  | 'armenian'
+  | 'ethiopic'
+  | 'khmer'
+  | 'lao'
+  | 'myanmar'
+  | 'tibetan'
   | 'zh-Hans'
   | 'zh-Hant'
   | 'ja'
@@ -47,6 +62,22 @@ export const BUNDLED_FONTS: readonly BundledFont[] = [
   fontsource('hebrew', 'Noto Sans Hebrew'),
   fontsource('devanagari', 'Noto Sans Devanagari'),
   fontsource('thai', 'Noto Sans Thai'),
+  fontsource('bengali', 'Noto Sans Bengali'),
+  fontsource('tamil', 'Noto Sans Tamil'),
+  fontsource('telugu', 'Noto Sans Telugu'),
+  fontsource('gujarati', 'Noto Sans Gujarati'),
+  fontsource('gurmukhi', 'Noto Sans Gurmukhi'),
+  fontsource('kannada', 'Noto Sans Kannada'),
+  fontsource('malayalam', 'Noto Sans Malayalam'),
+  fontsource('sinhala', 'Noto Sans Sinhala'),
+  fontsource('georgian', 'Noto Sans Georgian'),
+  fontsource('armenian', 'Noto Sans Armenian'),
+  fontsource('ethiopic', 'Noto Sans Ethiopic'),
+  fontsource('khmer', 'Noto Sans Khmer'),
+  fontsource('lao', 'Noto Sans Lao'),
+  fontsource('myanmar', 'Noto Sans Myanmar'),
+  // no Noto Sans Tibetan is published; the serif is the one Noto Tibetan
+  fontsource('tibetan', 'Noto Serif Tibetan'),
   fontsource('zh-Hans', 'Noto Sans SC'),
   fontsource('zh-Hant', 'Noto Sans TC'),
   fontsource('ja', 'Noto Sans JP'),

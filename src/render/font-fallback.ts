@@ -5,6 +5,7 @@
 // machine) and reported. Pure: the caller says what each font file has.
 import { CodePointRanges } from './code-point-ranges.ts';
 import type { CodeRanges } from './font-faces.ts';
+import { graphemes } from './text-layout.ts';
 
 export interface Face {
   /** The family name the file is registered under with Skia (one file per family). */
@@ -21,9 +22,9 @@ export type HasGlyph = (face: Face, codePoint: number) => boolean;
 /** Drawn in place of a character no font has: no font maps a noncharacter, so every machine draws the same box. */
 export const MISSING_GLYPH = '\uffff';
 
-/** Characters with nothing to draw (joiners, variation selectors, controls): never reported; dropped when no font has them, but line breaks and tabs stay for wrapping. */
+/** Characters with nothing to draw (joiners, variation selectors, controls): never reported; dropped when no font has them, but line breaks, tabs and zero-width spaces stay for wrapping. */
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}|\p{Cc}/u;
-const LAYOUT = /[\t\n\v\f\r]/;
+const LAYOUT = /[\t\n\v\f\r\u200b]/;
 
 export interface ResolvedText {
   /** The text to draw: missing characters replaced by MISSING_GLYPH, invisible ones no font has dropped. */
@@ -35,34 +36,56 @@ export interface ResolvedText {
 }
 
 /**
- * Each character of `text` goes to the first face of `chain` whose unicode-range and cmap both
- * have it. Asked once per distinct character, each face's ranges by binary search: a text of
- * 5,000 characters no font has asks each of the chain's hundreds of faces once per character
- * it uses, not once per character it has.
+ * Each grapheme cluster of `text` goes whole to the first face of `chain` whose unicode-range
+ * and cmap have all its characters (the invisible ones it lacks are dropped), so that a ZWJ
+ * emoji sequence, a flag or a conjunct is shaped by one font: Skia, given the family list,
+ * also takes a cluster whole to the first family that has it all. A cluster no face has
+ * whole is resolved a character at a time, as the characters of a cluster no font can shape.
+ * Asked once per distinct cluster and character, each face's ranges by binary search: a text
+ * of 5,000 characters no font has asks each of the chain's hundreds of faces once per
+ * character it uses, not once per character it has.
  */
 export function resolveText(text: string, chain: readonly Face[], has: HasGlyph): ResolvedText {
   const inRange = chain.map((face) => new CodePointRanges(face.ranges));
-  const chosen = new Map<number, Face | undefined>();
-  const faceFor = (codePoint: number) => {
-    if (!chosen.has(codePoint))
+  const hasAll = (face: Face, i: number, codePoints: number[]) =>
+    codePoints.every((c) => inRange[i].has(c) && has(face, c));
+  const chosen = new Map<string, Face | undefined>();
+  const faceFor = (cluster: string, codePoints: number[]) => {
+    if (!chosen.has(cluster))
       chosen.set(
-        codePoint,
-        chain.find((face, i) => inRange[i].has(codePoint) && has(face, codePoint)),
+        cluster,
+        chain.find((face, i) => hasAll(face, i, codePoints)),
       );
-    return chosen.get(codePoint);
+    return chosen.get(cluster);
   };
   const used = new Set<Face>(chain.slice(0, 1));
   const missing = new Set<number>();
   let drawn = '';
-  for (const char of text) {
-    const codePoint = char.codePointAt(0)!;
-    const face = faceFor(codePoint);
-    if (face || LAYOUT.test(char)) {
-      if (face) used.add(face);
-      drawn += char;
-    } else if (!INVISIBLE.test(char)) {
-      missing.add(codePoint);
-      drawn += MISSING_GLYPH;
+  for (const cluster of graphemes(text)) {
+    const chars = [...cluster];
+    const visible = chars.filter((char) => !INVISIBLE.test(char) && !LAYOUT.test(char));
+    const whole =
+      visible.length > 0
+        ? faceFor(
+            cluster,
+            visible.map((char) => char.codePointAt(0)!),
+          )
+        : undefined;
+    if (whole) {
+      used.add(whole);
+      for (const char of chars) if (!INVISIBLE.test(char) || has(whole, char.codePointAt(0)!)) drawn += char;
+      continue;
+    }
+    for (const char of chars) {
+      const codePoint = char.codePointAt(0)!;
+      const face = faceFor(char, [codePoint]);
+      if (face || LAYOUT.test(char)) {
+        if (face) used.add(face);
+        drawn += char;
+      } else if (!INVISIBLE.test(char)) {
+        missing.add(codePoint);
+        drawn += MISSING_GLYPH;
+      }
     }
   }
   return { text: drawn, faces: chain.filter((face) => used.has(face)), missing: [...missing] };

@@ -6,8 +6,10 @@ import { createCanvas } from '@napi-rs/canvas';
 import { cssColour, type TextLayer } from '../movie/index.ts';
 import type { Face } from './font-fallback.ts';
 import { fontsForText } from './fonts.ts';
-import { linesAbove, placeLines, wrapText } from './text-layout.ts';
+import { linesAbove, placeLines, TAB_SPACES, tabbed, tabbedWidth, wrapText } from './text-layout.ts';
 import { type Region, wholeBox } from './visible-region.ts';
+
+const ZWSP = '\u200b';
 
 /**
  * Draws the layer with the bundled fonts (after `own`, the font from its fontUrl) and writes a
@@ -32,6 +34,8 @@ export async function rasterizeText(
   ctx.font = `${layer.fontWeight} ${layer.fontSize}px ${fonts.faces.map((face) => `"${face.family}"`).join(', ')}`;
   ctx.textAlign = layer.textAlign;
   ctx.textBaseline = 'alphabetic';
+  // 'auto' shapes an emoji ZWJ sequence that starts with a text-default character (❤️‍🔥, 🏳️‍🌈) as two emoji
+  ctx.textRendering = 'optimizeLegibility';
   ctx.fillStyle = cssColour(layer.color);
   const metrics = ctx.measureText('Hg');
   const ascent = metrics.fontBoundingBoxAscent || layer.fontSize * 0.8;
@@ -39,9 +43,22 @@ export async function rasterizeText(
   // a glyph may reach past the font's ascent and descent (stacked marks, tall emoji): a line counts as seen a font size further out
   const [top, bottom] = [region.y - ascent - layer.fontSize, region.y + region.height + descent + layer.fontSize];
   const shown = linesAbove(bottom, layer, ascent, descent);
-  const lines = wrapText(fonts.text, layer.width - 2 * layer.padding, (s) => ctx.measureText(s).width, shown);
+  // zero-width spaces are kept for wrapping (a break opportunity) and never drawn
+  const measure = (s: string) => ctx.measureText(s.replaceAll(ZWSP, '')).width;
+  const tabStop = TAB_SPACES * measure(' ');
+  const lines = wrapText(fonts.text, layer.width - 2 * layer.padding, (s) => tabbedWidth(s, measure, tabStop), shown);
   for (const line of placeLines(lines, layer, ascent, descent)) {
-    if (line.y > top && line.y < bottom) ctx.fillText(line.text, line.x, line.y);
+    if (line.y <= top || line.y >= bottom) continue;
+    if (!line.text.includes('\t')) {
+      ctx.fillText(line.text.replaceAll(ZWSP, ''), line.x, line.y);
+      continue;
+    }
+    // tab stops count from the line's start, wherever the alignment puts it
+    const { pieces, width } = tabbed(line.text, measure, tabStop);
+    const start = line.x - width * { left: 0, center: 0.5, right: 1 }[layer.textAlign];
+    ctx.textAlign = 'left';
+    for (const piece of pieces) if (piece.text) ctx.fillText(piece.text.replaceAll(ZWSP, ''), start + piece.x, line.y);
+    ctx.textAlign = layer.textAlign;
   }
   await writeFile(path, await canvas.encode('png'));
   return { missing: fonts.missing };
