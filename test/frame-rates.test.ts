@@ -18,6 +18,8 @@ import {
   sampleSpan,
   toFrames,
 } from '../src/movie/index.ts';
+import { normalizeMovie } from '../src/movie/index.ts';
+import { renderFrame } from '../src/render/index.ts';
 import { videoTimescale, frameTimescale } from '../src/render/encoder.ts';
 import { decodeAudio, decodeFrames, ffmpeg, onsetAfter, probe, render, tempDir, videoTimestamps } from './helpers.ts';
 
@@ -202,5 +204,65 @@ describe('gapless audio at any fps (issue 17, item 10)', () => {
       for (let k = 1024; k < samples.length / 2 - 1024; k++) if (samples[2 * k] < LEVEL * 0.8) low++;
       assert.equal(low, 0);
     });
+  }
+});
+
+test('a long movie at 119.88 fps: 13,187 frames, each exactly 1001/120000 s', async () => {
+  const { path, mediaData } = await render(
+    { width: 16, height: 16, fps: 119.88, scenes: [{ id: 'long', duration: 110, bgColor: '#ff0000' }] },
+    dir,
+  );
+  assert.equal(mediaData.frames, 13_187);
+  const { timeBase, pts } = await videoTimestamps(path);
+  const late = pts.filter((p, k) => p * timeBase[0] * 120_000 !== k * 1001 * timeBase[1]);
+  assert.deepEqual(late, []);
+});
+
+test('a 29.97 video layer at 29.97 fps shows source frame k on its k-th frame, and `frame` shows the same', async () => {
+  // 30 red frames, then 30 green, at 30000/1001
+  const source = join(dir, 'red-green.mp4');
+  const colour = (c: string) => `color=c=${c}:s=64x36:r=30000/1001,trim=end_frame=30`;
+  await ffmpeg([
+    '-filter_complex',
+    `${colour('red')}[a];${colour('green')}[b];[a][b]concat=n=2`,
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    source,
+  ]);
+  const movie = {
+    width: 64,
+    height: 36,
+    fps: 29.97,
+    scenes: [
+      { id: 'first', duration: 0.5, bgColor: '#0000ff' }, // 15 frames
+      {
+        id: 'second',
+        duration: 2, // 60 frames
+        bgColor: '#0000ff',
+        // from its 15th frame (15 x 1001/30000 s): movie frames 30.. show source frames 0..
+        layers: [{ id: 'clip', type: 'video', source: 'red-green.mp4', startTime: 0.5005 }],
+      },
+    ],
+  };
+  const { path } = await render(movie, dir);
+  const frames = await decodeFrames(path, 64, 36);
+  assert.equal(frames.count, 75);
+  const seen = Array.from({ length: 75 }, (_, k) => {
+    const [r, g, b] = frames.pixel(k, 32, 18);
+    return b > 200 ? 'b' : r > 200 ? 'r' : g > 100 ? 'g' : '?';
+  }).join('');
+  assert.equal(seen, `${'b'.repeat(30)}${'r'.repeat(30)}${'g'.repeat(15)}`);
+
+  // the frame shown at 2.002 s (frame 60) is the first green one; a moment before, the last red
+  for (const [at, expected] of [
+    [2.002, 'g'],
+    [2.0015, 'r'],
+  ] as const) {
+    const png = join(dir, `at-${at}.png`);
+    await renderFrame(normalizeMovie(movie, { allowLocalFiles: true, baseDir: dir }), { at, output: png });
+    const [r, g] = (await decodeFrames(png, 64, 36)).pixel(0, 32, 18);
+    assert.equal(r > 200 ? 'r' : g > 100 ? 'g' : '?', expected, `at ${at} s`);
   }
 });

@@ -54,9 +54,8 @@ export async function assemble(
   try {
     await concatenate(scenes, video, options.signal);
     await run([
-      // -r as well: with it ffmpeg times frame n as n / rate; by summing each frame's length
-      // in microseconds it drifted, a frame 2 ticks long past 50,000 frames at 30 fps and from
-      // frame 50 at 29.97 (30000/1001)
+      // -r as well: with it ffmpeg times frame n as n / rate; without, it summed each frame's
+      // length in microseconds, which drifts at NTSC rates (1002/30000 from frame 50 at 29.97)
       '-r',
       ffmpegRate(options.fps),
       '-framerate',
