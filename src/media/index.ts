@@ -1,9 +1,10 @@
 // The media module's public surface.
 export * from './binaries.ts';
+export * from './ffmpeg-features.ts';
 export * from './run-ffmpeg.ts';
 export * from './process-limits.ts';
 export * from './probe.ts';
-export type { VideoColour } from './input-description.ts';
+export type { CodingFacts, VideoColour } from './input-description.ts';
 export * from './sniff.ts';
 export * from './source-limits.ts';
 export * from './read-input.ts';

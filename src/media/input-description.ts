@@ -6,7 +6,15 @@
 
 export interface StreamFacts {
   /** `start`: the stream's first timestamp in seconds, when known (compare it with the container's). */
-  video?: { width: number; height: number; duration?: number; start?: number; colour?: VideoColour };
+  video?: {
+    width: number;
+    height: number;
+    /** How much wider than tall a pixel is shown (the sample aspect ratio), when not square. */
+    sampleAspect?: number;
+    duration?: number;
+    start?: number;
+    colour?: VideoColour;
+  } & CodingFacts;
   audio?: { channels: number; sampleRate: number; duration?: number; start?: number };
   /** Seconds, when the container knows. */
   duration?: number;
@@ -14,6 +22,19 @@ export interface StreamFacts {
   start?: number;
   /** Every stream of the container, whatever its type. */
   streams: number;
+}
+
+/** What decides how a video stream is decoded and read (source-filters.ts), as far as the file says (ffmpeg's names). */
+export interface CodingFacts {
+  codec?: string;
+  pixelFormat?: string;
+  /** WebM's `alpha_mode=1` tag: VP8/VP9 alpha that only the libvpx decoders return. */
+  alphaMode?: boolean;
+  /** "tt", "bb", "tb", "bt" (interlaced) or "progressive"; absent when unknown. */
+  fieldOrder?: string;
+  /** Transfer ("smpte2084", "arib-std-b67", ...) and primaries ("bt2020", ...); absent when untagged. */
+  transfer?: string;
+  primaries?: string;
 }
 
 /** How a video stream's pixels are coded, as far as the file says (ffmpeg's names). */
@@ -63,6 +84,8 @@ export function parseInputDescription(text: string): StreamFacts | undefined {
       width: Number(size?.[1] ?? 0),
       height: Number(size?.[2] ?? 0),
       colour: describedColour(video.details),
+      ...sampleAspect(/\[SAR (\d+):(\d+) /.exec(video.details)?.slice(1).join(':')),
+      ...describedCoding(video.details),
     };
   const audio = streams.find((s) => s.type === 'Audio');
   const sound = audio && /, (\d+) Hz, ([^,]+)/.exec(audio.details);
@@ -84,6 +107,32 @@ function describedColour(details: string): VideoColour {
   return videoColour(m?.[1], space, range);
 }
 
+/** A "Video:" line's codec, pixel format, field order and transfer: "h264 (High) (...), yuv420p(tv, bt2020nc/bt2020/smpte2084, top first)". */
+function describedCoding(details: string): CodingFacts {
+  const coding: CodingFacts = {};
+  const codec = /^(\w+)/.exec(details);
+  if (codec) coding.codec = codec[1];
+  // the parentheses may hold one pair of their own: "(bottom coded first (swapped))"
+  const m = /, (\w+)(?:\(((?:[^()]|\([^()]*\))*)\))?/.exec(details);
+  if (m) coding.pixelFormat = m[1];
+  const parts = m?.[2]?.split(', ') ?? [];
+  const [, primaries, transfer] = parts.find((p) => p.split('/').length === 3)?.split('/') ?? [];
+  if (primaries && primaries !== 'unknown') coding.primaries = primaries;
+  if (transfer && transfer !== 'unknown') coding.transfer = transfer;
+  const order = parts.map((p) => FIELD_ORDERS[p]).find((o) => o !== undefined);
+  if (order) coding.fieldOrder = order;
+  return coding;
+}
+
+/** ffmpeg's words for a field order, as ffprobe names it. */
+const FIELD_ORDERS: Record<string, string> = {
+  progressive: 'progressive',
+  'top first': 'tt',
+  'bottom first': 'bb',
+  'top coded first (swapped)': 'tb',
+  'bottom coded first (swapped)': 'bt',
+};
+
 /** Channels of a layout as ffmpeg names it: "mono", "stereo", "5.1(side)", "3 channels", ... */
 function channelsOf(layout: string): number {
   const counted = /^(\d+) channels/.exec(layout) ?? /^(\d+)\.(\d+)/.exec(layout);
@@ -100,4 +149,10 @@ export function parseFirstPacketTime(listing: string): number | undefined {
   const base = /^#tb 0: (\d+)\/(\d+)$/m.exec(listing);
   const packet = /^0,\s*-?\d+,\s*(-?\d+),/m.exec(listing);
   return base && packet ? (Number(packet[1]) * Number(base[1])) / Number(base[2]) : undefined;
+}
+
+/** A sample aspect ratio ("4:3") as a number, when it is known and not square ("0:1" is unknown). */
+export function sampleAspect(ratio: string | undefined): { sampleAspect?: number } {
+  const [num, den] = (ratio ?? '').split(':').map(Number);
+  return num > 0 && den > 0 && num !== den ? { sampleAspect: num / den } : {};
 }

@@ -7,7 +7,13 @@ import { open } from 'node:fs/promises';
 import { ffmpegBinary } from './binaries.ts';
 import { isDiskFull } from './disk-full.ts';
 import { imageDimensions } from './image-header.ts';
-import { parseFirstPacketTime, parseInputDescription, videoColour, type StreamFacts } from './input-description.ts';
+import {
+  parseFirstPacketTime,
+  parseInputDescription,
+  sampleAspect,
+  videoColour,
+  type StreamFacts,
+} from './input-description.ts';
 import { readInput } from './read-input.ts';
 import { mebibytes } from './process-limits.ts';
 import {
@@ -186,6 +192,12 @@ interface ProbeJson {
     pix_fmt?: string;
     color_space?: string;
     color_range?: string;
+    sample_aspect_ratio?: string;
+    color_transfer?: string;
+    color_primaries?: string;
+    codec_name?: string;
+    field_order?: string;
+    tags?: Record<string, string>;
     channels?: number;
     sample_rate?: string;
     duration?: string;
@@ -210,9 +222,21 @@ export function parseProbeJson(out: string): StreamFacts {
       ? {
           width: v.width ?? 0,
           height: v.height ?? 0,
+          ...sampleAspect(v.sample_aspect_ratio),
           duration: num(v.duration),
           start: num(v.start_time),
           colour: videoColour(v.pix_fmt, v.color_space, v.color_range),
+          ...known({
+            codec: v.codec_name,
+            pixelFormat: v.pix_fmt,
+            fieldOrder: v.field_order,
+            transfer: v.color_transfer,
+            primaries: v.color_primaries,
+          }),
+          // Matroska tags keep their case (ALPHA_MODE when muxed by other tools)
+          ...(Object.entries(v.tags ?? {}).some(([k, val]) => k.toLowerCase() === 'alpha_mode' && val === '1')
+            ? { alphaMode: true }
+            : {}),
         }
       : undefined,
     audio: a
@@ -227,6 +251,11 @@ export function parseProbeJson(out: string): StreamFacts {
     start: num(json.format?.start_time),
     streams: streams.length,
   };
+}
+
+/** The fields ffprobe gave a value ("unknown" is none). */
+function known<T extends Record<string, string | undefined>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== 'unknown')) as Partial<T>;
 }
 
 /**

@@ -33,7 +33,7 @@ export function colourTagArgs(): string[] {
 export const TO_OUTPUT = `out_color_matrix=${OUTPUT.standard}:out_range=${OUTPUT.range}`;
 
 /** RGB(A) pictures (a colour, a text raster) into the output's YUV: one `scale` pass. */
-export function fromRgb(format: 'yuv420p' | 'yuva420p'): string {
+export function fromRgb(format: 'yuv444p' | 'yuva444p'): string {
   return `scale=${TO_OUTPUT},format=${format}`;
 }
 
@@ -57,6 +57,12 @@ export interface SourceColour extends VideoColour {
   height: number;
 }
 
+/** The matrix a video source is read with (ffprobe's name, or "gbr"): its own, or for an untagged or unknown one, BT.601 below 720 lines and BT.709 from 720 up. */
+export function sourceMatrix(colour: SourceColour): string {
+  const known = colour.matrix === OUTPUT.standard || colour.matrix === 'gbr' || CONVERTIBLE.has(colour.matrix ?? '');
+  return known ? colour.matrix! : colour.height < 720 ? 'smpte170m' : OUTPUT.standard;
+}
+
 /** The matrices the `colorspace` filter converts from, by the names ffprobe gives them. */
 const CONVERTIBLE = new Set(['bt470bg', 'smpte170m', 'fcc', 'smpte240m', 'ycgco', 'bt2020nc']);
 
@@ -67,11 +73,10 @@ const CONVERTIBLE = new Set(['bt470bg', 'smpte170m', 'fcc', 'smpte240m', 'ycgco'
  * players read it: BT.601 below 720 lines, BT.709 from 720 up.
  */
 export function sourceConversion(colour: SourceColour): Conversion {
-  const known = colour.matrix === OUTPUT.standard || colour.matrix === 'gbr' || CONVERTIBLE.has(colour.matrix ?? '');
-  const matrix = known ? colour.matrix! : colour.height < 720 ? 'smpte170m' : OUTPUT.standard;
-  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv420p'] };
+  const matrix = sourceMatrix(colour);
+  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv444p'] };
   const scale = `${colour.range ? `in_range=${colour.range}:` : ''}out_range=${OUTPUT.range}`;
   // same primaries and transfer in and out, so only the matrix changes (`fast`: no trip through linear light)
   const matrixChange = `colorspace=all=${OUTPUT.standard}:iall=${OUTPUT.standard}:ispace=${matrix}:irange=${OUTPUT.range}:range=${OUTPUT.range}:fast=1`;
-  return { scale, after: ['format=yuv420p', ...(matrix === OUTPUT.standard ? [] : [matrixChange])] };
+  return { scale, after: ['format=yuv444p', ...(matrix === OUTPUT.standard ? [] : [matrixChange])] };
 }
