@@ -1,7 +1,7 @@
 // The last step: every scene's chunks concatenated byte for byte into one raw H.264
 // stream (each scene's frames counted on the way), then muxed with the audio track:
-// ffmpeg numbers the pictures at exactly the movie's rate (30000/1001 for 29.97), so every frame lasts 1/fps
-// and the video starts with the audio; a stream copy then moves the video to a finer
+// ffmpeg numbers the pictures at exactly the movie's rate (30000/1001 for 29.97), so every
+// frame lasts 1/fps and the video starts with the audio; a stream copy then moves the video to a finer
 // timescale, a whole multiple, that browsers seek in exactly (encoder.ts videoTimescale).
 // Written under a temporary name and renamed, so no half file is ever visible.
 import { randomBytes } from 'node:crypto';
