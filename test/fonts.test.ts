@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadImage, createCanvas } from '@napi-rs/canvas';
 import SQLite from 'better-sqlite3';
+import { doctor } from '../src/cli/doctor.ts';
 import { openSqlite } from '../src/jobs/database.ts';
 import { normalizeMovie, type TextLayer } from '../src/movie/index.ts';
 import { fallbackOrder, nearestWeight } from '../src/render/bundled-fonts.ts';
@@ -294,6 +295,14 @@ describe('every script draws glyphs, not boxes', async () => {
     assert.ok(kssa.width < 0.8 * (ka.width + ssa.width), `ক্ষ ${kssa.width} px, ক ${ka.width} + ষ ${ssa.width} px`);
     const [ta, tta] = [ink(await raster('த')), ink(await raster('க்ஷ'))];
     assert.ok(tta.width > ta.width, 'Tamil க்ஷ draws');
+  });
+
+  test('doctor lists every script the bundled fonts draw', async () => {
+    const { lines } = await doctor();
+    const scripts = lines.find((line) => line.startsWith('scripts '));
+    for (const [script] of samples.filter(([name]) => !['Cyrillic', 'Greek', 'Vietnamese'].includes(name)))
+      assert.match(scripts ?? '', new RegExp(`\\b${script}\\b`, 'i'), `${script} in ${scripts}`);
+    assert.match(scripts ?? '', /Latin, Cyrillic, Greek, Vietnamese/);
   });
 
   test('Arabic is shaped: joined letters take their narrow connecting forms', async () => {

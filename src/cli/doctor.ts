@@ -1,7 +1,7 @@
 // `reelsmith doctor`: which ffmpeg and ffprobe run, their versions, whether they can do
-// what the engine needs, and which fonts ship.
+// what the engine needs, and which fonts ship and the scripts they draw.
 import { ffmpegBinary, ffprobeBinary, run } from '../media/index.ts';
-import { bundledFontPackages } from '../render/index.ts';
+import { bundledFontPackages, coveredScripts } from '../render/index.ts';
 
 export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [`node       ${process.version}`];
@@ -31,5 +31,6 @@ export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
     ok = false;
   }
   lines.push(`fonts      ${bundledFontPackages().join(', ')}`);
+  lines.push(`scripts    ${coveredScripts().join(', ')}`);
   return { ok, lines };
 }

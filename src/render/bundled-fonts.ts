@@ -84,6 +84,38 @@ export const BUNDLED_FONTS: readonly BundledFont[] = [
   fontsource('ko', 'Noto Sans KR'),
 ];
 
+/** What each bundled font draws, as `doctor` and the README name it. */
+const SCRIPT_NAMES: Record<Script, string> = {
+  latin: 'Latin, Cyrillic, Greek, Vietnamese',
+  emoji: 'colour emoji',
+  arabic: 'Arabic',
+  hebrew: 'Hebrew',
+  devanagari: 'Devanagari',
+  thai: 'Thai',
+  bengali: 'Bengali',
+  tamil: 'Tamil',
+  telugu: 'Telugu',
+  gujarati: 'Gujarati',
+  gurmukhi: 'Gurmukhi',
+  kannada: 'Kannada',
+  malayalam: 'Malayalam',
+  sinhala: 'Sinhala',
+  georgian: 'Georgian',
+  armenian: 'Armenian',
+  ethiopic: 'Ethiopic',
+  khmer: 'Khmer',
+  lao: 'Lao',
+  myanmar: 'Myanmar',
+  tibetan: 'Tibetan',
+  'zh-Hans': 'Simplified Chinese',
+  'zh-Hant': 'Traditional Chinese',
+  ja: 'Japanese',
+  ko: 'Korean',
+};
+
+/** The scripts the bundled fonts draw, in fallback order. */
+export const coveredScripts = (): string[] => BUNDLED_FONTS.map((font) => SCRIPT_NAMES[font.script]);
+
 /**
  * The bundled fonts in the order they are asked for a text's characters. Chinese, Japanese and
  * Korean share the Han ideographs but draw them differently; with no language given, kana make

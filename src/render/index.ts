@@ -28,6 +28,7 @@ export {
   threadsPerProcess,
   type QualityPreset,
 } from './workers.ts';
+export { coveredScripts } from './bundled-fonts.ts';
 export { bundledFontPackages } from './fonts.ts';
 export { setTextLimits } from './text-pool.ts';
 export { WorkBudgetError } from './work-budget.ts';
