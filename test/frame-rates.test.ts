@@ -21,6 +21,7 @@ import {
 import { normalizeMovie } from '../src/movie/index.ts';
 import { renderFrame } from '../src/render/index.ts';
 import { videoTimescale, frameTimescale } from '../src/render/encoder.ts';
+import { startService, submitJob, waitForJob } from './service-helpers.ts';
 import { decodeAudio, decodeFrames, ffmpeg, onsetAfter, probe, render, tempDir, videoTimestamps } from './helpers.ts';
 
 const dir = await tempDir();
@@ -264,5 +265,32 @@ test('a 29.97 video layer at 29.97 fps shows source frame k on its k-th frame, a
     await renderFrame(normalizeMovie(movie, { allowLocalFiles: true, baseDir: dir }), { at, output: png });
     const [r, g] = (await decodeFrames(png, 64, 36)).pixel(0, 32, 18);
     assert.equal(r > 200 ? 'r' : g > 100 ? 'g' : '?', expected, `at ${at} s`);
+  }
+});
+
+test('the service renders a 29.97 fps job, and its mediaData reads 29.97 back from the file', async () => {
+  const svc = await startService();
+  try {
+    const t = await svc.tenant('pro');
+    const movie = {
+      width: 320,
+      height: 180,
+      fps: 29.97,
+      scenes: [
+        { id: 'intro', duration: 1, bgColor: '#1a1a2e' }, // 30 frames
+        { id: 'outro', duration: 0.5, bgColor: '#e94560' }, // 15 frames
+      ],
+    };
+    const jobId = await submitJob(svc, t.key, { kind: 'movie', projectId: t.projectId, movie });
+    const job = await waitForJob(svc.url, t.key, jobId);
+    assert.equal(job.status, 'done', JSON.stringify(job.error));
+    assert.deepEqual(
+      job.scenes.map((s: { frames: number }) => s.frames),
+      [30, 15],
+    );
+    const { bytes: _bytes, ...media } = job.mediaData;
+    assert.deepEqual(media, { duration: (45 * 1001) / 30000, width: 320, height: 180, fps: 29.97, frames: 45 });
+  } finally {
+    await svc.close();
   }
 });
