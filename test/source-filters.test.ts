@@ -4,9 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { listedNames, parseProbeJson } from '../src/media/index.ts';
 import { parseInputDescription } from '../src/media/input-description.ts';
+import { sourceConversion } from '../src/render/colour.ts';
 import { missingFeatures, SOURCE_FEATURES, sourceFilters, withAlpha } from '../src/render/source-filters.ts';
 
 const SD = { height: 480 };
+/** An RGB(A) source's conversion with its alpha kept. */
+const RGBA_IN = withAlpha(sourceConversion({ matrix: 'gbr', height: 48 }));
 
 describe('source filters', () => {
   test('a plain progressive SDR source gets nothing but its matrix conversion', () => {
@@ -15,10 +18,8 @@ describe('source filters', () => {
       inputArgs: [],
       decoded: [],
       beforeFit: [],
-      conversion: {
-        scale: 'out_range=tv',
-        after: ['format=yuv420p', 'colorspace=all=bt709:iall=bt709:ispace=smpte170m:irange=tv:range=tv:fast=1'],
-      },
+      // the source's own conversion (colour.ts, tested there)
+      conversion: sourceConversion({ height: 480 }),
       hasAlpha: false,
       notes: [],
       needs: [],
@@ -29,7 +30,7 @@ describe('source filters', () => {
     const vp9 = sourceFilters({ codec: 'vp9', pixelFormat: 'yuv420p', alphaMode: true, colour: SD });
     assert.deepEqual(vp9.inputArgs, ['-c:v', 'libvpx-vp9']);
     assert.deepEqual(vp9.beforeFit, ['scale=in_color_matrix=smpte170m,format=rgba']);
-    assert.deepEqual(vp9.conversion, { scale: 'out_color_matrix=bt709:out_range=tv', after: ['format=yuva420p'] });
+    assert.deepEqual(vp9.conversion, RGBA_IN);
     assert.equal(vp9.hasAlpha, true);
     assert.deepEqual(vp9.needs, [SOURCE_FEATURES.vp9Alpha]);
     const vp8 = sourceFilters({
@@ -55,7 +56,7 @@ describe('source filters', () => {
       const f = sourceFilters({ pixelFormat, colour: { matrix: 'gbr', height: 48 } });
       assert.equal(f.hasAlpha, true, pixelFormat);
       assert.deepEqual(f.beforeFit, []);
-      assert.deepEqual(f.conversion, { scale: 'out_color_matrix=bt709:out_range=tv', after: ['format=yuva420p'] });
+      assert.deepEqual(f.conversion, RGBA_IN);
     }
   });
 
@@ -84,7 +85,9 @@ describe('source filters', () => {
       'zscale=tin=linear:pin=bt709:t=bt709:p=bt709:m=bt709:r=tv',
       'format=yuv444p10le',
     ]);
-    assert.deepEqual(pq.conversion, { scale: 'in_range=tv:out_range=tv', after: ['format=yuv420p'] });
+    // tone-mapped pixels are BT.709 already: the fit changes only range and subsampling
+    assert.deepEqual(pq.conversion, sourceConversion({ matrix: 'bt709', range: 'tv', height: 2160 }));
+    assert.equal(pq.conversion.scale, 'in_range=tv:out_range=tv');
     assert.deepEqual(pq.notes, ['HDR (PQ, BT.2020) tone-mapped to SDR BT.709']);
     assert.deepEqual(pq.needs, [SOURCE_FEATURES.zscale, SOURCE_FEATURES.tonemap]);
     const hlg = sourceFilters({ transfer: 'arib-std-b67', colour: { height: 1080 } });
@@ -95,6 +98,8 @@ describe('source filters', () => {
   });
 
   test('withAlpha keeps alpha in whatever YUV the fit writes', () => {
+    assert.equal(RGBA_IN.scale, 'out_color_matrix=bt709:out_range=tv');
+    assert.match(RGBA_IN.after[0], /^format=yuva4[24][04]p$/);
     assert.deepEqual(withAlpha({ scale: 's', after: ['format=yuv420p', 'x'] }).after, ['format=yuva420p', 'x']);
     assert.deepEqual(withAlpha({ scale: 's', after: ['format=yuv444p'] }).after, ['format=yuva444p']);
   });

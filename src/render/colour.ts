@@ -33,7 +33,7 @@ export function colourTagArgs(): string[] {
 export const TO_OUTPUT = `out_color_matrix=${OUTPUT.standard}:out_range=${OUTPUT.range}`;
 
 /** RGB(A) pictures (a colour, a text raster) into the output's YUV: one `scale` pass. */
-export function fromRgb(format: 'yuv444p' | 'yuva444p'): string {
+export function fromRgb(format: 'yuv420p' | 'yuva420p'): string {
   return `scale=${TO_OUTPUT},format=${format}`;
 }
 
@@ -74,9 +74,9 @@ const CONVERTIBLE = new Set(['bt470bg', 'smpte170m', 'fcc', 'smpte240m', 'ycgco'
  */
 export function sourceConversion(colour: SourceColour): Conversion {
   const matrix = sourceMatrix(colour);
-  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv444p'] };
+  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv420p'] };
   const scale = `${colour.range ? `in_range=${colour.range}:` : ''}out_range=${OUTPUT.range}`;
   // same primaries and transfer in and out, so only the matrix changes (`fast`: no trip through linear light)
   const matrixChange = `colorspace=all=${OUTPUT.standard}:iall=${OUTPUT.standard}:ispace=${matrix}:irange=${OUTPUT.range}:range=${OUTPUT.range}:fast=1`;
-  return { scale, after: ['format=yuv444p', ...(matrix === OUTPUT.standard ? [] : [matrixChange])] };
+  return { scale, after: ['format=yuv420p', ...(matrix === OUTPUT.standard ? [] : [matrixChange])] };
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { layerPath, type NormalizedMovie, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import {
+  ffmpegFeatures,
   FORMATS,
   PICTURE_DEMUXER,
   SourceRefusal,
@@ -19,6 +20,7 @@ import { FittedPictures } from './fitted-picture.ts';
 import { missingGlyphs } from './font-fallback.ts';
 import { bundledFontPackages } from './fonts.ts';
 import { ScenePool } from './scene-pool.ts';
+import { missingFeatures, type SourceFilters, sourceFilters } from './source-filters.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { TextDrawError, textPool } from './text-pool.ts';
 import { type Region, visibleRegion } from './visible-region.ts';
@@ -57,6 +59,10 @@ export interface LayerInput extends SourceFile {
   duration?: number;
   /** A video's colour, to convert it from. */
   colour?: SourceColour;
+  /** Transparent pixels that must stay so through the fit (a video's alpha; pictures and text keep theirs anyway). */
+  hasAlpha?: boolean;
+  /** How a video is decoded and read before its fit: alpha, deinterlacing, tone mapping (source-filters.ts). */
+  read?: SourceFilters;
   /** The source's start: its container's start time, the timestamp that trimStart and every position count from (0 for pictures and text). */
   start: number;
   /** The part of the layer's box the canvas shows: all the file holds of a picture or text, what is cropped of a video. */
@@ -206,7 +212,14 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
+            const read = sourceFilters({ ...media.video!, colour });
+            const lacking = read.needs.length > 0 && missingFeatures(read.needs, await named(ffmpegFeatures()));
+            if (lacking) fail(lacking);
+            for (const note of read.notes)
+              warnings.push({ scene: scene.index, layer: layer.index, text: `${where}: ${note}` });
             inputs.set(layer.id, {
+              hasAlpha: read.hasAlpha,
+              read,
               layer,
               path: media.path,
               demuxer: media.format.demuxer,

@@ -15,7 +15,7 @@ import {
   type NormalizedScene,
   type VisualLayer,
 } from '../movie/index.ts';
-import { fromRgb, sourceConversion, TO_RGB } from './colour.ts';
+import { fromRgb, TO_RGB } from './colour.ts';
 import { fitFilter } from './fit.ts';
 import { cropFilter } from './visible-region.ts';
 import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
@@ -178,20 +178,23 @@ function videoStream(
   const at = sourcePosition(layer.trimStart + skipped, input.duration, layer.loop, canvas.fps);
   const { before, cut } = seek(input, input.start, at);
   const needsAlpha = layer.opacity < 1 || layer.fit === 'contain';
+  const read = input.read!;
   const filters = [
+    ...read.decoded,
     // time 0 becomes `at` on the source's clock (shared with its sound); each movie frame shows
     // the source frame nearest to it, the first one held if the picture starts later
     `setpts=PTS-(${cut})/TB`,
     `fps=${ffmpegRate(canvas.fps)}:start_time=0`,
     `trim=end_frame=${to - from}`,
-    fitFilter(layer.fit, layer.width, layer.height, sourceConversion(input.colour!)),
+    ...read.beforeFit,
+    fitFilter(layer.fit, layer.width, layer.height, read.conversion),
     ...cropFilter(input.region, layer),
     ...(needsAlpha ? ['format=yuva420p'] : []),
     ...(layer.opacity < 1 ? [`lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${ffmpegRate(canvas.fps)}*TB)`,
   ];
   return graph.chain(
-    [graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before])],
+    [graph.input(input, [...(layer.loop ? ['-stream_loop', '-1'] : []), ...before, ...read.inputArgs])],
     filters.join(','),
   )[0];
 }
