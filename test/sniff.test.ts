@@ -199,7 +199,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
     duration: 2.02,
     start: 1.4,
     streams: 2,
-    video: { width: 320, height: 180, colour: {} },
+    video: { width: 320, height: 180, colour: {}, codec: 'h264', pixelFormat: 'yuv420p', fieldOrder: 'progressive' },
     audio: { channels: 1, sampleRate: 44100 },
   });
   const debian = [
@@ -215,7 +215,14 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
     duration: 3723.5,
     start: 1.4,
     streams: 3,
-    video: { width: 1920, height: 1080, colour: { matrix: 'bt709', range: 'tv' } },
+    video: {
+      width: 1920,
+      height: 1080,
+      colour: { matrix: 'bt709', range: 'tv' },
+      codec: 'h264',
+      pixelFormat: 'yuv420p',
+      fieldOrder: 'progressive',
+    },
     audio: { channels: 6, sampleRate: 48000 },
   });
   assert.deepEqual(
@@ -237,7 +244,7 @@ test("ffmpeg's input description (npm 2018 build and Debian 5.1) gives a transpo
       duration: undefined,
       start: undefined,
       streams: 1,
-      video: { width: 0, height: 0, colour: {} },
+      video: { width: 0, height: 0, colour: {}, codec: 'h264' },
     },
   );
   assert.equal(parseInputDescription('file:/data/sources/x.ts: Invalid data found when processing input'), undefined);

@@ -158,3 +158,66 @@ describe('interlaced sources', () => {
     }
   });
 });
+
+describe('animated pictures', () => {
+  // 64x48, red for 0.5 s then green for 0.5 s, the right half transparent
+  const TWO_COLOURS =
+    "color=c=black:s=64x48:r=10:d=1,format=rgba,geq=r='255*lt(T,0.5)':g='255*gte(T,0.5)':b=0:a='255*lt(X,32)'";
+
+  test('an animated GIF or APNG as a video layer plays with its own timing, loops, and keeps its transparency', async () => {
+    await ffmpeg(['-f', 'lavfi', '-i', TWO_COLOURS, '-plays', '0', '-f', 'apng', at('anim.png')]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      TWO_COLOURS,
+      '-filter_complex',
+      'split[a][b];[a]palettegen=reserve_transparent=1[p];[b][p]paletteuse',
+      at('anim.gif'),
+    ]);
+    const layers = [
+      video('gif', 'anim.gif', 0, 0, 64, 48, { loop: true }),
+      video('apng', 'anim.png', 64, 0, 64, 48, { loop: true }),
+    ];
+    const { path } = await render({ width: 128, height: 48, fps: 10, scenes: [scene(layers, 2)] }, dir);
+    // frames 2, 7, 12, 17: red, green, red (looped), green
+    const frames = await decodeFrames(path, 128, 48, [2, 7, 12, 17]);
+    for (const [i, name] of ['GIF', 'APNG'].entries()) {
+      for (const [frame, colour] of [
+        [2, RED],
+        [7, GREEN],
+        [12, RED],
+        [17, GREEN],
+      ] as const) {
+        const seen = frames.pixel(frame, i * 64 + 12, 24);
+        assert.ok(near(seen, colour, 10), `${name} frame ${frame}: ${seen}, not ${colour}`);
+      }
+      assert.ok(near(frames.pixel(7, i * 64 + 52, 24), BLUE), `${name}: its transparent half shows the background`);
+    }
+  });
+
+  test('an animated WebP, GIF or APNG as an image layer shows its first frame; as a video layer an animated WebP is refused by name', async () => {
+    await ffmpeg(['-f', 'lavfi', '-i', TWO_COLOURS, '-loop', '0', '-c:v', 'libwebp_anim', at('anim.webp')]);
+    const image = (id: string, source: string, x: number) => ({
+      id,
+      type: 'image',
+      source,
+      position: { x, y: 0 },
+      size: { width: 64, height: 48 },
+    });
+    const layers = [image('webp', 'anim.webp', 0), image('gif', 'anim.gif', 64), image('apng', 'anim.png', 128)];
+    const { path } = await render({ width: 192, height: 48, fps: 10, scenes: [scene(layers)] }, dir);
+    const frames = await decodeFrames(path, 192, 48, [7]);
+    for (const [i, name] of ['WebP', 'GIF', 'APNG'].entries()) {
+      assert.ok(near(frames.pixel(7, i * 64 + 12, 24), RED, 10), `${name}: ${frames.pixel(7, i * 64 + 12, 24)}`);
+      assert.ok(near(frames.pixel(7, i * 64 + 52, 24), BLUE), `${name}: transparent half`);
+    }
+    const refused = render(
+      { width: 64, height: 48, fps: 10, scenes: [scene([video('sticker', 'anim.webp', 0, 0, 64, 48)])] },
+      dir,
+    );
+    await assert.rejects(refused, {
+      message: `layer "sticker" (movie.scenes[0].layers[0]): ${at('anim.webp')}: is an animated WebP, which plays only as an image layer (its first frame) for now: ffmpeg cannot decode animated WebP as video`,
+    });
+  });
+});

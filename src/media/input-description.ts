@@ -114,7 +114,7 @@ function describedCoding(details: string): CodingFacts {
   if (codec) coding.codec = codec[1];
   // the parentheses may hold one pair of their own: "(bottom coded first (swapped))"
   const m = /, (\w+)(?:\(((?:[^()]|\([^()]*\))*)\))?/.exec(details);
-  if (m) coding.pixelFormat = m[1];
+  if (m && m[1] !== 'none') coding.pixelFormat = m[1];
   const parts = m?.[2]?.split(', ') ?? [];
   const [, primaries, transfer] = parts.find((p) => p.split('/').length === 3)?.split('/') ?? [];
   if (primaries && primaries !== 'unknown') coding.primaries = primaries;

@@ -3,7 +3,8 @@
 // one strict decode is decodePicture's, at planning), a video's or audio's streams come from
 // ffprobe (ffmpeg for MPEG-TS), and every size is checked against the source limits.
 // Every tool opens the file with its demuxer named and the `file` protocol only.
-import { open } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { apngDuration, firstWebpFrame, isAnimatedPng, isAnimatedWebp } from './animation.ts';
 import { ffmpegBinary } from './binaries.ts';
 import { isDiskFull } from './disk-full.ts';
 import { imageDimensions } from './image-header.ts';
@@ -31,6 +32,10 @@ import { limitRefusal } from './source-limits.ts';
 export interface MediaInfo extends StreamFacts {
   /** The allowed format the file is in; its demuxer is the one every later read names. */
   format: MediaFormat;
+  /** An animated picture (GIF, APNG) read as a video: its demuxer and streams; an animated WebP's is undefined. */
+  animation?: { demuxer: string } & StreamFacts;
+  /** An animated WebP, which ffmpeg decodes only as its first frame taken out (decodePicture). */
+  animatedWebp?: boolean;
 }
 
 /** A source that is not a file Reelsmith reads, or not within the limits: `reason` follows its URL in messages. */
@@ -58,7 +63,29 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
   const facts = format.kind === 'image' ? imageFacts(format, head) : await streamFacts(path, format, signal);
   const refusal = limitRefusal({ ...facts.video, duration: facts.duration, streams: facts.streams });
   if (refusal) throw new SourceRefusal(refusal);
-  return { format, ...facts };
+  if (format === FORMATS.webp && isAnimatedWebp(head)) return { format, ...facts, animatedWebp: true };
+  const animated = format === FORMATS.gif || (format === FORMATS.png && isAnimatedPng(head));
+  if (!animated || !format.animation) return { format, ...facts };
+  // an animated picture is also read as a video: its frames' pixel format and timing
+  const demuxer = { ...format, demuxer: format.animation };
+  const moving = await streamFacts(path, demuxer, signal);
+  if (format === FORMATS.png) moving.duration ??= apngDuration(await readFile(path));
+  if (moving.video && moving.duration !== undefined) moving.video.duration ??= moving.duration;
+  return { format, ...facts, animation: { demuxer: format.animation, ...moving } };
+}
+
+/**
+ * A probed source as a video layer reads it: an animated GIF or APNG as its frames; anything
+ * else as it is (planning refuses a still picture). An animated WebP is refused by name.
+ */
+export function asVideo<T extends MediaInfo>(media: T): T {
+  if (media.animatedWebp)
+    throw new SourceRefusal(
+      'is an animated WebP, which plays only as an image layer (its first frame) for now: ffmpeg cannot decode animated WebP as video',
+    );
+  if (!media.animation) return media;
+  const { demuxer, ...facts } = media.animation;
+  return { ...media, ...facts, format: { ...media.format, demuxer, kind: 'media' } };
 }
 
 /** The size from the header (probeMedia checks it against the limits before anything decodes the picture; decodePicture does, strictly). */
@@ -80,17 +107,19 @@ export async function decodePicture(
   out: string,
   signal?: AbortSignal,
 ): Promise<void> {
+  // an animated WebP's first frame, taken out as a still WebP, on its canvas
+  const first = format === FORMATS.webp ? await firstFrameOfAnimatedWebp(path, out) : undefined;
   const args = [
     '-xerror',
     '-err_detect',
     'explode',
-    ...readInput(format.demuxer, path),
+    ...readInput(format.demuxer, first?.path ?? path),
     '-map',
     '0:v:0',
     '-frames:v',
     '1',
     '-vf',
-    filters,
+    first ? `${first.filter},${filters}` : filters,
     '-c:v',
     'rawvideo',
     '-f',
@@ -106,6 +135,24 @@ export async function decodePicture(
   }).catch((err: Error) => {
     throw unreadable(err, `cannot be decoded as ${format.label}`);
   });
+}
+
+/** An animated WebP's first frame as a still WebP beside `out`, and the filter that puts it on the animation's canvas; undefined for a still WebP. */
+async function firstFrameOfAnimatedWebp(
+  path: string,
+  out: string,
+): Promise<{ path: string; filter: string } | undefined> {
+  const file = await readFile(path);
+  if (!isAnimatedWebp(file)) return undefined;
+  const frame = firstWebpFrame(file);
+  const canvas = imageDimensions(FORMATS.webp, file);
+  if (!frame || !canvas) throw new SourceRefusal('is not a valid animated WebP (it has no frame)');
+  const still = `${out}.first.webp`;
+  await writeFile(still, frame.still);
+  return {
+    path: still,
+    filter: `format=rgba,pad=${canvas.width}:${canvas.height}:${frame.x}:${frame.y}:color=black@0`,
+  };
 }
 
 /** How decodePicture's output is read back. */

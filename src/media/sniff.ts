@@ -10,6 +10,8 @@ export interface MediaFormat {
   demuxer: string;
   /** A still picture, or audio/video. */
   kind: 'image' | 'media';
+  /** For a picture format that may be animated: the demuxer that reads it as a video (GIF, APNG). */
+  animation?: string;
   matches: (head: Uint8Array) => boolean;
 }
 
@@ -19,6 +21,7 @@ export const FORMATS = {
     label: 'PNG',
     demuxer: 'png_pipe',
     kind: 'image',
+    animation: 'apng',
     matches: (b) => bytesAt(b, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
   },
   jpeg: { label: 'JPEG', demuxer: 'jpeg_pipe', kind: 'image', matches: (b) => bytesAt(b, 0, [0xff, 0xd8, 0xff]) },
@@ -32,6 +35,7 @@ export const FORMATS = {
     label: 'GIF',
     demuxer: 'gif',
     kind: 'image',
+    animation: 'gif',
     matches: (b) => textAt(b, 0, 'GIF87a') || textAt(b, 0, 'GIF89a'),
   },
   mp4: {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { layerPath, type NormalizedMovie, type NormalizedScene, type VisualLayer } from '../movie/index.ts';
 import {
+  asVideo,
   ffmpegFeatures,
   FORMATS,
   PICTURE_DEMUXER,
@@ -208,7 +209,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             return;
           }
           case 'video': {
-            const media = await named(ctx.store.probe(layer.source, ctx.signal));
+            const media = await named(ctx.store.probe(layer.source, ctx.signal).then(asVideo));
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             if (!visible) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
