@@ -1,7 +1,8 @@
 // `reelsmith doctor`: which ffmpeg and ffprobe run, their versions, whether they can do
 // what the engine needs, and which fonts ship and the scripts they draw.
-import { ffmpegBinary, ffprobeBinary, run } from '../media/index.ts';
+import { ffmpegBinary, ffmpegFeatures, ffprobeBinary, run } from '../media/index.ts';
 import { bundledFontPackages, coveredScripts } from '../render/index.ts';
+import { SOURCE_FEATURES } from '../render/source-filters.ts';
 
 export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [`node       ${process.version}`];
@@ -27,6 +28,18 @@ export async function doctor(): Promise<{ ok: boolean; lines: string[] }> {
     if (!x264 || missing.length > 0) ok = false;
     lines.push(`libx264    ${x264 ? 'yes' : 'MISSING'}`);
     lines.push(`filters    ${missing.length === 0 ? 'all present' : `MISSING ${missing.join(', ')}`}`);
+  } catch {
+    ok = false;
+  }
+  try {
+    // optional: without one, only the layers whose sources need it fail, naming it
+    const has = await ffmpegFeatures();
+    const missing = Object.values(SOURCE_FEATURES).filter((f) => !has(f));
+    const all = Object.values(SOURCE_FEATURES).map((f) => `${f.purpose} (${f.name})`);
+    const named = missing.map((f) => `${f.name} ${f.kind} (${f.purpose})`).join(', ');
+    lines.push(
+      `sources    ${missing.length === 0 ? `${all.join(', ')}: all present` : `MISSING ${named}: layers whose sources need them fail`}`,
+    );
   } catch {
     ok = false;
   }
