@@ -10,7 +10,7 @@ import { parseProbeJson } from '../src/media/probe.ts';
 import { normalizeMovie, parseColour } from '../src/movie/index.ts';
 import { colourTagArgs, sourceConversion } from '../src/render/colour.ts';
 import { renderFrame } from '../src/render/index.ts';
-import { fitFilter } from '../src/render/fit.ts';
+import { fitFilters, placeSource } from '../src/render/fit.ts';
 import { decodeFrames, ffmpeg, media, near, probe, render, tempDir, type Frames, type Rgb } from './helpers.ts';
 
 const W = 320;
@@ -196,47 +196,48 @@ describe('colour conversions, as filter strings', () => {
     ]);
   });
 
-  test("a video source's matrix: tagged, or by its height when untagged; its range; RGB-coded", () => {
-    const to709 = (from: string) => `colorspace=all=bt709:iall=bt709:ispace=${from}:irange=tv:range=tv:fast=1`;
+  test("a video source's matrix: tagged, or by its height when untagged; its range; RGB-coded; clipped through RGB", () => {
+    const throughRgb = (from: string, range = '') => ({
+      before: [`scale=in_color_matrix=${from}${range},format=gbrp`],
+      scale: 'out_color_matrix=bt709:out_range=tv',
+      after: ['format=yuv444p'],
+    });
     assert.deepEqual(sourceConversion({ matrix: 'bt709', range: 'tv', height: 480 }), {
       scale: 'in_range=tv:out_range=tv',
-      after: ['format=yuv420p'],
+      after: ['format=yuv444p'],
     });
-    assert.deepEqual(sourceConversion({ height: 719 }), {
-      scale: 'out_range=tv',
-      after: ['format=yuv420p', to709('smpte170m')],
-    });
-    assert.deepEqual(sourceConversion({ height: 720 }), { scale: 'out_range=tv', after: ['format=yuv420p'] });
-    assert.deepEqual(sourceConversion({ matrix: 'bt470bg', range: 'pc', height: 1080 }), {
-      scale: 'in_range=pc:out_range=tv',
-      after: ['format=yuv420p', to709('bt470bg')],
-    });
-    assert.deepEqual(sourceConversion({ matrix: 'bt2020nc', height: 2160 }), {
-      scale: 'out_range=tv',
-      after: ['format=yuv420p', to709('bt2020nc')],
-    });
+    assert.deepEqual(sourceConversion({ height: 719 }), throughRgb('smpte170m'));
+    assert.deepEqual(sourceConversion({ height: 720 }), { scale: 'out_range=tv', after: ['format=yuv444p'] });
+    assert.deepEqual(
+      sourceConversion({ matrix: 'bt470bg', range: 'pc', height: 1080 }),
+      throughRgb('bt601', ':in_range=pc'),
+    );
+    assert.deepEqual(sourceConversion({ matrix: 'bt2020nc', height: 2160 }), throughRgb('bt2020'));
     assert.deepEqual(
       sourceConversion({ matrix: 'reserved', height: 576 }),
-      { scale: 'out_range=tv', after: ['format=yuv420p', to709('smpte170m')] },
+      throughRgb('smpte170m'),
       'a matrix ffmpeg cannot name counts as untagged',
     );
     assert.deepEqual(sourceConversion({ matrix: 'gbr', height: 480 }), {
       scale: 'out_color_matrix=bt709:out_range=tv',
-      after: ['format=yuv420p'],
+      after: ['format=yuv444p'],
     });
+    // a translucent layer: values outside RGB are clipped before the blend
+    assert.deepEqual(sourceConversion({ height: 720 }, true), throughRgb('bt709'));
   });
 
   test('fitting converts in the same scale pass', () => {
-    const colour = { scale: 'out_range=tv', after: ['format=yuv420p'] };
-    assert.equal(fitFilter('fill', 100, 50, colour), 'scale=100:50:out_range=tv,format=yuv420p');
-    assert.equal(
-      fitFilter('cover', 100, 50, colour),
-      'scale=100:50:force_original_aspect_ratio=increase:out_range=tv,format=yuv420p,crop=100:50',
-    );
-    assert.equal(
-      fitFilter('contain', 100, 50, colour),
-      'scale=100:50:force_original_aspect_ratio=decrease:out_range=tv,format=yuv420p,format=yuva420p,pad=100:50:(ow-iw)/2:(oh-ih)/2:color=black@0',
-    );
+    const colour = { scale: 'out_range=tv', after: ['format=yuv444p'] };
+    const placement = (fit: 'fill' | 'cover' | 'contain') =>
+      placeSource(fit, { x: 0, y: 0, width: 100, height: 50 }, { width: 64, height: 48 }, { width: 320, height: 180 })!;
+    assert.deepEqual(fitFilters(placement('fill'), colour), ['scale=100:50:out_range=tv', 'format=yuv444p']);
+    assert.deepEqual(fitFilters(placement('cover'), colour), [
+      'scale=100:75:out_range=tv',
+      'format=yuv444p',
+      'crop=100:50:0:12:exact=1',
+    ]);
+    assert.deepEqual(fitFilters(placement('contain'), colour), ['scale=66:50:out_range=tv', 'format=yuv444p']);
+    assert.deepEqual(placement('contain').at, { x: 17, y: 0 });
   });
 
   test("the probe reads a video's matrix and range (ffprobe JSON and ffmpeg's description)", () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encoderArgs, lookaheadFrames } from '../src/render/encoder.ts';
 import { FilterGraph } from '../src/render/filter-graph.ts';
+import { placeSource } from '../src/render/fit.ts';
 import { pictureFilter } from '../src/render/fitted-picture.ts';
 
 const COMMON =
@@ -23,21 +24,37 @@ test("below 1080p x264 keeps its preset's lookahead; from 1080p up it looks half
   assert.equal(lookaheadFrames('medium', { width: 1920, height: 1079 }), undefined);
 });
 
-test("a picture is made RGBA, fitted and converted to the output's YUV with alpha in one scale pass", () => {
+test("a picture is made RGBA, fitted and converted to the output's YUV 4:4:4 with alpha in one scale pass", () => {
+  const canvas = { width: 1920, height: 1080 };
+  const place = (fit: 'cover' | 'contain', width: number, height: number) =>
+    placeSource(fit, { x: 0, y: 0, width, height }, { width: 400, height: 300 }, canvas)!;
   assert.equal(
-    pictureFilter({ fit: 'cover', width: 1920, height: 1080 }, { x: 0, y: 0, width: 1920, height: 1080 }),
-    'scale=in_color_matrix=bt601,format=rgba,scale=1920:1080:force_original_aspect_ratio=increase:out_color_matrix=bt709:out_range=tv,format=yuva420p,crop=1920:1080',
+    pictureFilter(place('cover', 1920, 1080)),
+    'scale=in_color_matrix=bt601,format=rgba,scale=1920:1440:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=1920:1080:0:180:exact=1',
   );
   assert.equal(
-    pictureFilter({ fit: 'contain', width: 200, height: 60 }, { x: 0, y: 0, width: 200, height: 60 }),
-    'scale=in_color_matrix=bt601,format=rgba,scale=200:60:force_original_aspect_ratio=decrease:out_color_matrix=bt709:out_range=tv,format=yuva420p,format=yuva420p,pad=200:60:(ow-iw)/2:(oh-ih)/2:color=black@0',
+    pictureFilter(place('contain', 200, 60)),
+    'scale=in_color_matrix=bt601,format=rgba,scale=80:60:out_color_matrix=bt709:out_range=tv,format=yuva444p',
   );
 });
 
-test('a picture larger than the canvas is cut to the part the canvas shows after its fit', () => {
+test('a picture far larger than the canvas is made from the part of the source the canvas shows', () => {
+  const placement = placeSource(
+    'fill',
+    { x: -3000, y: -3000, width: 7000, height: 7000 },
+    { width: 400, height: 300 },
+    { width: 640, height: 360 },
+  )!;
+  // 17.5 box pixels a source pixel across: source columns 171..208, and 4 more each side, make the 640 shown
+  assert.deepEqual(placement, {
+    source: { x: 167, y: 124, width: 45, height: 24 },
+    scaled: { width: 787, height: 560 },
+    cut: { x: 77, y: 107, width: 640, height: 360 },
+    at: { x: 0, y: 0 },
+  });
   assert.equal(
-    pictureFilter({ fit: 'fill', width: 7000, height: 7000 }, { x: 6, y: 0, width: 640, height: 360 }),
-    'scale=in_color_matrix=bt601,format=rgba,scale=7000:7000:out_color_matrix=bt709:out_range=tv,format=yuva420p,crop=640:360:6:0:exact=1',
+    pictureFilter(placement),
+    'scale=in_color_matrix=bt601,format=rgba,crop=45:24:167:124:exact=1,scale=787:560:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=640:360:77:107:exact=1',
   );
 });
 

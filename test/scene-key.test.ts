@@ -35,7 +35,7 @@ function inputs(m: ReturnType<typeof movie>, order: string[]): Map<string, Layer
           path: `/work/text-${id}.png`,
           demuxer: 'png_pipe',
           start: 0,
-          region: wholeBox(layer),
+          placement: { scaled: layer, cut: wholeBox(layer), at: { x: layer.x, y: layer.y } },
           digest: `digest-of-${id}-${layer.type === 'text' ? layer.text : ''}`,
         },
       ];

@@ -27,7 +27,7 @@ test('a job whose fitted pictures would pass its work budget fails naming the la
       assert.equal(err.name, 'WorkBudgetError');
       assert.match(
         err.message,
-        /^layer "photo-2" \(movie\.scenes\[0\]\.layers\[2\]\): the job's work files would pass its 1 MiB budget/,
+        /^layer "photo-2" \(movie\.scenes\[0\]\.layers\[2\]\): the job's work files would pass its 2 MiB budget/,
       );
       return true;
     },

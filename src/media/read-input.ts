@@ -4,16 +4,7 @@
 // demuxer's external data references (`enable_drefs`) stay off, as they are by default.
 import { SOURCE_LIMITS } from './source-limits.ts';
 
-/** The arguments that open `path` with `demuxer` as the next input. */
-export function readInput(demuxer: string, path: string): string[] {
-  return [
-    '-f',
-    demuxer,
-    '-protocol_whitelist',
-    'file',
-    '-max_pixels',
-    String(SOURCE_LIMITS.pixels),
-    '-i',
-    `file:${path}`,
-  ];
+/** The arguments that open `path` with `demuxer` as the next input, its pictures at most `pixels` large. */
+export function readInput(demuxer: string, path: string, pixels: number = SOURCE_LIMITS.pixels): string[] {
+  return ['-f', demuxer, '-protocol_whitelist', 'file', '-max_pixels', String(pixels), '-i', `file:${path}`];
 }

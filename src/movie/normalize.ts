@@ -142,16 +142,18 @@ function normalizeLayer(
 ): NormalizedLayer {
   const startTime = layer.startTime ?? 0;
   const range = layerFrameRange(startTime, layer.duration ?? scene.duration - startTime, canvas.fps, sceneFrames);
+  const [x, width] = pixelSpan(layer.position?.x ?? 0, layer.size?.width ?? canvas.width);
+  const [y, height] = pixelSpan(layer.position?.y ?? 0, layer.size?.height ?? canvas.height);
   const base: LayerBase = {
     id: layer.id,
     index,
     zIndex: layer.zIndex ?? 0,
     startFrame: range.start,
     endFrame: range.end,
-    x: Math.round(layer.position?.x ?? 0),
-    y: Math.round(layer.position?.y ?? 0),
-    width: Math.round(layer.size?.width ?? canvas.width),
-    height: Math.round(layer.size?.height ?? canvas.height),
+    x,
+    y,
+    width,
+    height,
     opacity: layer.transform?.opacity ?? DEFAULTS.opacity,
   };
   const source = layer.source === undefined ? '' : resolveSource(layer.source, options.baseDir);
@@ -220,4 +222,14 @@ export function layerBoxes(movie: NormalizedMovie): LayerBox[] {
       .filter(isVisual)
       .map(({ id, index, width, height }) => ({ id, path: layerPath(scene.index, index), width, height })),
   );
+}
+
+/**
+ * The pixels a box covers along one axis, as start and length: from round(position) to
+ * round(position + size), so its edges are where the Movie puts them and a size under half
+ * a pixel may cover none.
+ */
+export function pixelSpan(position: number, size: number): [number, number] {
+  const start = Math.round(position);
+  return [start, Math.round(position + size) - start];
 }

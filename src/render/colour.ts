@@ -33,7 +33,7 @@ export function colourTagArgs(): string[] {
 export const TO_OUTPUT = `out_color_matrix=${OUTPUT.standard}:out_range=${OUTPUT.range}`;
 
 /** RGB(A) pictures (a colour, a text raster) into the output's YUV: one `scale` pass. */
-export function fromRgb(format: 'yuv420p' | 'yuva420p'): string {
+export function fromRgb(format: 'yuv444p' | 'yuva444p'): string {
   return `scale=${TO_OUTPUT},format=${format}`;
 }
 
@@ -46,8 +46,9 @@ export const IMAGE_TO_RGBA = 'scale=in_color_matrix=bt601,format=rgba';
 /** The output's YUV back to RGB, as a browser decodes the tagged file. */
 export const TO_RGB = `scale=in_color_matrix=${OUTPUT.standard}:in_range=${OUTPUT.range},format=rgb24`;
 
-/** A picture's way into the output's colour: options for the `scale` pass that fits it, then the filters after that pass. */
+/** A picture's way into the output's colour: filters before the `scale` pass that fits it, that pass's options, then the filters after it. */
 export interface Conversion {
+  before?: string[];
   scale: string;
   after: string[];
 }
@@ -59,24 +60,36 @@ export interface SourceColour extends VideoColour {
 
 /** The matrix a video source is read with (ffprobe's name, or "gbr"): its own, or for an untagged or unknown one, BT.601 below 720 lines and BT.709 from 720 up. */
 export function sourceMatrix(colour: SourceColour): string {
-  const known = colour.matrix === OUTPUT.standard || colour.matrix === 'gbr' || CONVERTIBLE.has(colour.matrix ?? '');
+  const known = colour.matrix === 'gbr' || colour.matrix! in SWS_MATRICES;
   return known ? colour.matrix! : colour.height < 720 ? 'smpte170m' : OUTPUT.standard;
 }
 
-/** The matrices the `colorspace` filter converts from, by the names ffprobe gives them. */
-const CONVERTIBLE = new Set(['bt470bg', 'smpte170m', 'fcc', 'smpte240m', 'ycgco', 'bt2020nc']);
+/** The `scale` filter's names for the matrices ffprobe names and players know (swscale knows no "bt470bg" or "bt2020nc"). */
+export const SWS_MATRICES: Record<string, string> = {
+  bt709: 'bt709',
+  smpte170m: 'smpte170m',
+  bt470bg: 'bt601',
+  fcc: 'fcc',
+  smpte240m: 'smpte240m',
+  bt2020nc: 'bt2020',
+};
 
 /**
- * How a video source's pixels become the output's: options for the `scale` pass that fits
- * it to its box (its range; an RGB-coded source's conversion), then the filters after that
- * pass (a matrix conversion when the source's differs). An untagged source is read as
- * players read it: BT.601 below 720 lines, BT.709 from 720 up.
+ * How a video source's pixels become the output's. A source in the output's matrix is
+ * scaled in its own range to the output's YUV. Any other (an untagged one is read as players
+ * read it: BT.601 below 720 lines, BT.709 from 720 up), and one that `clip` asks for (a
+ * translucent layer: blended, the values outside what RGB can show would show), goes through
+ * RGB at its own size: the `colorspace` filter, which converts YUV matrices, refuses odd sizes.
  */
-export function sourceConversion(colour: SourceColour): Conversion {
+export function sourceConversion(colour: SourceColour, clip = false): Conversion {
   const matrix = sourceMatrix(colour);
-  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv420p'] };
-  const scale = `${colour.range ? `in_range=${colour.range}:` : ''}out_range=${OUTPUT.range}`;
-  // same primaries and transfer in and out, so only the matrix changes (`fast`: no trip through linear light)
-  const matrixChange = `colorspace=all=${OUTPUT.standard}:iall=${OUTPUT.standard}:ispace=${matrix}:irange=${OUTPUT.range}:range=${OUTPUT.range}:fast=1`;
-  return { scale, after: ['format=yuv420p', ...(matrix === OUTPUT.standard ? [] : [matrixChange])] };
+  if (matrix === 'gbr') return { scale: TO_OUTPUT, after: ['format=yuv444p'] };
+  const range = colour.range ? `:in_range=${colour.range}` : '';
+  if (matrix === OUTPUT.standard && !clip)
+    return { scale: `${range.slice(1)}${range ? ':' : ''}out_range=${OUTPUT.range}`, after: ['format=yuv444p'] };
+  return {
+    before: [`scale=in_color_matrix=${SWS_MATRICES[matrix]}${range},format=gbrp`],
+    scale: TO_OUTPUT,
+    after: ['format=yuv444p'],
+  };
 }

@@ -5,6 +5,8 @@ import { FORMATS, readInput } from '../media/index.ts';
 export interface SourceFile {
   path: string;
   demuxer: string;
+  /** The largest picture the file may hold: a source's is the source limit, the engine's own (a fitted picture, a text raster) a canvas. */
+  pixels?: number;
 }
 
 export class FilterGraph {
@@ -31,7 +33,7 @@ export class FilterGraph {
 
   private addInput(file: SourceFile, before: string[]): number {
     const threads = this.decoderThreads === undefined ? [] : ['-threads', String(this.decoderThreads)];
-    this.inputArgs.push(...before, ...threads, ...readInput(file.demuxer, file.path));
+    this.inputArgs.push(...before, ...threads, ...readInput(file.demuxer, file.path, file.pixels));
     return this.inputs++;
   }
 

@@ -2,20 +2,18 @@
 // refuses a damaged picture) and fitted to the layer's box in the output's colour. Scenes
 // then read a frame that is ready to overlay: no scene encoder holds a camera-sized decode
 // beside its x264, and a photo shown in the same box by many layers is decoded once. Only
-// the part of the box the canvas shows is kept (visible-region.ts).
+// the part of the picture the canvas shows is kept (fit.ts), in 4:4:4 with alpha, so it
+// lands on any pixel.
 import { join } from 'node:path';
-import type { ImageLayer } from '../movie/index.ts';
 import { decodePicture, type MediaFormat } from '../media/index.ts';
 import { IMAGE_TO_RGBA, TO_OUTPUT } from './colour.ts';
-import { fitFilter } from './fit.ts';
+import { fitFilters, type Placement } from './fit.ts';
 import { ScenePool } from './scene-pool.ts';
-import { cropFilter, type Region } from './visible-region.ts';
 import { pictureBytes, type WorkBudget } from './work-budget.ts';
 
-/** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass, cut to the region shown. */
-export function pictureFilter(layer: Pick<ImageLayer, 'fit' | 'width' | 'height'>, region: Region): string {
-  const fitted = fitFilter(layer.fit, layer.width, layer.height, { scale: TO_OUTPUT, after: ['format=yuva420p'] });
-  return [IMAGE_TO_RGBA, fitted, ...cropFilter(region, layer)].join(',');
+/** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass, cut to what shows. */
+export function pictureFilter(placement: Placement): string {
+  return [IMAGE_TO_RGBA, ...fitFilters(placement, { scale: TO_OUTPUT, after: ['format=yuva444p'] })].join(',');
 }
 
 export class FittedPictures {
@@ -32,25 +30,24 @@ export class FittedPictures {
   }
 
   /**
-   * The file holding the region of `layer`'s fitted picture from the source file `source`,
-   * made at most once per content, box and region; `what` names the layer if the job's work
+   * The file holding the placement of the source file `source` (what shows of it, fitted),
+   * made at most once per content and placement; `what` names the layer if the job's work
    * budget runs out there.
    */
   fit(
-    layer: ImageLayer,
-    region: Region,
+    placement: Placement,
     source: { path: string; format: MediaFormat; digest: string },
     what: string,
     signal?: AbortSignal,
   ): Promise<string> {
-    const key = `${source.digest} ${layer.fit} ${layer.width}x${layer.height} ${JSON.stringify(region)}`;
+    const key = `${source.digest} ${JSON.stringify({ ...placement, at: undefined })}`;
     let pending = this.made.get(key);
     if (!pending) {
-      this.budget.take(pictureBytes(region), what);
+      this.budget.take(pictureBytes(placement.cut), what);
       const out = join(this.workDir, `picture-${this.made.size}.nut`);
       pending = this.decoding
         .run('pictures', this.decoding.size, () =>
-          decodePicture(source.path, source.format, pictureFilter(layer, region), out, signal),
+          decodePicture(source.path, source.format, pictureFilter(placement), out, signal),
         )
         .then(() => out);
       this.made.set(key, pending);

@@ -17,6 +17,7 @@ import {
 import type { SourceColour } from './colour.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
+import { type Placement, placeSource } from './fit.ts';
 import { FittedPictures } from './fitted-picture.ts';
 import { missingGlyphs } from './font-fallback.ts';
 import { bundledFontPackages } from './fonts.ts';
@@ -24,17 +25,21 @@ import { ScenePool } from './scene-pool.ts';
 import { missingFeatures, type SourceFilters, sourceFilters } from './source-filters.ts';
 import { sceneSpans, type Span } from './spans.ts';
 import { TextDrawError, textPool } from './text-pool.ts';
-import { type Region, visibleRegion } from './visible-region.ts';
+import { visibleRegion } from './visible-region.ts';
 import { rasterBytes, WorkBudget } from './work-budget.ts';
 
-/** The region of a picture no frame shows that is fitted: a pixel, enough for its strict decode. */
-const PIXEL: Region = { x: 0, y: 0, width: 1, height: 1 };
+/** The placement of a picture no frame shows: a pixel, enough for its strict decode. */
+const PIXEL: Placement = {
+  scaled: { width: 1, height: 1 },
+  cut: { x: 0, y: 0, width: 1, height: 1 },
+  at: { x: 0, y: 0 },
+};
 
 /** Scenes whose sources are fetched, probed and rasterized at once. */
 const PLANNED_AT_ONCE = 4;
 
 /** Bumped whenever the engine's output for the same scene would change. */
-export const ENGINE_VERSION = 4;
+export const ENGINE_VERSION = 5;
 
 export class LayerSourceError extends Error {
   constructor(
@@ -66,8 +71,8 @@ export interface LayerInput extends SourceFile {
   read?: SourceFilters;
   /** The source's start: its container's start time, the timestamp that trimStart and every position count from (0 for pictures and text). */
   start: number;
-  /** The part of the layer's box the canvas shows: all the file holds of a picture or text, what is cropped of a video. */
-  region: Region;
+  /** What shows of the layer and where: all the file holds of a picture or text (their `cut`), what is read, scaled and cut of a video. */
+  placement: Placement;
 }
 
 export interface ScenePlan {
@@ -168,19 +173,32 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
           pending.catch((err: Error) => layerFailure(scene, layer, reasonOf(err), err));
         const where = `layer "${layer.id}" (${layerPath(scene.index, layer.index)})`;
         // every source is fetched and checked, even for a layer too short to show or off the canvas
-        const region = visibleRegion(layer, movie);
-        const visible = layer.endFrame > layer.startFrame && region !== undefined;
+        const shown = (placement: Placement | undefined): placement is Placement =>
+          layer.endFrame > layer.startFrame && placement !== undefined;
+        // the engine's own files hold at most a canvas (which may pass the limit on sources' pictures)
+        const pixels = movie.width * movie.height;
         switch (layer.type) {
           case 'text': {
+            const region = visibleRegion(layer, movie);
+            const placement = region && {
+              scaled: { width: layer.width, height: layer.height },
+              cut: region,
+              at: { x: layer.x + region.x, y: layer.y + region.y },
+            };
+            const visible = shown(placement);
             const font =
               layer.fontUrl === undefined ? undefined : await named(ctx.store.file(layer.fontUrl, ctx.signal));
             const path = join(ctx.workDir, `text-${scene.index}-${layer.index}.png`);
-            if (visible) budget.take(rasterBytes(region), where);
+            if (visible) budget.take(rasterBytes(placement.cut), where);
             // on a text thread, under its time limit, only the part of the box the canvas shows;
             // the font of a layer never seen is read all the same
             const own = font && { path: font.path, digest: font.digest };
             const { refused, missing } = await textPool()
-              .draw({ layer, font: own, out: visible ? path : undefined, region }, ctx.workDir, ctx.signal)
+              .draw(
+                { layer, font: own, out: visible ? path : undefined, region: region ?? PIXEL.cut },
+                ctx.workDir,
+                ctx.signal,
+              )
               .catch((err: Error) => (err instanceof TextDrawError ? fail(err.reason) : Promise.reject(err)));
             if (refused) fail(refused);
             if (!visible) return;
@@ -193,27 +211,39 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               layer,
               path,
               demuxer: FORMATS.png.demuxer,
+              pixels,
               digest,
               start: 0,
-              region,
+              placement,
             });
             return;
           }
           case 'image': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal));
             if (media.format.kind !== 'image') fail(`is not an image (${describeMedia(media)})`);
-            // a picture the canvas never shows is still decoded (strictly), into its first pixels only
-            const path = await named(pictures.fit(layer, region ?? PIXEL, media, where, ctx.signal));
-            if (visible)
-              inputs.set(layer.id, { layer, path, demuxer: PICTURE_DEMUXER, digest: media.digest, start: 0, region });
+            const placement = placeSource(layer.fit, layer, media.video!, movie);
+            // a picture the canvas never shows is still decoded (strictly), into one pixel only
+            const path = await named(pictures.fit(placement ?? PIXEL, media, where, ctx.signal));
+            if (shown(placement))
+              inputs.set(layer.id, {
+                layer,
+                path,
+                demuxer: PICTURE_DEMUXER,
+                pixels,
+                digest: media.digest,
+                start: 0,
+                placement,
+              });
             return;
           }
           case 'video': {
             const media = await named(ctx.store.probe(layer.source, ctx.signal).then(asVideo));
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
-            if (!visible) return;
+            const { sampleAspect: aspect, ...size } = media.video!;
+            const placement = placeSource(layer.fit, layer, { ...size, aspect }, movie);
+            if (!shown(placement)) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
-            const read = sourceFilters({ ...media.video!, colour });
+            const read = sourceFilters({ ...media.video!, colour }, layer.opacity < 1);
             const lacking = read.needs.length > 0 && missingFeatures(read.needs, await named(ffmpegFeatures()));
             if (lacking) fail(lacking);
             for (const note of read.notes)
@@ -228,7 +258,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
               duration: videoEnd(media),
               start: media.start ?? 0,
               colour,
-              region,
+              placement,
             });
             return;
           }

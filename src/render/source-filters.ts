@@ -3,7 +3,7 @@
 // SDR BT.709, interlaced pictures deinterlaced. Pure: probed facts in, decoder options and
 // filters out; the scene graph puts them around the fit (scene-graph.ts videoStream).
 import type { CodingFacts, FfmpegFeature } from '../media/index.ts';
-import { type Conversion, type SourceColour, sourceConversion, sourceMatrix } from './colour.ts';
+import { type Conversion, type SourceColour, SWS_MATRICES, sourceConversion, sourceMatrix } from './colour.ts';
 
 /** What ffmpeg must have for a source: a decoder or a filter, by ffmpeg's name. */
 export interface Feature extends FfmpegFeature {
@@ -49,16 +49,6 @@ const WITH_ALPHA = /^(?:yuva|rgba|argb|bgra|abgr|gbrap|ya8|ya16|pal8)/;
 /** Transfers of HDR video, as ffprobe names them, and as users know them. */
 const HDR_TRANSFERS: Record<string, string> = { smpte2084: 'PQ', 'arib-std-b67': 'HLG' };
 
-/** The `scale` filter's names for ffprobe's matrices (swscale knows no "bt470bg" or "bt2020nc"). */
-const SWS_MATRICES: Record<string, string> = {
-  bt709: 'bt709',
-  smpte170m: 'smpte170m',
-  bt470bg: 'bt601',
-  fcc: 'fcc',
-  smpte240m: 'smpte240m',
-  bt2020nc: 'bt2020',
-};
-
 /**
  * The HDR reference white, in cd/m², that becomes SDR white (ITU-R BT.2408): zscale's
  * `npl` scales linear light so that 1.0 is this.
@@ -74,7 +64,8 @@ const REFERENCE_WHITE = 203;
  */
 const TONE_CURVE = 'tonemap=mobius:param=0.7:desat=0';
 
-export function sourceFilters(facts: SourceFacts): SourceFilters {
+/** `clip`: the layer is translucent, so values outside what RGB can show are clipped before it is blended. */
+export function sourceFilters(facts: SourceFacts, clip = false): SourceFilters {
   const needs: Feature[] = [];
   const notes: string[] = [];
   const inputArgs: string[] = [];
@@ -119,7 +110,8 @@ export function sourceFilters(facts: SourceFacts): SourceFilters {
     hasAlpha = false;
   }
 
-  if (!hasAlpha) return { inputArgs, decoded, beforeFit, conversion: sourceConversion(colour), hasAlpha, notes, needs };
+  if (!hasAlpha)
+    return { inputArgs, decoded, beforeFit, conversion: sourceConversion(colour, clip), hasAlpha, notes, needs };
   const matrix = sourceMatrix(colour);
   if (matrix !== 'gbr') {
     // YUV with alpha to RGBA in its own matrix, then fitted as an RGBA picture is: the

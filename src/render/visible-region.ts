@@ -1,6 +1,7 @@
 // The part of a layer's box the canvas shows. Text is rasterised, pictures are fitted and
-// videos are cropped to it, so the work of a layer is bounded by the canvas, not by the box
+// videos are cut to it, so the work of a layer is bounded by the canvas, not by the box
 // a tenant asks for (a 16384x16384 text box on a 1080p canvas rasterises at most 1080p).
+// Layers are composed in 4:4:4 (scene-graph.ts), so a region starts and ends on any pixel.
 // Pure.
 
 export interface Region {
@@ -18,33 +19,17 @@ interface Box {
   height: number;
 }
 
-/**
- * The box's columns and rows that land on the canvas (and MARGIN more where the box goes on),
- * or undefined when none do. The overlay places a layer in 4:2:0 at its position rounded
- * down to even (ffmpeg's overlay does), so the region is cut from that placement: it starts
- * on an even box pixel, the part overlaid at `position + start` lands exactly where the
- * whole box would have put it, and its chroma samples are the same pairs of pixels.
- */
+/** The box's columns and rows that land on the canvas, or undefined when none do. */
 export function visibleRegion(box: Box, canvas: { width: number; height: number }): Region | undefined {
   const [x, width] = visibleSpan(box.x, box.width, canvas.width);
   const [y, height] = visibleSpan(box.y, box.height, canvas.height);
   return width > 0 && height > 0 ? { x, y, width, height } : undefined;
 }
 
-/**
- * Box pixels kept past each edge of the canvas (even): a text raster is converted to 4:2:0
- * after it is cut, and the chroma filter reads a few pixels either side, so the pixels at the
- * canvas's edges come out as the whole box's would.
- */
-const MARGIN = 8;
-
-/** Start and length of the part of [position, position + length) that the overlay puts inside [0, size). */
+/** Start and length of the part of [position, position + length) inside [0, size). */
 function visibleSpan(position: number, length: number, size: number): [number, number] {
-  const placed = Math.floor(position / 2) * 2;
-  const [first, last] = [Math.max(0, -placed), Math.min(length, size - placed)];
-  if (last <= first) return [0, 0];
-  const start = Math.max(0, first - MARGIN);
-  return [start, Math.min(length, last + MARGIN) - start];
+  const [first, last] = [Math.max(0, -position), Math.min(length, size - position)];
+  return last <= first ? [0, 0] : [first, last - first];
 }
 
 export function wholeBox(box: { width: number; height: number }): Region {
@@ -55,11 +40,12 @@ export function isWholeBox(region: Region, box: { width: number; height: number 
   return region.x === 0 && region.y === 0 && region.width === box.width && region.height === box.height;
 }
 
-/**
- * ffmpeg's crop to the region, or nothing when it is the whole box. `exact`: in 4:2:0 crop
- * would round an odd width or height down (and 1 to nothing); the region starts on even
- * pixels, so nothing else changes.
- */
+/** ffmpeg's crop to the region, or nothing when it is the whole picture. */
 export function cropFilter(region: Region, box: { width: number; height: number }): string[] {
-  return isWholeBox(region, box) ? [] : [`crop=${region.width}:${region.height}:${region.x}:${region.y}:exact=1`];
+  return isWholeBox(region, box) ? [] : [crop(region)];
+}
+
+/** ffmpeg's crop to a region. `exact`: crop would otherwise round odd offsets in subsampled formats. */
+export function crop(region: Region): string {
+  return `crop=${region.width}:${region.height}:${region.x}:${region.y}:exact=1`;
 }

@@ -4,12 +4,12 @@
 // pass its budget fails naming the layer where it ran out, before the disk fills for everyone.
 import { mebibytes } from '../media/process-limits.ts';
 
-/** A render's work files, at most, by default: about 800 distinct full-canvas 1080p pictures (5.2 MB each). */
+/** A render's work files, at most, by default: about 500 distinct full-canvas 1080p pictures (8.3 MB each). */
 export const DEFAULT_WORK_DISK_BYTES = 4 * 1024 ** 3;
 
-/** Bytes a decoded picture of the region takes in the work folder (YUVA 4:2:0, 2.5 bytes a pixel, plus its container). */
+/** Bytes a decoded picture of the region takes in the work folder (YUVA 4:4:4, 4 bytes a pixel, plus its container). */
 export function pictureBytes(region: { width: number; height: number }): number {
-  return Math.ceil(region.width * region.height * 2.5) + 4096;
+  return region.width * region.height * 4 + 4096;
 }
 
 /** Bytes a text raster of the region takes at most (RGBA PNG, which compresses: never more than raw plus its container). */
