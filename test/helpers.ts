@@ -261,7 +261,7 @@ export function near(actual: Rgb, expected: Rgb, tolerance = 6): boolean {
   return actual.every((v, i) => Math.abs(v - expected[i]) <= tolerance);
 }
 
-function runBuffer(binary: string, args: string[]): Promise<Buffer> {
+export function runBuffer(binary: string, args: string[]): Promise<Buffer> {
   return import('node:child_process').then(
     ({ spawn }) =>
       new Promise((resolve, reject) => {

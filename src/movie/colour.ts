@@ -17,10 +17,12 @@ export function parseColour(text: string): Rgba | undefined {
   return { r: byte(0), g: byte(2), b: byte(4), a: hex.length === 8 ? byte(6) / 255 : 1 };
 }
 
-/** The form ffmpeg's colour options take: 0xRRGGBB[@alpha]. */
+/**
+ * The form ffmpeg's colour options take, 0xRRGGBB, of the colour composited over black: a
+ * scene's background has nothing under it, so its alpha darkens it as it would over a black player.
+ */
 export function ffmpegColour(c: Rgba): string {
-  const hex = [c.r, c.g, c.b].map((v) => v.toString(16).padStart(2, '0')).join('');
-  return c.a === 1 ? `0x${hex}` : `0x${hex}@${c.a.toFixed(3)}`;
+  return `0x${[c.r, c.g, c.b].map((v) => Math.round(v * c.a).toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** The form a canvas fillStyle takes. */
