@@ -363,7 +363,7 @@ test('`reelsmith render` of an invalid movie exits 2 listing the problems, and w
   const { code, stderr } = await cli(['render', file, '-o', join(out, 'movie.mp4'), '--quiet']);
   assert.equal(code, 2);
   assert.match(stderr, new RegExp(`^error: ${file} is not valid: 2 problems\n`));
-  assert.match(stderr, /^ {2}movie\.fps: must be at least 1$/m);
+  assert.match(stderr, /^ {2}movie\.fps: must be a whole number from 1 to 120 or one of 23\.976, 29\.97/m);
   assert.match(stderr, /^ {2}movie\.scenes\[0\]\.bgColor: "blue" is not a colour/m);
   assert.deepEqual(await listFiles(out), []);
 });

@@ -209,6 +209,6 @@ test('a 7000x7000 image box on a 320x180 canvas keeps its work files to the canv
   } finally {
     clearInterval(watching);
   }
-  // the fitted picture is the canvas's 320x180 in YUVA 4:2:0 (2.5 bytes a pixel), not the box's 122 MB
+  // the fitted picture is the canvas's 320x180 in YUVA 4:4:4 (4 bytes a pixel), not the box's 196 MB
   assert.ok(largest > 0 && largest < 1_000_000, `the largest work file was ${largest} bytes`);
 });
