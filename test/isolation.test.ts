@@ -191,8 +191,8 @@ describe(`isolation, ${TEST_MODE} mode (issue 16)`, () => {
   test("the limits are the operator's settings: REELSMITH_JOB_DISK_MB=16 fails a job whose pictures need more, naming the layer", async () => {
     const small = await cliDeployment({ REELSMITH_JOB_DISK_MB: '16' });
     await media.png(join(dir, 'wide.png'), 'purple', 640, 360);
-    // each box another 1080p fit of the same picture: 5 MiB of work file apiece
-    const layers = [0, 1, 2, 3].map((i) => ({
+    // each box another 1080p fit of the same picture: 8 MiB of work file apiece (YUVA 4:4:4)
+    const layers = [0, 1, 2].map((i) => ({
       id: `wide-${i}`,
       type: 'image',
       source: `${assets.url}/wide.png`,
@@ -203,7 +203,7 @@ describe(`isolation, ${TEST_MODE} mode (issue 16)`, () => {
     assert.equal(job.error?.code, 'SOURCE_TOO_LARGE', JSON.stringify(job.error));
     assert.match(
       job.error.message,
-      /^layer "wide-3" \(movie\.scenes\[0\]\.layers\[3\]\): the job's work files would pass its 16 MiB budget/,
+      /^layer "wide-2" \(movie\.scenes\[0\]\.layers\[2\]\): the job's work files would pass its 16 MiB budget/,
     );
   });
 });
