@@ -16,15 +16,28 @@ const Colour = (description: string) =>
 
 export const Point = Type.Object(
   {
-    x: Type.Number({ minimum: -16384, maximum: 16384, description: 'left edge in output pixels' }),
-    y: Type.Number({ minimum: -16384, maximum: 16384, description: 'top edge in output pixels' }),
+    x: Type.Number({
+      minimum: -16384,
+      maximum: 16384,
+      description:
+        'left edge in output pixels (fractions allowed: the box covers the pixels from round(x) to round(x + width))',
+    }),
+    y: Type.Number({
+      minimum: -16384,
+      maximum: 16384,
+      description: 'top edge in output pixels (the box covers the pixels from round(y) to round(y + height))',
+    }),
   },
   { additionalProperties: false },
 );
 
 export const Size = Type.Object(
   {
-    width: Type.Number({ minimum: 0, maximum: 16384, description: 'box width in output pixels' }),
+    width: Type.Number({
+      minimum: 0,
+      maximum: 16384,
+      description: 'box width in output pixels; a box that rounds to no pixel draws nothing',
+    }),
     height: Type.Number({ minimum: 0, maximum: 16384, description: 'box height in output pixels' }),
   },
   { additionalProperties: false },
@@ -47,7 +60,8 @@ export const LAYER_NEEDS = {
 } as const satisfies Record<Static<typeof LayerType>, string>;
 
 export const Fit = Type.Union([Type.Literal('fill'), Type.Literal('contain'), Type.Literal('cover')], {
-  description: 'how media fills its box: fill stretches, contain letterboxes, cover crops (default fill)',
+  description:
+    'how media fills its box: fill stretches, contain letterboxes, cover crops (default fill); computed in real numbers from the size players show (pixel aspect ratio honoured) and rounded once',
 });
 
 export const FontWeight = Type.Union(
