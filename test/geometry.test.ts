@@ -4,11 +4,14 @@
 // position or size is snapped to the chroma grid. Each case is one frame of a white layer on
 // black, decoded, and its white pixels compared with a reference computed here.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { failureOf } from '../src/jobs/job-failure.ts';
+import { decodePicture, FORMATS, PictureFitError, SourceRefusal } from '../src/media/index.ts';
 import { normalizeMovie } from '../src/movie/index.ts';
-import { renderFrame } from '../src/render/index.ts';
+import { LayerSourceError, renderFrame } from '../src/render/index.ts';
 import { decodeFrames, ffmpeg, type Frames, media, render, tempDir } from './helpers.ts';
 
 const dir = await tempDir();
@@ -254,4 +257,26 @@ test("a source's pixel aspect ratio is honoured: 240x180 at SAR 4:3 is 16:9 on s
   const frames = await decodeFrames(result.path, canvas.width, canvas.height);
   // 320 wide on screen: 320x180, centred from y = 30 (read as 4:3 it was 320x240)
   assert.deepEqual(whiteOf(frames, 0), { left: 0, right: 320, top: 30, bottom: 210, solid: true });
+});
+
+test("a picture that was read but could not be fitted is the render's failure, never told as a damaged file", async () => {
+  // colorspace refuses odd sizes: a fit that fails in the filters, not in the decoder
+  const failing = 'scale=33:17,format=yuv444p,colorspace=all=bt709:iall=bt470bg:fast=1';
+  const error = await decodePicture(picture, FORMATS.png, failing, join(dir, 'unfit.nut')).then(
+    () => assert.fail('the fit should fail'),
+    (err: Error) => err,
+  );
+  assert.ok(error instanceof PictureFitError, String(error));
+  assert.match(error.message, /^could not be fitted into its box \(/);
+  const failure = failureOf(new LayerSourceError(0, 1, 'logo', 'white.png', error.message, { cause: error }));
+  assert.equal(failure.code, 'RENDER_FAILED');
+  assert.doesNotMatch(failure.message, /cannot be decoded|damaged/);
+  // a damaged file is still the file's
+  const damaged = join(dir, 'damaged.png');
+  const bytes = await readFile(picture);
+  await writeFile(damaged, bytes.subarray(0, bytes.length - 20));
+  await assert.rejects(
+    decodePicture(damaged, FORMATS.png, 'format=rgba', join(dir, 'damaged.nut')),
+    (err: Error) => err instanceof SourceRefusal && /cannot be decoded as PNG/.test(err.message),
+  );
 });

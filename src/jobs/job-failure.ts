@@ -5,6 +5,7 @@ import {
   FfmpegTimeoutError,
   isDiskFull,
   LayerSourceError,
+  PictureFitError,
   SourceTooLarge,
   WorkBudgetError,
 } from '../render/index.ts';
@@ -24,11 +25,7 @@ export interface Failure {
 export function failureOf(err: unknown): Failure {
   // a full disk is told as such, whatever part of the work hit it
   if (isDiskFull(err)) return { code: 'INSUFFICIENT_STORAGE', message: DISK_FULL_WHILE_RENDERING };
-  if (err instanceof LayerSourceError)
-    return {
-      code: err.cause instanceof SourceTooLarge ? 'SOURCE_TOO_LARGE' : 'SOURCE_UNAVAILABLE',
-      message: err.message,
-    };
+  if (err instanceof LayerSourceError) return { code: layerFailureCode(err.cause), message: err.message };
   if (err instanceof WorkBudgetError) return { code: 'SOURCE_TOO_LARGE', message: err.message };
   // told by the worker it failed on, as it would have been told here
   if (err instanceof SceneTaskFailed) return err.failure;
@@ -53,4 +50,10 @@ export function failureOf(err: unknown): Failure {
       log: err.message,
     };
   return { code: 'RENDER_FAILED', message: (err as Error).message ?? String(err) };
+}
+
+/** A layer's failure: its source too large, unavailable, or (read, then not fitted) the render's own. */
+function layerFailureCode(cause: unknown): FailureCode {
+  if (cause instanceof SourceTooLarge) return 'SOURCE_TOO_LARGE';
+  return cause instanceof PictureFitError ? 'RENDER_FAILED' : 'SOURCE_UNAVAILABLE';
 }

@@ -54,6 +54,22 @@ export class SourceTooLarge extends SourceRefusal {
   }
 }
 
+/**
+ * A picture that was read but whose fit to its box failed in ffmpeg's filters: the engine's
+ * failure, not the source's, so it is never told as a damaged file.
+ */
+export class PictureFitError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'PictureFitError';
+  }
+}
+
+/** ffmpeg's words when its filters fail (configuring, or taking a frame), as against a decoder's. */
+const FILTER_FAILURE =
+  /Failed to inject frame into filter network|Error reinitializing filters|Error (?:configuring|initializing) (?:the )?filter|Error while filtering/;
+const DECODE_FAILURE = /Error while decoding|Invalid data found|decode_frame|corrupt|truncated/i;
+
 export async function probeMedia(path: string, signal?: AbortSignal): Promise<MediaInfo> {
   const head = await readHead(path);
   const sniffed = sniff(head);
@@ -133,6 +149,8 @@ export async function decodePicture(
     names: unnamed(path),
     yieldsCpu: true,
   }).catch((err: Error) => {
+    if (err instanceof FfmpegError && FILTER_FAILURE.test(err.stderr) && !DECODE_FAILURE.test(err.stderr))
+      throw new PictureFitError(`could not be fitted into its box (${lastWords(err.stderr)})`);
     throw unreadable(err, `cannot be decoded as ${format.label}`);
   });
 }
@@ -321,7 +339,13 @@ function unreadable(err: Error, what: string): Error {
   const tooLarge = /Picture size (\d+)x(\d+) exceeds specified max pixel count/.exec(err.stderr);
   const overLimit = tooLarge && limitRefusal({ width: Number(tooLarge[1]), height: Number(tooLarge[2]) });
   if (overLimit) return new SourceRefusal(overLimit);
-  const lines = err.stderr
+  const last = lastWords(err.stderr);
+  return new SourceRefusal(last ? `${what} (${last})` : what);
+}
+
+/** ffmpeg's last two distinct lines, without its "[demuxer @ 0x...]" prefixes. */
+function lastWords(stderr: string): string {
+  const lines = stderr
     .split('\n')
     .map((line) =>
       line
@@ -330,8 +354,7 @@ function unreadable(err: Error, what: string): Error {
         .trim(),
     )
     .filter((line) => line && !line.startsWith('At least one output file'));
-  const last = [...new Set(lines)].slice(-2).join(' | ');
-  return new SourceRefusal(last ? `${what} (${last})` : what);
+  return [...new Set(lines)].slice(-2).join(' | ');
 }
 
 /** ffmpeg's words about the source file with its path left out: the message already names the layer and the URL. */

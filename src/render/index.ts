@@ -36,6 +36,7 @@ export { WorkBudgetError } from './work-budget.ts';
 export {
   SourceStore,
   SourceTooLarge,
+  PictureFitError,
   AbortedError,
   BinaryUnavailableError,
   FfmpegTimeoutError,

@@ -9,6 +9,7 @@ import {
   ffmpegFeatures,
   FORMATS,
   PICTURE_DEMUXER,
+  PictureFitError,
   SourceRefusal,
   type LocalSource,
   type MediaInfo,
@@ -367,6 +368,6 @@ function describeMedia(m: MediaInfo): string {
 /** The reason a source failed, as it follows the source in a LayerSourceError; anything else (a cancel) passes through. */
 function reasonOf(err: Error): string {
   if (err.name === 'FetchError') return (err as Error & { reason: string }).reason;
-  if (err instanceof SourceRefusal) return err.reason;
+  if (err instanceof SourceRefusal || err instanceof PictureFitError) return err.reason;
   throw err;
 }
