@@ -737,3 +737,60 @@ export function format4(segments: Array<[number, number, number]>): Buffer {
 /** The 1,804-byte font: records each claiming U+0000..U+10FFFF (the 143 s one). */
 export const wholeRange = (glyphs: number, records = 215) =>
   sfnt({ cmap: cmap(records, [format12([[0, 0x10ffff, 1]])]), maxp: maxp(glyphs) });
+
+/** A frame of animatedWebp: a still WebP file (as ffmpeg's libwebp writes it) and where and how it shows. */
+export interface WebpTestFrame {
+  still: Buffer;
+  /** Even, as the container stores half of them. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Milliseconds. */
+  duration: number;
+  /** Alpha-blended (the default) or replacing its rectangle. */
+  blend?: boolean;
+  /** Its rectangle cleared after it shows. */
+  dispose?: boolean;
+}
+
+/** An animated WebP (VP8X, ANIM looping for ever, one ANMF per frame holding the still's ALPH and VP8/VP8L chunks). */
+export function animatedWebp(canvas: { width: number; height: number }, frames: WebpTestFrame[]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.write(type, 0, 'latin1');
+    head.writeUInt32LE(data.length, 4);
+    return Buffer.concat([head, data, Buffer.alloc(data.length % 2)]);
+  };
+  const u24 = (v: number) => Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]);
+  const imageChunks = (still: Buffer) => {
+    const kept: Buffer[] = [];
+    for (let at = 12; at + 8 <= still.length; ) {
+      const size = still.readUInt32LE(at + 4);
+      const type = still.toString('latin1', at, at + 4);
+      if (type === 'ALPH' || type === 'VP8 ' || type === 'VP8L')
+        kept.push(still.subarray(at, at + 8 + size + (size % 2)));
+      at += 8 + size + (size % 2);
+    }
+    return kept;
+  };
+  const vp8x = Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(canvas.width - 1), u24(canvas.height - 1)]);
+  const anim = Buffer.from([0, 0, 0, 0, 0, 0]);
+  const anmf = frames.map((f) => {
+    const flags = (f.blend === false ? 0x02 : 0) | (f.dispose ? 0x01 : 0);
+    const head = [
+      u24(f.x / 2),
+      u24(f.y / 2),
+      u24(f.width - 1),
+      u24(f.height - 1),
+      u24(f.duration),
+      Buffer.from([flags]),
+    ];
+    return chunk('ANMF', Buffer.concat([...head, ...imageChunks(f.still)]));
+  });
+  const body = Buffer.concat([Buffer.from('WEBP'), chunk('VP8X', vp8x), chunk('ANIM', anim), ...anmf]);
+  const riff = Buffer.alloc(8);
+  riff.write('RIFF', 0, 'latin1');
+  riff.writeUInt32LE(body.length, 4);
+  return Buffer.concat([riff, body]);
+}

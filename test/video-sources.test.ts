@@ -4,9 +4,10 @@
 // (their own timing, looping) and as image layers (their first frame). Every source is made
 // here with ffmpeg, rendered by the engine, decoded and compared by numbers.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decodeFrames, ffmpeg, near, render, tempDir, type Rgb } from './helpers.ts';
+import { animatedWebp, decodeFrames, ffmpeg, near, render, tempDir, type Rgb } from './helpers.ts';
 
 const dir = await tempDir();
 const at = (name: string) => join(dir, name);
@@ -196,7 +197,7 @@ describe('animated pictures', () => {
     }
   });
 
-  test('an animated WebP, GIF or APNG as an image layer shows its first frame; as a video layer an animated WebP is refused by name', async () => {
+  test('an animated WebP, GIF or APNG as an image layer shows its first frame', async () => {
     await ffmpeg(['-f', 'lavfi', '-i', TWO_COLOURS, '-loop', '0', '-c:v', 'libwebp_anim', at('anim.webp')]);
     const image = (id: string, source: string, x: number) => ({
       id,
@@ -212,12 +213,58 @@ describe('animated pictures', () => {
       assert.ok(near(frames.pixel(7, i * 64 + 12, 24), RED, 10), `${name}: ${frames.pixel(7, i * 64 + 12, 24)}`);
       assert.ok(near(frames.pixel(7, i * 64 + 52, 24), BLUE), `${name}: transparent half`);
     }
-    const refused = render(
-      { width: 64, height: 48, fps: 10, scenes: [scene([video('sticker', 'anim.webp', 0, 0, 64, 48)])] },
-      dir,
+  });
+
+  test('an animated WebP as a video layer plays its frames for their own durations, composed by their offsets, blending and disposal, and loops', async () => {
+    // three stills as libwebp writes them: lossless, lossless, lossy with an ALPH chunk
+    const still = async (name: string, source: string, args: string[]) => {
+      await ffmpeg(['-f', 'lavfi', '-i', source, '-frames:v', '1', '-c:v', 'libwebp', ...args, at(name)]);
+      return readFile(at(name));
+    };
+    const halfRed = await still('f1.webp', HALF_TRANSPARENT, ['-lossless', '1']);
+    const green = await still('f2.webp', 'color=c=0x00ff00:s=32x24,format=rgba', ['-lossless', '1']);
+    const yellowHalf = await still(
+      'f3.webp',
+      "color=c=black:s=32x24,format=rgba,geq=r=255:g=255:b=0:a='255*lt(X,16)'",
+      ['-lossless', '0', '-quality', '95'],
     );
-    await assert.rejects(refused, {
-      message: `layer "sticker" (movie.scenes[0].layers[0]): ${at('anim.webp')}: is an animated WebP, which plays only as an image layer (its first frame) for now: ffmpeg cannot decode animated WebP as video`,
-    });
+    // 64x48: the left half red for the whole second; for 0.3-0.5 s green over the top right
+    // quadrant (cleared after); for 0.5-1.0 s yellow over the left half of the bottom right
+    const webp = animatedWebp({ width: 64, height: 48 }, [
+      { still: halfRed, x: 0, y: 0, width: 64, height: 48, duration: 300, blend: false },
+      { still: green, x: 32, y: 0, width: 32, height: 24, duration: 200, dispose: true },
+      { still: yellowHalf, x: 32, y: 24, width: 32, height: 24, duration: 500 },
+    ]);
+    await writeFile(at('frames.webp'), webp);
+    const YELLOW: Rgb = [255, 255, 0];
+    const layers = [
+      video('looped', 'frames.webp', 0, 0, 64, 48, { loop: true }),
+      video('once', 'frames.webp', 64, 0, 64, 48),
+    ];
+    const { path } = await render({ width: 128, height: 48, fps: 10, scenes: [scene(layers, 2)] }, dir);
+    const frames = await decodeFrames(path, 128, 48);
+    for (let n = 0; n < 20; n++) {
+      // within the animation's second: 0-2 first frame, 3-4 second, 5-9 third
+      const expected = (t: number): Rgb[] => {
+        const k = t < 3 ? 0 : t < 5 ? 1 : 2;
+        return [RED, k === 1 ? GREEN : BLUE, k === 2 ? YELLOW : BLUE, BLUE];
+      };
+      const points: Array<[number, number]> = [
+        [12, 24],
+        [48, 12],
+        [40, 36],
+        [56, 36],
+      ];
+      for (const [box, name, t] of [
+        [0, 'looped', n % 10],
+        [64, 'once', Math.min(n, 9)],
+      ] as const) {
+        for (const [i, [x, y]] of points.entries()) {
+          const seen = frames.pixel(n, box + x, y);
+          const want = expected(t)[i];
+          assert.ok(near(seen, want, 10), `${name}, frame ${n}, (${x},${y}): ${seen}, not ${want}`);
+        }
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 // Animated pictures, read from their own chunks: whether a PNG is an APNG and how long it
-// plays (ffprobe tells no APNG's duration), and an animated WebP's first frame as a still
+// plays (ffprobe tells no APNG's duration), and an animated WebP's frames, each as a still
 // WebP (ffmpeg's webp decoder reads no animated WebP: "image data not found"). Pure.
 
 /** Whether a PNG's head holds an acTL chunk before its first IDAT: an APNG. */
@@ -66,26 +66,81 @@ export function isAnimatedWebp(head: Uint8Array): boolean {
 
 const u24 = (b: Uint8Array, at: number) => b[at] | (b[at + 1] << 8) | (b[at + 2] << 16);
 
-/**
- * An animated WebP's first frame as a still WebP file, and where it sits on the animation's
- * canvas (a frame may cover part of it); undefined when it has no frame.
- */
-export function firstWebpFrame(
-  file: Uint8Array,
-): { still: Uint8Array; x: number; y: number; width: number; height: number } | undefined {
-  for (const chunk of riffChunks(file, 12, file.length)) {
-    if (chunk.type !== 'ANMF' || chunk.data.length < 16) continue;
-    const d = chunk.data;
-    const [x, y, width, height] = [2 * u24(d, 0), 2 * u24(d, 3), u24(d, 6) + 1, u24(d, 9) + 1];
-    const parts = [...riffChunks(d, 16, d.length)];
-    const alpha = parts.find((p) => p.type === 'ALPH');
-    const image = parts.find((p) => p.type === 'VP8 ' || p.type === 'VP8L');
-    if (!image) return undefined;
-    // lossy with alpha needs a VP8X header saying so; lossless carries its alpha itself
-    const header = alpha ? [vp8x(width, height), alpha.whole] : [];
-    return { still: riff([...header, image.whole]), x, y, width, height };
-  }
+/** One frame of an animated WebP (an ANMF chunk): where it sits on the canvas, how long it shows and how it is put there. */
+export interface WebpFrame {
+  /** The frame's bitstream (with its ALPH chunk) as a still WebP file ffmpeg's webp decoder reads. */
+  still: Uint8Array;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Milliseconds, as written. */
+  duration: number;
+  /** Alpha-blended over the canvas (else it replaces its rectangle). */
+  blend: boolean;
+  /** Its rectangle is cleared to transparent before the next frame. */
+  dispose: boolean;
+}
+
+/** An ANMF chunk's payload as a frame; undefined when it holds no image. */
+function anmfFrame(d: Uint8Array): WebpFrame | undefined {
+  if (d.length < 16) return undefined;
+  const [x, y, width, height] = [2 * u24(d, 0), 2 * u24(d, 3), u24(d, 6) + 1, u24(d, 9) + 1];
+  const parts = [...riffChunks(d, 16, d.length)];
+  const alpha = parts.find((p) => p.type === 'ALPH');
+  const image = parts.find((p) => p.type === 'VP8 ' || p.type === 'VP8L');
+  if (!image) return undefined;
+  // lossy with alpha needs a VP8X header saying so; lossless carries its alpha itself
+  const header = alpha && image.type === 'VP8 ' ? [vp8x(width, height), alpha.whole] : [];
+  const flags = d[15];
+  return {
+    still: riff([...header, image.whole]),
+    x,
+    y,
+    width,
+    height,
+    duration: u24(d, 12),
+    blend: (flags & 0x02) === 0,
+    dispose: (flags & 0x01) !== 0,
+  };
+}
+
+/** An animated WebP's first frame as a still WebP file, and where it sits on the animation's canvas; undefined when it has no frame. */
+export function firstWebpFrame(file: Uint8Array): WebpFrame | undefined {
+  for (const chunk of riffChunks(file, 12, file.length)) if (chunk.type === 'ANMF') return anmfFrame(chunk.data);
   return undefined;
+}
+
+/**
+ * Every frame of an animated WebP and its canvas (VP8X), or why they cannot be read: a
+ * frame without an image, or one that passes the canvas's edge (the container's rule).
+ */
+export function webpFrames(
+  file: Uint8Array,
+): { width: number; height: number; frames: WebpFrame[] } | { problem: string } {
+  const chunks = [...riffChunks(file, 12, file.length)];
+  const header = chunks[0]?.type === 'VP8X' && chunks[0].data.length >= 10 ? chunks[0].data : undefined;
+  if (!header) return { problem: 'has no VP8X header' };
+  const [width, height] = [u24(header, 4) + 1, u24(header, 7) + 1];
+  const frames: WebpFrame[] = [];
+  for (const chunk of chunks) {
+    if (chunk.type !== 'ANMF') continue;
+    const frame = anmfFrame(chunk.data);
+    const n = frames.length + 1;
+    if (!frame) return { problem: `has a frame (${n}) without an image` };
+    if (frame.x + frame.width > width || frame.y + frame.height > height)
+      return { problem: `has a frame (${n}) that passes the edge of its ${width}x${height} canvas` };
+    frames.push(frame);
+  }
+  return frames.length > 0 ? { width, height, frames } : { problem: 'has no frame' };
+}
+
+/**
+ * How long a frame of `ms` shows in browsers: a frame of 10 ms or less shows for 100 ms
+ * (Chromium's and Firefox's rule for every animated picture, against ads that flash).
+ */
+export function shownMilliseconds(ms: number): number {
+  return ms <= 10 ? 100 : ms;
 }
 
 /** A VP8X chunk with the alpha flag and a canvas of `width` x `height`. */

@@ -34,7 +34,7 @@ export interface MediaInfo extends StreamFacts {
   format: MediaFormat;
   /** An animated picture (GIF, APNG) read as a video: its demuxer and streams; an animated WebP's is undefined. */
   animation?: { demuxer: string } & StreamFacts;
-  /** An animated WebP, which ffmpeg decodes only as its first frame taken out (decodePicture). */
+  /** An animated WebP, which ffmpeg decodes only frame by frame, each taken out as a still WebP (decodePicture, render/animated-webp.ts). */
   animatedWebp?: boolean;
 }
 
@@ -92,13 +92,11 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
 
 /**
  * A probed source as a video layer reads it: an animated GIF or APNG as its frames; anything
- * else as it is (planning refuses a still picture). An animated WebP is refused by name.
+ * else as it is (planning refuses a still picture). An animated WebP is not read by ffmpeg as
+ * video: planning turns it into an APNG first (render/animated-webp.ts).
  */
 export function asVideo<T extends MediaInfo>(media: T): T {
-  if (media.animatedWebp)
-    throw new SourceRefusal(
-      'is an animated WebP, which plays only as an image layer (its first frame) for now: ffmpeg cannot decode animated WebP as video',
-    );
+  if (media.animatedWebp) throw new Error('an animated WebP is read as video through WebpVideos (animated-webp.ts)');
   if (!media.animation) return media;
   const { demuxer, ...facts } = media.animation;
   return { ...media, ...facts, format: { ...media.format, demuxer, kind: 'media' } };
@@ -327,7 +325,7 @@ function known<T extends Record<string, string | undefined>>(fields: T): Partial
  * A failed read as a refusal whose reason is ffmpeg's own last words, without our paths
  * or its "[demuxer @ 0x...]" prefixes. Cancellation and other errors pass through.
  */
-function unreadable(err: Error, what: string): Error {
+export function unreadable(err: Error, what: string): Error {
   if (isDiskFull(err)) return err;
   if (err instanceof FfmpegMemoryError)
     return new SourceTooLarge(

@@ -7,6 +7,7 @@
 // still passed as an array; a run that says an allocation failed is killed at once.
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
+import type { Readable } from 'node:stream';
 import { cannotStart, ffmpegBinary, ffprobeBinary } from './binaries.ts';
 import { fileNames, lastLines, namePaths } from './ffmpeg-message.ts';
 import { mebibytes, processLimits } from './process-limits.ts';
@@ -90,6 +91,12 @@ export interface RunOptions {
    * wait while the one long single-threaded step of a render, its audio mix, runs.
    */
   yieldsCpu?: boolean;
+  /**
+   * Reads the binary's stdout as bytes, at its own pace (the run resolves with '' once both
+   * the process and the reader are done; a reader that fails kills the process). A stream
+   * cut short is for the caller to judge after the run: ffmpeg's own failure says why.
+   */
+  readStdout?: (stdout: Readable) => Promise<void>;
 }
 
 /** The niceness of a run that yields the CPU. */
@@ -199,6 +206,8 @@ function execute(
       killedFor ??= reason;
       child.kill('SIGKILL');
     };
+    // the process's close waits for a byte reader to finish (it may still be writing what it read)
+    const reading = options.readStdout?.(child.stdout).catch((err: Error) => kill(err));
     const cancel = () => kill(new AbortedError());
     signal?.addEventListener('abort', cancel, { once: true });
     const wall = after(limits.seconds, () =>
@@ -229,16 +238,17 @@ function execute(
       clearTimeout(stall);
     };
 
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (!readProgress) {
-        stdout += chunk;
-        return;
-      }
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (readProgress(line)) stall?.refresh();
-    });
+    if (!reading)
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        if (!readProgress) {
+          stdout += chunk;
+          return;
+        }
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (readProgress(line)) stall?.refresh();
+      });
     // its words are looked for as they come: what follows them may be thousands of lines
     let tail = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -255,7 +265,8 @@ function execute(
       // not started at all: the binary's fault (which one, and why), never the input's
       reject(child.pid === undefined ? cannotStart(binary, err) : new FfmpegError(`${program}: ${err.message}`, ''));
     });
-    child.on('close', (code, sig) => {
+    child.on('close', async (code, sig) => {
+      await reading;
       settle();
       const said = namePaths(stderr, names);
       if (killedFor) reject(killedFor);

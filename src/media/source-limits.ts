@@ -8,6 +8,8 @@ export const SOURCE_LIMITS = {
   seconds: 4 * 3600,
   /** Streams in one container (video, audio, subtitles, data). */
   streams: 16,
+  /** Frames of an animated WebP, which is decoded frame by frame at planning (a file each). */
+  webpFrames: 10_000,
 } as const;
 
 export interface SourceSize {

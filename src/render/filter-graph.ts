@@ -48,9 +48,10 @@ export class FilterGraph {
 /**
  * Demuxers whose input seek lands past its target: MPEG-TS seeks to a byte position and
  * decoding resumes at the next keyframe (seconds late, or never near the end), so it is
- * read from its start and cut by timestamp.
+ * read from its start and cut by timestamp. APNG has no seek of its own: looped by its
+ * demuxer (an animated WebP's), a sought one started on the wrong frame; it is an animation, short.
  */
-const SEEKS_LATE = new Set<string>([FORMATS.mpegts.demuxer]);
+const SEEKS_LATE = new Set<string>([FORMATS.mpegts.demuxer, FORMATS.png.animation]);
 
 /** How far before a position a source is sought: what must be decoded first (the frame nearest it, Opus's pre-roll) is no further back. */
 const SEEK_LEAD = 1;

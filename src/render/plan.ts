@@ -15,6 +15,7 @@ import {
   type MediaInfo,
   type SourceStore,
 } from '../media/index.ts';
+import { APNG_LOOPS, WebpVideos } from './animated-webp.ts';
 import type { SourceColour } from './colour.ts';
 import type { EncoderProfile } from './encoder.ts';
 import type { SourceFile } from './filter-graph.ts';
@@ -165,6 +166,7 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
   const planning = new ScenePool(PLANNED_AT_ONCE);
   const budget = ctx.budget ?? new WorkBudget();
   const pictures = new FittedPictures(ctx.workDir, ctx.cores ?? availableParallelism(), budget);
+  const webpVideos = new WebpVideos(ctx.workDir, ctx.cores ?? availableParallelism(), budget);
   const planScene = async (scene: NormalizedScene): Promise<ScenePlan> => {
     const inputs = new Map<string, LayerInput>();
     await Promise.all(
@@ -238,13 +240,18 @@ export async function planMovie(movie: NormalizedMovie, ctx: PlanContext): Promi
             return;
           }
           case 'video': {
-            const media = await named(ctx.store.probe(layer.source, ctx.signal).then(asVideo));
+            const probed = await named(ctx.store.probe(layer.source, ctx.signal));
+            // an animated WebP plays from the APNG its frames are written into (animated-webp.ts)
+            const media = probed.animatedWebp
+              ? await named(webpVideos.asVideo(probed, where, ctx.signal))
+              : asVideo(probed);
             if (!media.video || media.format.kind === 'image') fail(`is not a video (${describeMedia(media)})`);
             const { sampleAspect: aspect, ...size } = media.video!;
             const placement = placeSource(layer.fit, layer, { ...size, aspect }, movie);
             if (!shown(placement)) return;
             const colour = { ...media.video!.colour, height: media.video!.height };
             const read = sourceFilters({ ...media.video!, colour }, layer.opacity < 1);
+            if (probed.animatedWebp && layer.loop) read.inputArgs.unshift(...APNG_LOOPS);
             const lacking = read.needs.length > 0 && missingFeatures(read.needs, await named(ffmpegFeatures()));
             if (lacking) fail(lacking);
             for (const note of read.notes)
