@@ -24,17 +24,17 @@ test("below 1080p x264 keeps its preset's lookahead; from 1080p up it looks half
   assert.equal(lookaheadFrames('medium', { width: 1920, height: 1079 }), undefined);
 });
 
-test("a picture is made RGBA, fitted and converted to the output's YUV 4:4:4 with alpha in one scale pass", () => {
+test("a picture is made RGBA, fitted and converted to the output's YUV 4:4:4 in one scale pass, its alpha plane fitted beside it", () => {
   const canvas = { width: 1920, height: 1080 };
   const place = (fit: 'cover' | 'contain', width: number, height: number) =>
     placeSource(fit, { x: 0, y: 0, width, height }, { width: 400, height: 300 }, canvas)!;
   assert.equal(
     pictureFilter(place('cover', 1920, 1080)),
-    'scale=in_color_matrix=bt601,format=rgba,scale=1920:1440:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=1920:1080:0:180:exact=1',
+    'scale=in_color_matrix=bt601,format=rgba,split[pc][pa];[pa]alphaextract,scale=1920:1440:in_range=pc:out_range=pc,crop=1920:1080:0:180:exact=1[palpha];[pc]scale=1920:1440:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=1920:1080:0:180:exact=1[pyuv];[pyuv][palpha]alphamerge',
   );
   assert.equal(
     pictureFilter(place('contain', 200, 60)),
-    'scale=in_color_matrix=bt601,format=rgba,scale=80:60:out_color_matrix=bt709:out_range=tv,format=yuva444p',
+    'scale=in_color_matrix=bt601,format=rgba,split[pc][pa];[pa]alphaextract,scale=80:60:in_range=pc:out_range=pc[palpha];[pc]scale=80:60:out_color_matrix=bt709:out_range=tv,format=yuva444p[pyuv];[pyuv][palpha]alphamerge',
   );
 });
 
@@ -54,7 +54,7 @@ test('a picture far larger than the canvas is made from the part of the source t
   });
   assert.equal(
     pictureFilter(placement),
-    'scale=in_color_matrix=bt601,format=rgba,crop=45:24:167:124:exact=1,scale=787:560:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=640:360:77:107:exact=1',
+    'scale=in_color_matrix=bt601,format=rgba,crop=45:24:167:124:exact=1,split[pc][pa];[pa]alphaextract,scale=787:560:in_range=pc:out_range=pc,crop=640:360:77:107:exact=1[palpha];[pc]scale=787:560:out_color_matrix=bt709:out_range=tv,format=yuva444p,crop=640:360:77:107:exact=1[pyuv];[pyuv][palpha]alphamerge',
   );
 });
 

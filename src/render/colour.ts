@@ -38,6 +38,24 @@ export function fromRgb(format: 'yuv444p' | 'yuva444p'): string {
 }
 
 /**
+ * An RGBA picture into the output's YUV with its alpha exact: the colour through `colour`
+ * (a `scale` pass to yuva444p), the alpha plane taken out before it, through `alphaGeometry`
+ * (the same resize and cuts), and merged back. swscale from ffmpeg 5 reads an 8-bit RGBA
+ * alpha as a·64.25 and writes every alpha from 128 up one too high (128 became 129: orange at
+ * 0.5 over blue was 2.5 levels off in blue); the 2018 build is exact there but not through
+ * 16 bits, so no swscale route is right on both. `tag` makes the labels unique in a graph.
+ */
+export function rgbaToYuva(colour: string[], alphaGeometry: string[], tag: string): string {
+  const [c, a, yuv, alpha] = ['c', 'a', 'yuv', 'alpha'].map((l) => `${tag}${l}`);
+  return [
+    `split[${c}][${a}]`,
+    `[${a}]${['alphaextract', ...alphaGeometry].join(',')}[${alpha}]`,
+    `[${c}]${colour.join(',')}[${yuv}]`,
+    `[${yuv}][${alpha}]alphamerge`,
+  ].join(';');
+}
+
+/**
  * Decoded images to RGBA first: JPEG (JFIF) and lossy WebP are YUV with the BT.601 matrix,
  * full range for JPEG (its yuvj pixel format says so); PNG is RGB already.
  */

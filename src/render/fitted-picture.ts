@@ -6,14 +6,26 @@
 // lands on any pixel.
 import { join } from 'node:path';
 import { decodePicture, type MediaFormat } from '../media/index.ts';
-import { IMAGE_TO_RGBA, TO_OUTPUT } from './colour.ts';
+import { IMAGE_TO_RGBA, rgbaToYuva, TO_OUTPUT } from './colour.ts';
 import { fitFilters, type Placement } from './fit.ts';
 import { ScenePool } from './scene-pool.ts';
+import { crop } from './visible-region.ts';
 import { pictureBytes, type WorkBudget } from './work-budget.ts';
 
-/** The filters that turn a decoded picture into the layer's overlay: RGBA, fitted and converted to the output's YUV with alpha in one pass, cut to what shows. */
+/**
+ * The filters that turn a decoded picture into the layer's overlay: RGBA, what shows of it
+ * read, fitted and converted to the output's YUV with alpha in one pass, cut to what shows; its
+ * alpha plane fitted beside it (rgbaToYuva: exact), full range in and out (unsaid, the 2018
+ * build stretches it as limited-range luma: 127 became 129).
+ */
 export function pictureFilter(placement: Placement): string {
-  return [IMAGE_TO_RGBA, ...fitFilters(placement, { scale: TO_OUTPUT, after: ['format=yuva444p'] })].join(',');
+  const { source, ...fitted } = placement;
+  const fit = (scale: string, after: string[]) => fitFilters(fitted, { scale, after });
+  return [
+    IMAGE_TO_RGBA,
+    ...(source ? [crop(source)] : []),
+    rgbaToYuva(fit(TO_OUTPUT, ['format=yuva444p']), fit('in_range=pc:out_range=pc', []), 'p'),
+  ].join(',');
 }
 
 export class FittedPictures {

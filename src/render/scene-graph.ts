@@ -15,7 +15,7 @@ import {
   type NormalizedScene,
   type VisualLayer,
 } from '../movie/index.ts';
-import { fromRgb, TO_RGB } from './colour.ts';
+import { fromRgb, rgbaToYuva, TO_RGB } from './colour.ts';
 import { fitFilters } from './fit.ts';
 import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
@@ -119,7 +119,7 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
     const input = inputOf(plan, layer);
     // a picture comes fitted and in the output's YUV already (fitted-picture.ts); a text raster is RGBA
     const filters = ['trim=end_frame=1'];
-    if (layer.type === 'text') filters.push(fromRgb('yuva444p'));
+    if (layer.type === 'text') filters.push(rgbaToYuva([fromRgb('yuva444p')], [], `t${streams.size}`));
     if (layer.type === 'image' && layer.opacity < 1) filters.push(`lutyuv=a=val*${layer.opacity}`);
     if (count > 1) filters.push(`split=${count}`);
     streams.set(layer, graph.chain([graph.input(input)], filters.join(','), count));
