@@ -8,7 +8,9 @@ import { describe, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { shownMilliseconds, webpFrames } from '../src/media/animation.ts';
 import { APNG_END, apngDelay, apngFrame, apngHead, crc32, scanlines, tableCrc32 } from '../src/media/apng-writer.ts';
-import { apngBytes } from '../src/render/animated-webp.ts';
+import { FORMATS } from '../src/media/index.ts';
+import { apngBytes, WebpVideos } from '../src/render/animated-webp.ts';
+import { WorkBudget } from '../src/render/work-budget.ts';
 import { animatedWebp, decodeFrames, tempDir, videoTimestamps } from './helpers.ts';
 
 /** A still WebP's RIFF holding the given chunks (their payloads are not decoded here). */
@@ -98,6 +100,28 @@ describe('animated WebP frames', () => {
     const raw = 60 * (100 * 4 + 1) + 30 * (20 * 4 + 1);
     const bytes = apngBytes(frames, frames.frames);
     assert.ok(bytes >= raw + 2 * lossless.length && bytes < raw * 1.01 + 8192, `${bytes}`);
+  });
+});
+
+describe('animated WebP as video, bounded', () => {
+  test('its APNG is counted against the work budget before anything is decoded, naming the layer', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'big.webp');
+    const frames = Array.from({ length: 3 }, () => ({
+      still: lossless,
+      x: 0,
+      y: 0,
+      width: 100,
+      height: 100,
+      duration: 100,
+    }));
+    await writeFile(path, animatedWebp({ width: 100, height: 100 }, frames));
+    const media = { format: FORMATS.webp, streams: 1, animatedWebp: true, source: 'big.webp', path, digest: 'd' };
+    const videos = new WebpVideos(dir, 1, new WorkBudget(100_000));
+    await assert.rejects(videos.asVideo(media, 'layer "sticker" (movie.scenes[0].layers[0])'), {
+      name: 'WorkBudgetError',
+      message: /^layer "sticker" \(movie\.scenes\[0\]\.layers\[0\]\): the job's work files would pass/,
+    });
   });
 });
 
