@@ -22,7 +22,11 @@ export function parseColour(text: string): Rgba | undefined {
  * scene's background has nothing under it, so its alpha darkens it as it would over a black player.
  */
 export function ffmpegColour(c: Rgba): string {
-  return `0x${[c.r, c.g, c.b].map((v) => Math.round(v * c.a).toString(16).padStart(2, '0')).join('')}`;
+  const over = (v: number) =>
+    Math.round(v * c.a)
+      .toString(16)
+      .padStart(2, '0');
+  return `0x${over(c.r)}${over(c.g)}${over(c.b)}`;
 }
 
 /** The form a canvas fillStyle takes. */
