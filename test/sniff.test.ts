@@ -165,8 +165,8 @@ test('image sizes come from the header: PNG IHDR, JPEG SOF, WebP VP8/VP8L/VP8X, 
   for (const [name, format, head, size] of cases) assert.deepEqual(imageDimensions(format, head), size, name);
 });
 
-test('source limits: 50 megapixels, 4 hours, 16 streams', () => {
-  assert.deepEqual(SOURCE_LIMITS, { pixels: 50_000_000, seconds: 14_400, streams: 16 });
+test('source limits: 50 megapixels, 4 hours, 16 streams, 10,000 animated WebP frames', () => {
+  assert.deepEqual(SOURCE_LIMITS, { pixels: 50_000_000, seconds: 14_400, streams: 16, webpFrames: 10_000 });
   assert.equal(limitRefusal({ width: 16000, height: 16000 }), 'is 16000x16000 pixels, over the limit of 50 megapixels');
   assert.equal(limitRefusal({ width: 10000, height: 5000 }), undefined, 'exactly 50 megapixels is allowed');
   assert.equal(limitRefusal({ width: 10000, height: 5001 }), 'is 10000x5001 pixels, over the limit of 50 megapixels');
