@@ -38,6 +38,22 @@ test("a picture is made RGBA, fitted and converted to the output's YUV 4:4:4 in 
   );
 });
 
+test('an opaque picture (JPEG) is fitted without the alpha route', () => {
+  const placement = placeSource(
+    'contain',
+    { x: 0, y: 0, width: 200, height: 60 },
+    { width: 400, height: 300 },
+    {
+      width: 1920,
+      height: 1080,
+    },
+  )!;
+  assert.equal(
+    pictureFilter(placement, true),
+    'scale=in_color_matrix=bt601,format=rgba,scale=80:60:out_color_matrix=bt709:out_range=tv,format=yuva444p',
+  );
+});
+
 test('a picture far larger than the canvas is made from the part of the source the canvas shows', () => {
   const placement = placeSource(
     'fill',

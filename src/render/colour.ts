@@ -33,8 +33,9 @@ export function colourTagArgs(): string[] {
 export const TO_OUTPUT = `out_color_matrix=${OUTPUT.standard}:out_range=${OUTPUT.range}`;
 
 /** RGB(A) pictures (a colour, a text raster) into the output's YUV: one `scale` pass. */
-export function fromRgb(format: 'yuv444p' | 'yuva444p'): string {
-  return `scale=${TO_OUTPUT},format=${format}`;
+export function fromRgb(format: 'yuv420p' | 'yuva420p' | 'yuv444p' | 'yuva444p'): string {
+  // accurate_rnd: straight to 4:2:0 swscale's fast path rounds some chroma a level off (#10eb10's U 53 and 54 for 53.85)
+  return `scale=${TO_OUTPUT}:flags=accurate_rnd,format=${format}`;
 }
 
 /**

@@ -5,7 +5,7 @@
 // the part of the picture the canvas shows is kept (fit.ts), in 4:4:4 with alpha, so it
 // lands on any pixel.
 import { join } from 'node:path';
-import { decodePicture, type MediaFormat } from '../media/index.ts';
+import { decodePicture, FORMATS, type MediaFormat } from '../media/index.ts';
 import { IMAGE_TO_RGBA, rgbaToYuva, TO_OUTPUT } from './colour.ts';
 import { fitFilters, type Placement } from './fit.ts';
 import { ScenePool } from './scene-pool.ts';
@@ -18,14 +18,15 @@ import { pictureBytes, type WorkBudget } from './work-budget.ts';
  * alpha plane fitted beside it (rgbaToYuva: exact), full range in and out (unsaid, the 2018
  * build stretches it as limited-range luma: 127 became 129).
  */
-export function pictureFilter(placement: Placement): string {
+export function pictureFilter(placement: Placement, opaque = false): string {
   const { source, ...fitted } = placement;
   const fit = (scale: string, after: string[]) => fitFilters(fitted, { scale, after });
-  return [
-    IMAGE_TO_RGBA,
-    ...(source ? [crop(source)] : []),
-    rgbaToYuva(fit(TO_OUTPUT, ['format=yuva444p']), fit('in_range=pc:out_range=pc', []), 'p'),
-  ].join(',');
+  // a format with no alpha (JPEG) has nothing for the alpha route to keep: its picture is
+  // opaque, as swscale writes it (measured: 0.05-0.13 s a 4000x3000 photo saved)
+  const colour = opaque
+    ? fit(TO_OUTPUT, ['format=yuva444p']).join(',')
+    : rgbaToYuva(fit(TO_OUTPUT, ['format=yuva444p']), fit('in_range=pc:out_range=pc', []), 'p');
+  return [IMAGE_TO_RGBA, ...(source ? [crop(source)] : []), colour].join(',');
 }
 
 export class FittedPictures {
@@ -59,7 +60,13 @@ export class FittedPictures {
       const out = join(this.workDir, `picture-${this.made.size}.nut`);
       pending = this.decoding
         .run('pictures', this.decoding.size, () =>
-          decodePicture(source.path, source.format, pictureFilter(placement), out, signal),
+          decodePicture(
+            source.path,
+            source.format,
+            pictureFilter(placement, source.format === FORMATS.jpeg),
+            out,
+            signal,
+          ),
         )
         .then(() => out);
       this.made.set(key, pending);

@@ -15,7 +15,7 @@ import {
   type NormalizedScene,
   type VisualLayer,
 } from '../movie/index.ts';
-import { fromRgb, rgbaToYuva, TO_RGB } from './colour.ts';
+import { type Conversion, fromRgb, rgbaToYuva, TO_RGB } from './colour.ts';
 import { fitFilters } from './fit.ts';
 import { CHUNK_EXTENSION, sceneOutputArgs, type Canvas, type EncoderProfile } from './encoder.ts';
 import type { LayerInput, ScenePlan } from './plan.ts';
@@ -44,11 +44,12 @@ export function compileScene(
 ): SceneCommand {
   // decoders get the encoder's share of the cores too: more only add memory and contention
   const graph = new Graph(threads);
-  const stills = stillStreams(graph, plan);
+  const chroma = chromaOf(plan);
+  const stills = stillStreams(graph, plan, chroma);
   const chunks = plan.spans.map((span) => {
     const frames = span.end - span.start;
     const encoded = span.kind === 'motion' ? frames : 1;
-    return { label: composeSpan(graph, span, encoded, plan, canvas, stills), encoded, frames };
+    return { label: composeSpan(graph, span, encoded, plan, canvas, stills, chroma), encoded, frames };
   });
 
   // frame n of the scene's stream is at n / fps whatever timestamps the pieces brought; the
@@ -87,9 +88,10 @@ export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, png
     end: frame + 1,
     layers: layersAt(plan.scene, frame).filter((l) => plan.inputs.has(l.id)),
   };
-  const stills = stillStreams(graph, { ...plan, spans: [span] });
+  const chroma = chromaOf(plan);
+  const stills = stillStreams(graph, { ...plan, spans: [span] }, chroma);
   // to 4:2:0 and back to RGB as a browser decodes the video, so the preview is what it shows
-  const [rgb] = graph.chain([composeSpan(graph, span, 1, plan, canvas, stills)], `${TO_420},${TO_RGB}`);
+  const [rgb] = graph.chain([composeSpan(graph, span, 1, plan, canvas, stills, chroma)], `${TO_420},${TO_RGB}`);
   return [
     ...graph.inputArgs,
     '-filter_complex',
@@ -110,7 +112,7 @@ export function compileFrame(plan: ScenePlan, frame: number, canvas: Canvas, png
  * Reads each still layer (a fitted picture, a text raster) once, with its opacity, and
  * splits it for every span that shows it. Returns per-layer queues of stream labels.
  */
-function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]> {
+function stillStreams(graph: Graph, plan: ScenePlan, chroma: Chroma): Map<VisualLayer, string[]> {
   const uses = new Map<VisualLayer, number>();
   for (const span of plan.spans)
     for (const l of span.layers) if (l.type !== 'video') uses.set(l, (uses.get(l) ?? 0) + 1);
@@ -119,7 +121,9 @@ function stillStreams(graph: Graph, plan: ScenePlan): Map<VisualLayer, string[]>
     const input = inputOf(plan, layer);
     // a picture comes fitted and in the output's YUV already (fitted-picture.ts); a text raster is RGBA
     const filters = ['trim=end_frame=1'];
-    if (layer.type === 'text') filters.push(rgbaToYuva([fromRgb('yuva444p')], [], `t${streams.size}`));
+    if (layer.type === 'text') filters.push(rgbaToYuva([fromRgb(chroma.layer)], [], `t${streams.size}`));
+    // a picture is kept in 4:4:4; a 4:2:0 scene converts it once, not in every span
+    if (layer.type === 'image' && chroma.layer !== 'yuva444p') filters.push(`format=${chroma.layer}`);
     if (layer.type === 'image' && layer.opacity < 1) filters.push(`lutyuv=a=val*${layer.opacity}`);
     if (count > 1) filters.push(`split=${count}`);
     streams.set(layer, graph.chain([graph.input(input)], filters.join(','), count));
@@ -135,14 +139,14 @@ function composeSpan(
   plan: ScenePlan,
   canvas: Canvas,
   stills: Map<VisualLayer, string[]>,
+  chroma: Chroma,
 ): string {
   const scene: NormalizedScene = plan.scene;
-  // one frame of the colour, made as RGB (the color source's own YUV is BT.601) and converted once;
-  // layers are placed on it in 4:4:4, so they land on any pixel (the scene becomes 4:2:0 once,
-  // at the end: about 2 % more CPU than placing a 1080p video in 4:2:0)
+  // one frame of the colour, made as RGB (the color source's own YUV is BT.601) and converted once,
+  // in the scene's chroma (chromaOf)
   let [picture] = graph.chain(
     [],
-    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${ffmpegRate(canvas.fps)},format=rgb24,trim=end_frame=1,${fromRgb('yuv444p')}` +
+    `color=c=${ffmpegColour(scene.bgColor)}:s=${canvas.width}x${canvas.height}:r=${ffmpegRate(canvas.fps)},format=rgb24,trim=end_frame=1,${fromRgb(chroma.base)}` +
       (frames > 1 ? `,${repeatFilter(frames, canvas.fps)}` : ''),
   );
   for (const layer of span.layers) {
@@ -154,10 +158,12 @@ function composeSpan(
         ? ''
         : `:enable='between(t,${frameSeconds(from - 0.5, canvas.fps)},${frameSeconds(to - 0.5, canvas.fps)})'`;
     const overlayStream =
-      layer.type === 'video' ? videoStream(graph, layer, span, from, to, plan, canvas) : stills.get(layer)!.shift()!;
+      layer.type === 'video'
+        ? videoStream(graph, layer, span, from, to, plan, canvas, chroma)
+        : stills.get(layer)!.shift()!;
     // the stream holds what the canvas shows of the layer (fit.ts)
     const { at } = inputOf(plan, layer).placement;
-    [picture] = graph.chain([picture, overlayStream], `overlay=x=${at.x}:y=${at.y}:format=yuv444${window}`);
+    [picture] = graph.chain([picture, overlayStream], `overlay=x=${at.x}:y=${at.y}${chroma.overlay}${window}`);
   }
   return picture;
 }
@@ -171,6 +177,7 @@ function videoStream(
   to: number,
   plan: ScenePlan,
   canvas: Canvas,
+  chroma: Chroma,
 ): string {
   const input = inputOf(plan, layer);
   const skipped = frameSeconds(Math.max(0, span.start - layer.startFrame), canvas.fps);
@@ -185,8 +192,9 @@ function videoStream(
     `fps=${ffmpegRate(canvas.fps)}:start_time=0`,
     `trim=end_frame=${to - from}`,
     ...read.beforeFit,
-    ...fitFilters(input.placement, read.conversion),
-    ...(layer.opacity < 1 ? ['format=yuva444p', `lutyuv=a=val*${layer.opacity}`] : []),
+    // the fit's scale pass writes the scene's chroma: a 4:2:0 scene converts no frame twice
+    ...fitFilters(input.placement, inChroma(read.conversion, chroma)),
+    ...(layer.opacity < 1 ? [`format=${chroma.layer}`, `lutyuv=a=val*${layer.opacity}`] : []),
     `setpts=PTS+${from}/(${ffmpegRate(canvas.fps)}*TB)`,
   ];
   return graph.chain(
@@ -205,8 +213,37 @@ export function sourcePosition(position: number, duration: number | undefined, l
   return loop ? (position - duration) % duration : Math.max(0, duration - frameSeconds(1, fps));
 }
 
-/** The output's chroma: the picture, composed in 4:4:4, converted once. */
+/** The output's chroma: a scene composed in 4:4:4 converted once (nothing to do for one composed in 4:2:0). */
 const TO_420 = 'format=yuv420p';
+
+/** How a scene is composed: the base picture's format, the layers', and the overlay's option. */
+interface Chroma {
+  base: 'yuv420p' | 'yuv444p';
+  layer: 'yuva420p' | 'yuva444p';
+  overlay: string;
+}
+
+/**
+ * 4:2:0, the output's own, when every layer of the scene lands on even pixels (where ffmpeg's
+ * 4:2:0 overlay puts a layer exactly), else 4:4:4, which places a layer on any pixel: a still
+ * span at 1080p costs about 40 ms more in 4:4:4 (bench T1, T2, T4), so it is paid only where
+ * a position needs it.
+ */
+function chromaOf(plan: ScenePlan): Chroma {
+  const even = [...plan.inputs.values()].every(({ placement: { at } }) => at.x % 2 === 0 && at.y % 2 === 0);
+  return even
+    ? { base: 'yuv420p', layer: 'yuva420p', overlay: '' }
+    : { base: 'yuv444p', layer: 'yuva444p', overlay: ':format=yuv444' };
+}
+
+/** A source's conversion writing the scene's chroma (the conversions write 4:4:4, with or without alpha). */
+function inChroma(conversion: Conversion, chroma: Chroma): Conversion {
+  const subsampling = chroma.base === 'yuv420p' ? '420' : '444';
+  return {
+    ...conversion,
+    after: conversion.after.map((f) => f.replace(/^format=(yuva?)444p$/, `format=$1${subsampling}p`)),
+  };
+}
 
 /** The base colour repeated with its own timestamps: a motion span's overlays and windows are timed against them. */
 function repeatFilter(frames: number, fps: number): string {
